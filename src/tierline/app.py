@@ -1,0 +1,71 @@
+"""create_app(): the HTTP application with every domain's router."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from tierline import __version__
+from tierline.platform import api as platform_api
+from tierline.platform.auth import api as auth_api
+from tierline.platform.db import Database, get_database
+from tierline.platform.errors import install_handlers
+from tierline.platform.jobs import Worker
+from tierline.platform.observability import RequestContextMiddleware, configure_logging
+from tierline.settings import Settings, get_settings
+
+ROUTERS = [
+    platform_api.router,
+    auth_api.router,
+]
+
+OPEN_ROUTES = frozenset({
+    ("GET", "/api/v1/health"),
+    ("POST", "/api/v1/auth/login"),
+    ("GET", "/openapi.json"),
+    ("GET", "/docs"),
+})
+
+
+def create_app(database: Database | None = None, settings: Settings | None = None, *,
+               embedded_worker: bool | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    database = database or get_database()
+    configure_logging(settings.log_level, settings.log_json)
+    import tierline.jobs_registry  # noqa: F401  (registers every domain's job handlers)
+
+    run_worker = settings.embedded_worker if embedded_worker is None else embedded_worker
+    run_worker = run_worker and database.is_sqlite
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        worker = None
+        if run_worker:
+            worker = Worker(database, poll_seconds=settings.worker_poll_seconds,
+                            lock_seconds=settings.worker_lock_seconds)
+            worker.start_thread()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+
+    app = FastAPI(
+        title="Tierline",
+        version=__version__,
+        description="Technical-support operations: intake, triage, SLA, on-call, incidents, knowledge, audit.",
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        swagger_ui_oauth2_redirect_url=None,
+        lifespan=lifespan,
+    )
+    app.state.database = database
+    app.state.settings = settings
+    install_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

@@ -1,0 +1,1 @@
+"""Shared plumbing. Nothing here imports a domain package."""

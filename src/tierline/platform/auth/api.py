@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from tierline.platform import clock
+from tierline.platform.auth import service
+from tierline.platform.auth.actor import Actor
+from tierline.platform.auth.schemas import LoginIn, LoginOut, Me, TokenCreate, TokenCreated, TokenRead
+from tierline.platform.deps import DB, authenticated, require, session_serializer
+from tierline.platform.errors import Forbidden, Invalid
+from tierline.platform.pagination import Page
+
+router = APIRouter(prefix="/api/v1", tags=["auth"])
+
+
+@router.post("/auth/login", response_model=LoginOut)
+def login(body: LoginIn, request: Request, response: Response, db: DB) -> LoginOut:
+    settings = request.app.state.settings
+    max_age = timedelta(hours=settings.session_max_age_hours)
+    user, ws, raw = service.login(db, email=body.email, password=body.password, max_age=max_age)
+    response.set_cookie(settings.session_cookie_name, session_serializer(db).dumps(raw),
+                        max_age=int(max_age.total_seconds()), httponly=True, samesite="lax",
+                        secure=settings.cookie_secure, path="/")
+    response.set_cookie(settings.csrf_cookie_name, ws.csrf_token, max_age=int(max_age.total_seconds()),
+                        httponly=False, samesite="strict", secure=settings.cookie_secure, path="/")
+    return LoginOut(user_id=user.id, email=user.email, roles=user.roles, csrf_token=ws.csrf_token,
+                    expires_at=ws.expires_at)
+
+
+@router.post("/auth/logout", status_code=204)
+def logout(request: Request, db: DB, actor: Annotated[Actor, authenticated()]) -> Response:
+    session_id = getattr(request.state, "web_session_id", None)
+    if session_id is not None:
+        service.logout(db, actor=actor, session_id=session_id)
+    settings = request.app.state.settings
+    response = Response(status_code=204)
+    response.delete_cookie(settings.session_cookie_name, path="/")
+    response.delete_cookie(settings.csrf_cookie_name, path="/")
+    return response
+
+
+@router.get("/auth/me", response_model=Me)
+def me(actor: Annotated[Actor, authenticated()]) -> Me:
+    return Me(user_id=actor.user_id, email=actor.label, roles=list(actor.roles),
+              permissions=sorted(actor.permissions), via=actor.via)
+
+
+@router.post("/tokens", status_code=201, response_model=TokenCreated)
+def create_token(body: TokenCreate, db: DB, actor: Annotated[Actor, require("tokens:write")]) -> JSONResponse:
+    if body.expires_at is not None and body.expires_in_days is not None:
+        raise Invalid("expires_in_days", "give expires_at or expires_in_days, not both")
+    expires_at = body.expires_at
+    if body.expires_in_days is not None:
+        expires_at = clock.now() + timedelta(days=body.expires_in_days)
+    owner_id = body.user_id or actor.user_id
+    if owner_id != actor.user_id and "users:write" not in actor.permissions:
+        raise Forbidden("only user administrators may mint tokens for another user")
+    if owner_id is None:
+        raise Invalid("user_id", "is required for the system actor")
+    user = service.get_user(db, user_id=owner_id)
+    token, raw = service.create_token(db, actor=actor, user=user, name=body.name, scopes=body.scopes,
+                                      expires_at=expires_at)
+    out = TokenCreated(**TokenRead.model_validate(token).model_dump(), token=raw)
+    return JSONResponse(out.model_dump(mode="json"), status_code=201)
+
+
+@router.get("/tokens", response_model=Page[TokenRead])
+def list_tokens(db: DB, actor: Annotated[Actor, require("tokens:read")], user_id: int | None = None,
+                limit: int = 50, cursor: str | None = None) -> Page:
+    owner_id = user_id or actor.user_id
+    if owner_id != actor.user_id and "users:write" not in actor.permissions:
+        raise Forbidden("only user administrators may list another user's tokens")
+    rows, next_cursor = service.list_tokens(db, user_id=owner_id or 0, limit=limit, cursor=cursor)
+    return Page[TokenRead](items=[TokenRead.model_validate(t) for t in rows], next_cursor=next_cursor)
+
+
+@router.delete("/tokens/{token_id}", status_code=204)
+def revoke_token(token_id: int, db: DB, actor: Annotated[Actor, require("tokens:write")]) -> Response:
+    service.revoke_token(db, actor=actor, token_id=token_id)
+    return Response(status_code=204)

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class LoginIn(BaseModel):
+    email: str = Field(min_length=3, max_length=320)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+class LoginOut(BaseModel):
+    user_id: int
+    email: str
+    roles: list[str]
+    csrf_token: str
+    expires_at: datetime
+
+
+class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(default="api token", min_length=1, max_length=200)
+    scopes: list[str] | None = Field(default=None, description="permission names; omitted: all of the user's")
+    expires_at: datetime | None = None
+    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+    user_id: int | None = Field(default=None, description="admins may mint for another user (integrations)")
+
+
+class TokenRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    user_id: int
+    name: str
+    prefix: str
+    scopes: list[str]
+    expires_at: datetime | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class TokenCreated(TokenRead):
+    token: str = Field(description="shown once; store it now")
+
+
+class Me(BaseModel):
+    user_id: int | None
+    email: str
+    roles: list[str]
+    permissions: list[str]
+    via: str

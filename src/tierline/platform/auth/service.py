@@ -1,0 +1,246 @@
+"""Users, API tokens and web sessions: the identity plumbing every domain relies on."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from tierline.platform import audit, clock, rbac
+from tierline.platform.auth.actor import Actor
+from tierline.platform.auth.models import ApiToken, User, WebSession
+from tierline.platform.auth.passwords import MIN_LENGTH, hash_password, verify_password
+from tierline.platform.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from tierline.platform.pagination import SortKey, paginate
+
+TOKEN_PREFIX = "tl_"
+
+
+def _digest(raw: str) -> str:
+    # Tokens and session ids carry 256 random bits, so a fast hash is enough; a password hash is not needed.
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def validate_roles(roles: Iterable[str], field: str = "roles") -> list[str]:
+    roles = list(dict.fromkeys(roles))
+    if not roles:
+        raise Invalid(field, "a user needs at least one role")
+    for i, role in enumerate(roles):
+        if role not in rbac.ROLES:
+            raise Invalid(f"{field}.{i}", f"unknown role {role!r}; roles are {', '.join(rbac.ROLES)}")
+    return roles
+
+
+def validate_timezone(name: str, field: str = "timezone") -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise Invalid(field, f"{name!r} is not an IANA time zone") from exc
+    return name
+
+
+def validate_password(password: str, field: str = "password") -> str:
+    if len(password) < MIN_LENGTH:
+        raise Invalid(field, f"must be at least {MIN_LENGTH} characters")
+    return password
+
+
+# -- users ---------------------------------------------------------------------------------------------
+
+def get_user(session: Session, *, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} does not exist")
+    return user
+
+
+def get_user_by_email(session: Session, *, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def create_user(session: Session, *, actor: Actor, email: str, name: str, roles: Iterable[str],
+                password: str | None = None, timezone: str = "UTC", active: bool = True) -> User:
+    email = normalise_email(email)
+    roles = validate_roles(roles)
+    validate_timezone(timezone)
+    if password is not None:
+        validate_password(password)
+    if get_user_by_email(session, email=email) is not None:
+        raise Conflict(f"a user with email {email} already exists")
+    now = clock.now()
+    user = User(email=email, name=name.strip() or email, roles=roles, timezone=timezone, active=active,
+                password_hash=hash_password(password) if password else None, created_at=now, updated_at=now)
+    session.add(user)
+    session.flush()
+    audit.record_create(session, actor, user)
+    return user
+
+
+def update_user(session: Session, *, actor: Actor, user: User, name: str | None = None,
+                roles: list[str] | None = None, timezone: str | None = None, password: str | None = None,
+                active: bool | None = None) -> User:
+    """Change identity fields; deactivation revokes every token and session of the user at once."""
+    before = audit.snapshot(user)
+    if name is not None:
+        user.name = name.strip() or user.email
+    if roles is not None:
+        user.roles = validate_roles(roles)
+    if timezone is not None:
+        user.timezone = validate_timezone(timezone)
+    password_changed = False
+    if password is not None:
+        user.password_hash = hash_password(validate_password(password))
+        password_changed = True
+    if active is not None and active != user.active:
+        if not active and actor.user_id == user.id:
+            raise Conflict("you cannot deactivate yourself")
+        user.active = active
+        user.deactivated_at = None if active else clock.now()
+    user.updated_at = clock.now()
+    changed = audit.record_update(session, actor, user, before)
+    if password_changed:
+        audit.record(session, actor, "users.password_change", user, changes={"password": ["***", "***"]})
+    if changed or password_changed:
+        if not user.active or password_changed:
+            revoke_all_credentials(session, actor=actor, user=user, keep_tokens=password_changed and user.active)
+    return user
+
+
+def revoke_all_credentials(session: Session, *, actor: Actor, user: User, keep_tokens: bool = False) -> None:
+    now = clock.now()
+    if not keep_tokens:
+        tokens = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
+                                                        ApiToken.revoked_at.is_(None))).all()
+        for token in tokens:
+            token.revoked_at = now
+            audit.record(session, actor, "api_tokens.revoke", token, changes={"revoked_at": [None, now]})
+    sessions = session.scalars(select(WebSession).where(WebSession.user_id == user.id,
+                                                        WebSession.revoked_at.is_(None))).all()
+    for ws in sessions:
+        ws.revoked_at = now
+        audit.record(session, actor, "web_sessions.revoke", ws, changes={"revoked_at": [None, now]})
+
+
+def count_users(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(User)) or 0
+
+
+def actor_for(user: User, *, via: str, scopes: Iterable[str] | None = None, token_id: int | None = None) -> Actor:
+    perms = rbac.permissions_for(user.roles)
+    if scopes is not None and "*" not in scopes:
+        perms = perms & frozenset(scopes)
+    return Actor(user_id=user.id, label=user.email, roles=tuple(user.roles), permissions=perms, via=via,
+                 token_id=token_id)
+
+
+# -- API tokens ----------------------------------------------------------------------------------------
+
+def create_token(session: Session, *, actor: Actor, user: User, name: str, scopes: list[str] | None = None,
+                 expires_at: datetime | None = None) -> tuple[ApiToken, str]:
+    """Mint a token; the raw value is returned once and only its hash is stored."""
+    if not user.active:
+        raise Conflict("cannot mint a token for a deactivated user")
+    allowed = rbac.permissions_for(user.roles)
+    scopes = list(dict.fromkeys(scopes or ["*"]))
+    for i, scope in enumerate(scopes):
+        if scope == "*":
+            continue
+        if scope not in rbac.PERMISSIONS:
+            raise Invalid(f"scopes.{i}", f"unknown scope {scope!r}")
+        if scope not in allowed:
+            raise Invalid(f"scopes.{i}", f"the user's roles do not grant {scope!r}")
+    if expires_at is not None and expires_at <= clock.now():
+        raise Invalid("expires_at", "must be in the future")
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=name.strip() or "token", prefix=raw[:10], token_hash=_digest(raw),
+                     scopes=scopes, expires_at=expires_at, created_at=clock.now())
+    session.add(token)
+    session.flush()
+    audit.record_create(session, actor, token)
+    return token, raw
+
+
+def list_tokens(session: Session, *, user_id: int, limit: int | None = None,
+                cursor: str | None = None) -> tuple[list[ApiToken], str | None]:
+    stmt = select(ApiToken).where(ApiToken.user_id == user_id)
+    return paginate(session, stmt, keys=[SortKey(ApiToken.id)], limit=limit, cursor=cursor)
+
+
+def revoke_token(session: Session, *, actor: Actor, token_id: int) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None or (token.user_id != actor.user_id and "users:write" not in actor.permissions):
+        raise NotFound(f"token {token_id} does not exist")
+    if token.revoked_at is None:
+        token.revoked_at = clock.now()
+        audit.record(session, actor, "api_tokens.revoke", token, changes={"revoked_at": [None, token.revoked_at]})
+    return token
+
+
+def authenticate_token(session: Session, raw: str) -> Actor:
+    row = session.execute(
+        select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == _digest(raw))
+    ).first()
+    if row is None:
+        raise Unauthorized("the token is not valid")
+    token, user = row
+    if token.revoked_at is not None:
+        raise Unauthorized("the token has been revoked")
+    if token.expires_at is not None and token.expires_at <= clock.now():
+        raise Unauthorized("the token has expired")
+    if not user.active:
+        raise Unauthorized("the token's user is deactivated")
+    return actor_for(user, via="token", scopes=token.scopes, token_id=token.id)
+
+
+# -- web sessions --------------------------------------------------------------------------------------
+
+def login(session: Session, *, email: str, password: str, max_age: timedelta) -> tuple[User, WebSession, str]:
+    user = get_user_by_email(session, email=email)
+    if not verify_password(password, user.password_hash if user else None) or user is None:
+        raise Unauthorized("wrong email or password")
+    if not user.active:
+        raise Unauthorized("wrong email or password")
+    raw = secrets.token_urlsafe(32)
+    now = clock.now()
+    ws = WebSession(user_id=user.id, session_hash=_digest(raw), csrf_token=secrets.token_urlsafe(24),
+                    created_at=now, expires_at=now + max_age)
+    session.add(ws)
+    session.flush()
+    audit.record(session, actor_for(user, via="session"), "web_sessions.create", ws,
+                 changes={"user_id": [None, user.id], "expires_at": [None, ws.expires_at]})
+    return user, ws, raw
+
+
+def authenticate_session(session: Session, raw: str) -> tuple[Actor, WebSession]:
+    row = session.execute(
+        select(WebSession, User).join(User, User.id == WebSession.user_id)
+        .where(WebSession.session_hash == _digest(raw))
+    ).first()
+    if row is None:
+        raise Unauthorized("the session is not valid")
+    ws, user = row
+    if ws.revoked_at is not None or ws.expires_at <= clock.now() or not user.active:
+        raise Unauthorized("the session has ended; log in again")
+    return actor_for(user, via="session"), ws
+
+
+def check_csrf(ws: WebSession, presented: str | None) -> None:
+    if not presented or not hmac.compare_digest(presented, ws.csrf_token):
+        raise Forbidden("missing or wrong X-CSRF-Token header for a cookie-authenticated change")
+
+
+def logout(session: Session, *, actor: Actor, session_id: int) -> None:
+    session.execute(update(WebSession).where(WebSession.id == session_id, WebSession.revoked_at.is_(None))
+                    .values(revoked_at=clock.now()))
+    audit.record(session, actor, "web_sessions.revoke", entity_type="web_sessions", entity_id=session_id,
+                 changes={"revoked_at": [None, clock.now()]})

@@ -1,0 +1,204 @@
+"""Durable background work: rows in `jobs` with a `due_at`, run by `tierline worker`.
+
+A job's effects and its completion commit in one transaction, so a job that dies half-way is simply run
+again later. Workers claim due rows with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so any number of them can
+run; on SQLite the write lock serialises claims. Domains register handlers with `@handler("kind")`; the
+platform never imports them.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import traceback
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import Index, Integer, String, Text, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from tierline.platform import clock
+from tierline.platform.audit import jsonable
+from tierline.platform.db import Base, BigId, Database, JSONType, UTCDateTime
+from tierline.platform.observability import JOBS_RUN
+
+log = structlog.get_logger("tierline.jobs")
+
+PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
+JobHandler = Callable[[Session, dict[str, Any]], None]
+HANDLERS: dict[str, JobHandler] = {}
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(100), nullable=False)
+    payload: Mapped[dict] = mapped_column(JSONType, nullable=False)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=5)
+    locked_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+def handler(kind: str) -> Callable[[JobHandler], JobHandler]:
+    def register(fn: JobHandler) -> JobHandler:
+        HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def enqueue(session: Session, kind: str, payload: dict[str, Any], *, due_at: datetime | None = None,
+            dedupe_key: str | None = None, max_attempts: int = 5) -> None:
+    """Schedule a job. With a `dedupe_key`, an existing job of that key is rescheduled instead."""
+    now = clock.now()
+    values = dict(kind=kind, payload=jsonable(payload), due_at=due_at or now, status=PENDING, attempts=0,
+                  max_attempts=max_attempts, dedupe_key=dedupe_key, created_at=now)
+    if dedupe_key is None:
+        session.add(Job(**values))
+        return
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = Job.__table__
+    stmt = insert(table).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.dedupe_key],
+        set_=dict(kind=kind, payload=values["payload"], due_at=values["due_at"], status=PENDING, attempts=0,
+                  locked_by=None, locked_until=None, last_error=None, finished_at=None),
+    )
+    session.execute(stmt)
+
+
+def cancel(session: Session, dedupe_key: str) -> None:
+    job = session.scalar(select(Job).where(Job.dedupe_key == dedupe_key, Job.status == PENDING))
+    if job is not None:
+        job.status, job.finished_at = DONE, clock.now()
+        job.last_error = "cancelled"
+
+
+def claim(session: Session, worker_id: str, *, limit: int = 20, lock_seconds: int = 300) -> list[int]:
+    now = clock.now()
+    stmt = (
+        select(Job)
+        .where(or_(
+            (Job.status == PENDING) & (Job.due_at <= now),
+            (Job.status == RUNNING) & (Job.locked_until < now),  # its worker died
+        ))
+        .order_by(Job.due_at, Job.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    jobs = list(session.scalars(stmt))
+    for job in jobs:
+        job.status, job.locked_by = RUNNING, worker_id
+        job.locked_until = now + timedelta(seconds=lock_seconds)
+        job.attempts += 1
+    return [j.id for j in jobs]
+
+
+def _run_one(db: Database, job_id: int) -> bool:
+    session = db.session(write=True)
+    try:
+        job = session.get(Job, job_id)
+        if job is None or job.status != RUNNING:
+            session.rollback()
+            return False
+        fn = HANDLERS.get(job.kind)
+        if fn is None:
+            raise LookupError(f"no handler for job kind {job.kind!r}")
+        fn(session, dict(job.payload))
+        job.status, job.finished_at, job.locked_by, job.locked_until = DONE, clock.now(), None, None
+        session.commit()
+        JOBS_RUN.labels(job.kind, "done").inc()
+        return True
+    except Exception as exc:  # a failing job must not stop the worker
+        session.rollback()
+        _record_failure(db, job_id, exc)
+        return False
+    finally:
+        session.close()
+
+
+def _record_failure(db: Database, job_id: int, exc: Exception) -> None:
+    with db.unit_of_work() as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            return
+        job.last_error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:4000]
+        job.locked_by = job.locked_until = None
+        if job.attempts >= job.max_attempts:
+            job.status, job.finished_at = FAILED, clock.now()
+            outcome = "failed"
+        else:
+            job.status = PENDING
+            job.due_at = clock.now() + timedelta(seconds=min(3600, 15 * 2 ** (job.attempts - 1)))
+            outcome = "retry"
+        JOBS_RUN.labels(job.kind, outcome).inc()
+        log.warning("job_failed", job_id=job_id, kind=job.kind, attempts=job.attempts, outcome=outcome,
+                    error=job.last_error)
+
+
+def run_due(db: Database, *, worker_id: str | None = None, limit: int = 20, lock_seconds: int = 300) -> int:
+    """Claim and run due jobs once; returns how many ran successfully."""
+    worker_id = worker_id or default_worker_id()
+    with db.unit_of_work() as session:
+        ids = claim(session, worker_id, limit=limit, lock_seconds=lock_seconds)
+    return sum(1 for job_id in ids if _run_one(db, job_id))
+
+
+def run_until_idle(db: Database, *, max_rounds: int = 100) -> int:
+    """Run everything due now (tests and the demo use it)."""
+    total = 0
+    for _ in range(max_rounds):
+        ran = run_due(db)
+        total += ran
+        if not ran:
+            break
+    return total
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+
+
+class Worker:
+    """A polling loop; `tierline worker` runs one in the foreground, `tierline serve` one in a thread."""
+
+    def __init__(self, db: Database, *, poll_seconds: float = 1.0, lock_seconds: int = 300) -> None:
+        self.db, self.poll_seconds, self.lock_seconds = db, poll_seconds, lock_seconds
+        self.worker_id = default_worker_id()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_forever(self) -> None:
+        log.info("worker_started", worker_id=self.worker_id, handlers=sorted(HANDLERS))
+        while not self._stop.is_set():
+            try:
+                ran = run_due(self.db, worker_id=self.worker_id, lock_seconds=self.lock_seconds)
+            except Exception:
+                log.exception("worker_round_failed")
+                ran = 0
+            if not ran:
+                self._stop.wait(self.poll_seconds)
+
+    def start_thread(self) -> None:
+        self._thread = threading.Thread(target=self.run_forever, name="tierline-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)

@@ -1,0 +1,43 @@
+"""All configuration, read from TIERLINE_* environment variables.
+
+The secret key is deliberately not defaulted here: when TIERLINE_SECRET_KEY is unset, `tierline migrate`
+generates one and keeps it in the database, so every process that shares the database signs alike.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TIERLINE_", extra="ignore")
+
+    database_url: str = "sqlite:///./tierline.db"
+    secret_key: str | None = None
+    base_url: str = "http://127.0.0.1:8000"
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    session_cookie_name: str = "tierline_session"
+    csrf_cookie_name: str = "tierline_csrf"
+    session_max_age_hours: int = 12
+    cookie_secure: bool = False
+
+    # Tickets
+    reopen_window_days: int = 7
+
+    # Workers
+    worker_poll_seconds: float = 1.0
+    worker_lock_seconds: int = 300
+    embedded_worker: bool = True
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings_cache() -> None:
+    get_settings.cache_clear()
