@@ -28,7 +28,6 @@ migrate: install
 demo: install
 	$(BIN)/tierline migrate
 	$(BIN)/tierline demo
-	$(BIN)/tierline demo-login
 	$(BIN)/tierline serve --host $(HOST) --port $(PORT)
 
 test: install-test
