@@ -1,0 +1,1 @@
+"""The system-architecture tree: components with owning and supporting teams."""

@@ -1,0 +1,1 @@
+"""Customers, their contacts, plans, ARR and the email domains that identify their requesters."""

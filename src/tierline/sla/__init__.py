@@ -1,0 +1,1 @@
+"""SLA: business calendars, policies, clocks, warnings and breaches."""
