@@ -45,6 +45,8 @@ PERMISSION_DESCRIPTIONS: dict[str, str] = {
     "teams:write": "create and change teams",
     "tokens:read": "list one's own API tokens",
     "tokens:write": "create and revoke one's own API tokens",
+    "sla:read": "read business calendars, SLA policies and clocks",
+    "sla:write": "change business calendars and SLA policies",
     "audit:read": "read the audit trail",
     "metrics:read": "scrape Prometheus metrics",
     "ingest:write": "send tickets and alerts from an integration",
@@ -58,7 +60,7 @@ _AGENT = _READ_ALL | _SELF_SERVICE | {"tickets:write", "customers:write"}
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(PERMISSIONS),
     "manager": frozenset(_AGENT | {"users:write", "teams:write", "queues:write", "components:write",
-                                   "metrics:read"}),
+                                   "sla:write", "metrics:read"}),
     "agent_l1": frozenset(_AGENT),
     "agent_l2": frozenset(_AGENT),
     "agent_l3": frozenset(_AGENT | {"components:write"}),

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from pydantic import AwareDatetime
+
+from tierline.platform.auth.actor import Actor
+from tierline.platform.deps import DB, require
+from tierline.platform.pagination import MAX_LIMIT, Page
+from tierline.sla import calendars
+from tierline.sla.schemas import (
+    BusinessTimeAnswer,
+    CalendarCreate,
+    CalendarRead,
+    CalendarUpdate,
+)
+
+router = APIRouter(prefix="/api/v1/sla", tags=["sla"])
+
+
+@router.post("/calendars", status_code=201, response_model=CalendarRead)
+def create_calendar(body: CalendarCreate, db: DB, actor: Annotated[Actor, require("sla:write")]) -> CalendarRead:
+    return CalendarRead.model_validate(calendars.create_calendar(db, actor=actor, **body.model_dump()))
+
+
+@router.get("/calendars", response_model=Page[CalendarRead])
+def list_calendars(db: DB, _: Annotated[Actor, require("sla:read")],
+                   q: Annotated[str | None, Query(max_length=200)] = None,
+                   limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50, cursor: str | None = None) -> Page:
+    rows, next_cursor = calendars.list_calendars(db, q=q, limit=limit, cursor=cursor)
+    return Page[CalendarRead](items=[CalendarRead.model_validate(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/calendars/{calendar_id}", response_model=CalendarRead)
+def get_calendar(calendar_id: int, db: DB, _: Annotated[Actor, require("sla:read")]) -> CalendarRead:
+    return CalendarRead.model_validate(calendars.get_calendar(db, calendar_id=calendar_id))
+
+
+@router.patch("/calendars/{calendar_id}", response_model=CalendarRead)
+def update_calendar(calendar_id: int, body: CalendarUpdate, db: DB,
+                    actor: Annotated[Actor, require("sla:write")]) -> CalendarRead:
+    record = calendars.update_calendar(db, actor=actor, calendar_id=calendar_id,
+                                       **body.model_dump(exclude_unset=True))
+    return CalendarRead.model_validate(record)
+
+
+@router.delete("/calendars/{calendar_id}", status_code=204)
+def delete_calendar(calendar_id: int, db: DB, actor: Annotated[Actor, require("sla:write")]) -> Response:
+    calendars.delete_calendar(db, actor=actor, calendar_id=calendar_id)
+    return Response(status_code=204)
+
+
+@router.get("/calendars/{calendar_id}/business-time", response_model=BusinessTimeAnswer)
+def business_time(calendar_id: int, db: DB, _: Annotated[Actor, require("sla:read")], start: AwareDatetime,
+                  minutes: Annotated[float | None, Query(ge=0, le=10_000_000)] = None,
+                  end: AwareDatetime | None = None) -> BusinessTimeAnswer:
+    """When does a target of `minutes` from `start` fall due, or how many business minutes lie in [start, end)?"""
+    return BusinessTimeAnswer(**calendars.business_time(db, calendar_id=calendar_id, start=start,
+                                                        minutes=minutes, end=end))
