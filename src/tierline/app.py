@@ -8,6 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from tierline import __version__
+from tierline.components import api as components_api
+from tierline.customers import api as customers_api
+from tierline.people import api as people_api
 from tierline.platform import api as platform_api
 from tierline.platform.auth import api as auth_api
 from tierline.platform.db import Database, get_database
@@ -15,10 +18,17 @@ from tierline.platform.errors import install_handlers
 from tierline.platform.jobs import Worker
 from tierline.platform.observability import RequestContextMiddleware, configure_logging
 from tierline.settings import Settings, get_settings
+from tierline.sla import api as sla_api
+from tierline.tickets import api as tickets_api
 
 ROUTERS = [
     platform_api.router,
     auth_api.router,
+    people_api.router,
+    customers_api.router,
+    components_api.router,
+    tickets_api.router,
+    sla_api.router,
 ]
 
 OPEN_ROUTES = frozenset({

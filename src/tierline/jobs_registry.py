@@ -1,1 +1,3 @@
 """Imports every module that registers job handlers, so a worker knows every kind."""
+
+from tierline.tickets import jobs as tickets_jobs  # noqa: F401

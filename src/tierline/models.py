@@ -2,6 +2,11 @@
 
 from tierline.platform import app_settings, audit, idempotency, jobs, outbox, search  # noqa: F401
 from tierline.platform.auth import models as auth_models  # noqa: F401
+from tierline.people import models as people_models  # noqa: F401
+from tierline.customers import models as customers_models  # noqa: F401
+from tierline.components import models as components_models  # noqa: F401
+from tierline.tickets import models as tickets_models  # noqa: F401
+from tierline.sla import models as sla_models  # noqa: F401
 from tierline.platform.db import Base
 
 metadata = Base.metadata

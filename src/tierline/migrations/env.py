@@ -7,23 +7,9 @@ from sqlalchemy import pool
 
 from tierline.models import metadata
 from tierline.platform.db import make_engine
+from tierline.platform.migrate import include_object
 
 config = context.config
-
-# Objects the migrations create by hand and the models do not describe (the full-text index).
-_HAND_MADE = {"search_fts", "search_fts_data", "search_fts_idx", "search_fts_docsize", "search_fts_config",
-              "search_fts_content"}
-
-
-def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001
-    if type_ == "table" and name in _HAND_MADE:
-        return False
-    if type_ == "column" and name == "tsv" and getattr(obj, "table", None) is not None \
-            and obj.table.name == "search_documents":
-        return False
-    if type_ == "index" and name == "ix_search_documents_tsv":
-        return False
-    return True
 
 
 def run_migrations() -> None:

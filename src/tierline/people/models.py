@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tierline.platform.db import Base, BigId, JSONType, UTCDateTime
 
@@ -24,6 +24,11 @@ class AgentProfile(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
+    @property
+    def id(self) -> int:
+        """The profile is identified by its user (the audit trail names entities by `id`)."""
+        return self.user_id
+
 
 class Team(Base):
     __tablename__ = "teams"
@@ -35,6 +40,14 @@ class Team(Base):
     description: Mapped[str] = mapped_column(Text, nullable=False, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+    # Teams are few and small: their members always come along (one extra SELECT per list page).
+    memberships: Mapped[list[TeamMembership]] = relationship(
+        order_by="TeamMembership.user_id", cascade="all, delete-orphan", lazy="selectin")
+
+    @property
+    def member_ids(self) -> list[int]:
+        return sorted(m.user_id for m in self.memberships)
 
 
 class TeamMembership(Base):

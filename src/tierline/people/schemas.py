@@ -42,6 +42,8 @@ class UserCreate(BaseModel):
 
 
 class UserUpdate(Patch):
+    model_config = ConfigDict(extra="forbid")
+
     name: str | None = Field(default=None, min_length=1, max_length=200)
     roles: list[Role] | None = Field(default=None, min_length=1)
     timezone: str | None = Field(default=None, max_length=64)
@@ -82,6 +84,8 @@ class TeamCreate(BaseModel):
 
 
 class TeamUpdate(Patch):
+    model_config = ConfigDict(extra="forbid")
+
     name: str | None = Field(default=None, min_length=1, max_length=200)
     kind: TeamKind | None = None
     description: str | None = Field(default=None, max_length=10_000)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -64,7 +65,8 @@ def jsonable(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
-        return value
+        # JSON has no NaN or infinity (PostgreSQL refuses them), so they are recorded as text.
+        return value if math.isfinite(value) else str(value)
     if isinstance(value, datetime):
         return iso(value)
     if isinstance(value, date):
@@ -86,7 +88,19 @@ def iso(value: datetime) -> str:
 
 
 def canonical(data: dict[str, Any]) -> str:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(_plain_numbers(data), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _plain_numbers(value: Any) -> Any:
+    """Integral floats as the integers they spell: PostgreSQL's JSONB gives `1e+16` back as 10000000000000000
+    and `2.0` back as 2.0, so only the number's decimal value, not its Python type, may enter the hash."""
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(Decimal(repr(value)))
+    if isinstance(value, dict):
+        return {k: _plain_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_numbers(v) for v in value]
+    return value
 
 
 def compute_hash(fields: dict[str, Any], prev_hash: str) -> str:

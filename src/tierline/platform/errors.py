@@ -102,7 +102,9 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
         msg = err.get("msg", "is invalid")
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, "):]
-        out.append({"field": _dotted(err.get("loc", ())), "message": msg})
+        # A body that is not JSON at all is located at a character offset, which names no field.
+        field = "body" if err.get("type") == "json_invalid" else _dotted(err.get("loc", ()))
+        out.append({"field": field, "message": msg})
     return out
 
 

@@ -1,0 +1,220 @@
+"""The system-architecture tree: components, their owning (engineering) and supporting (support) teams.
+
+The tree never holds a cycle: a move under the component itself or one of its descendants is refused. On
+PostgreSQL every structural change (create, move, rename, delete) takes one transaction-scoped advisory
+lock, so two concurrent moves cannot each pass the cycle check and together close a loop; on SQLite the
+database write lock already serialises them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
+
+from tierline.components.models import Component
+from tierline.people import service as people_service
+from tierline.platform import audit, clock
+from tierline.platform.auth.actor import Actor
+from tierline.platform.errors import Conflict, Invalid, NotFound
+from tierline.platform.pagination import SortKey, paginate
+
+_TREE_LOCK_KEY = 0x7431_C0E7  # arbitrary constant naming "the component tree"
+_UNSET: Any = object()
+
+
+def get(session: Session, *, component_id: int) -> Component:
+    component = session.get(Component, component_id)
+    if component is None:
+        raise NotFound(f"component {component_id} does not exist")
+    return component
+
+
+def descendant_ids(session: Session, *, component_id: int) -> set[int]:
+    """The component and everything below it."""
+    get(session, component_id=component_id)
+    tree = select(Component.id).where(Component.id == component_id).cte("subtree", recursive=True)
+    child = aliased(Component)
+    # UNION (not UNION ALL) also ends on a looped tree, should one ever be written behind our back.
+    tree = tree.union(select(child.id).where(child.parent_id == tree.c.id))
+    return set(session.scalars(select(tree.c.id)))
+
+
+def ancestors(session: Session, *, component_id: int) -> list[Component]:
+    """The components above this one, root first (the component itself not included)."""
+    component = get(session, component_id=component_id)
+    out: list[Component] = []
+    seen = {component.id}
+    parent_id = component.parent_id
+    while parent_id is not None and parent_id not in seen:  # the tree is shallow: one lookup per level
+        parent = session.get(Component, parent_id)
+        if parent is None:
+            break
+        out.append(parent)
+        seen.add(parent.id)
+        parent_id = parent.parent_id
+    return list(reversed(out))
+
+
+def get_detail(session: Session, *, component_id: int) -> tuple[Component, list[str]]:
+    """The component and its path: the names of its ancestors, root first."""
+    component = get(session, component_id=component_id)
+    return component, [a.name for a in ancestors(session, component_id=component_id)]
+
+
+def list_(session: Session, *, parent_id: int | None = None, root: bool | None = None,
+          owner_team_id: int | None = None, support_team_id: int | None = None, q: str | None = None,
+          limit: int | None = None, cursor: str | None = None) -> tuple[list[Component], str | None]:
+    if root and parent_id is not None:
+        raise Invalid("root", "give root=true or parent_id, not both")
+    stmt = select(Component)
+    if root is True:
+        stmt = stmt.where(Component.parent_id.is_(None))
+    elif root is False:
+        stmt = stmt.where(Component.parent_id.is_not(None))
+    if parent_id is not None:
+        stmt = stmt.where(Component.parent_id == parent_id)
+    if owner_team_id is not None:
+        stmt = stmt.where(Component.owner_team_id == owner_team_id)
+    if support_team_id is not None:
+        stmt = stmt.where(Component.support_team_id == support_team_id)
+    if q:
+        stmt = stmt.where(Component.name.icontains(q, autoescape=True))
+    return paginate(session, stmt, keys=[SortKey(Component.id)], limit=limit, cursor=cursor)
+
+
+def team_usage(session: Session, *, team_id: int) -> tuple[int, int]:
+    """How many components the team owns and supports."""
+    owned = session.scalar(select(func.count()).where(Component.owner_team_id == team_id)) or 0
+    supported = session.scalar(select(func.count()).where(Component.support_team_id == team_id)) or 0
+    return owned, supported
+
+
+# -- changes -------------------------------------------------------------------------------------------
+
+def _lock_tree(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _TREE_LOCK_KEY})
+
+
+def _check_team(session: Session, team_id: int, *, field: str, kind: str) -> None:
+    try:
+        team = people_service.get_team(session, team_id=team_id)
+    except NotFound as exc:
+        raise Invalid(field, f"team {team_id} does not exist") from exc
+    if team.kind != kind:
+        raise Invalid(field, f"team {team_id} ({team.name}) is a {team.kind} team; this must be a {kind} team")
+
+
+def _check_parent(session: Session, parent_id: int) -> None:
+    if session.get(Component, parent_id) is None:
+        raise Invalid("parent_id", f"component {parent_id} does not exist")
+
+
+def _clean_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise Invalid("name", "must not be blank")
+    if "/" in name:
+        raise Invalid("name", "must not contain '/' (it separates names in a component's path)")
+    return name
+
+
+def _check_sibling_name_free(session: Session, name: str, parent_id: int | None, *,
+                             component_id: int | None) -> None:
+    stmt = select(Component.id).where(func.lower(Component.name) == name.lower())
+    stmt = stmt.where(Component.parent_id.is_(None) if parent_id is None else Component.parent_id == parent_id)
+    if component_id is not None:
+        stmt = stmt.where(Component.id != component_id)
+    if session.scalar(stmt) is not None:
+        where = "at the root" if parent_id is None else f"under component {parent_id}"
+        raise Conflict(f"a component named {name!r} already exists {where}")
+
+
+def _flush(session: Session, conflict: str) -> None:
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise Conflict(conflict) from exc
+
+
+def create(session: Session, *, actor: Actor, name: str, parent_id: int | None = None,
+           owner_team_id: int | None = None, support_team_id: int | None = None,
+           required_skills: Iterable[str] = (), description: str = "") -> Component:
+    name = _clean_name(name)
+    skills = people_service.normalise_skills(required_skills, "required_skills")
+    if owner_team_id is not None:
+        _check_team(session, owner_team_id, field="owner_team_id", kind="engineering")
+    if support_team_id is not None:
+        _check_team(session, support_team_id, field="support_team_id", kind="support")
+    _lock_tree(session)
+    if parent_id is not None:
+        _check_parent(session, parent_id)
+    _check_sibling_name_free(session, name, parent_id, component_id=None)
+    now = clock.now()
+    component = Component(name=name, parent_id=parent_id, owner_team_id=owner_team_id,
+                          support_team_id=support_team_id, required_skills=skills, description=description,
+                          created_at=now, updated_at=now)
+    session.add(component)
+    _flush(session, f"a component named {name!r} was created beside it by a concurrent request")
+    audit.record_create(session, actor, component)
+    return component
+
+
+def update(session: Session, *, actor: Actor, component_id: int, name: str | None = None,
+           parent_id: int | None = _UNSET, owner_team_id: int | None = _UNSET,
+           support_team_id: int | None = _UNSET, required_skills: Iterable[str] | None = None,
+           description: str | None = None) -> Component:
+    """Change the fields given. `parent_id`, `owner_team_id` and `support_team_id` may be set to None (a root,
+    no team). A move under the component itself or a descendant is a 409: the tree would loop."""
+    _lock_tree(session)
+    component = get(session, component_id=component_id)
+    name = _clean_name(name) if name is not None else None
+    skills = people_service.normalise_skills(required_skills, "required_skills") \
+        if required_skills is not None else None
+    if owner_team_id not in (_UNSET, None):
+        _check_team(session, owner_team_id, field="owner_team_id", kind="engineering")
+    if support_team_id not in (_UNSET, None):
+        _check_team(session, support_team_id, field="support_team_id", kind="support")
+    new_parent = component.parent_id if parent_id is _UNSET else parent_id
+    if parent_id not in (_UNSET, None) and parent_id != component.parent_id:
+        _check_parent(session, parent_id)
+        if parent_id in descendant_ids(session, component_id=component.id):
+            raise Conflict(f"moving component {component.id} under component {parent_id} would make a cycle: "
+                           f"{parent_id} is the component itself or one of its descendants")
+    if name is not None or new_parent != component.parent_id:
+        _check_sibling_name_free(session, name or component.name, new_parent, component_id=component.id)
+
+    before = audit.snapshot(component)
+    if name is not None:
+        component.name = name
+    component.parent_id = new_parent
+    if owner_team_id is not _UNSET:
+        component.owner_team_id = owner_team_id
+    if support_team_id is not _UNSET:
+        component.support_team_id = support_team_id
+    if skills is not None:
+        component.required_skills = skills
+    if description is not None:
+        component.description = description
+    if audit.diff(before, audit.snapshot(component)):
+        component.updated_at = clock.now()
+        _flush(session, f"a component named {component.name!r} was created beside it by a concurrent request")
+        audit.record_update(session, actor, component, before)
+    return component
+
+
+def delete(session: Session, *, actor: Actor, component_id: int) -> None:
+    """Delete a leaf. A component with children is a 409 (move or delete them first), as is one that tickets or
+    other records still point at."""
+    _lock_tree(session)
+    component = get(session, component_id=component_id)
+    children = session.scalar(select(func.count()).where(Component.parent_id == component.id)) or 0
+    if children:
+        raise Conflict(f"component {component.id} has {children} child component(s); move or delete them first")
+    audit.record_delete(session, actor, component)
+    session.delete(component)
+    _flush(session, f"component {component.id} is still referenced (by tickets or other records)")

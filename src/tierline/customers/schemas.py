@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
+
+Plan = Literal["free", "pro", "business", "enterprise"]
+# Money: at most two decimal places, below a trillion; stored as integer cents.
+_ARR = {"ge": 0, "max_digits": 14, "decimal_places": 2}
+
+
+class Patch(BaseModel):
+    """An update body: omitted fields keep their value; an explicit null is refused unless the field allows it."""
+
+    model_config = ConfigDict(extra="forbid")
+    nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _refuse_null(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name not in cls.nullable:
+            raise ValueError("may not be null; leave the field out to keep its value")
+        return value
+
+
+class CustomerCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    external_id: str = Field(min_length=1, max_length=100, description="the customer's id in the CRM; unique")
+    plan: Plan = "free"
+    arr: Decimal = Field(default=Decimal(0), **_ARR, description="annual recurring revenue")
+    region: str | None = Field(default=None, max_length=64)
+    timezone: str = Field(default="UTC", max_length=64, description="an IANA time zone")
+    licensed_users: int = Field(default=0, ge=0, le=10_000_000)
+    email_domains: list[str] = Field(default_factory=list, max_length=100,
+                                     description="requesters from these domains belong to this customer")
+
+
+class CustomerUpdate(Patch):
+    model_config = ConfigDict(extra="forbid")
+    nullable: ClassVar[frozenset[str]] = frozenset({"region"})
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    external_id: str | None = Field(default=None, min_length=1, max_length=100)
+    plan: Plan | None = None
+    arr: Decimal | None = Field(default=None, **_ARR)
+    region: str | None = Field(default=None, max_length=64)
+    timezone: str | None = Field(default=None, max_length=64)
+    licensed_users: int | None = Field(default=None, ge=0, le=10_000_000)
+    email_domains: list[str] | None = Field(default=None, max_length=100, description="replaces the list")
+
+
+class CustomerRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    external_id: str
+    plan: Plan
+    arr: float
+    region: str | None
+    timezone: str
+    licensed_users: int
+    email_domains: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ContactCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr = Field(max_length=320)
+    name: str = Field(default="", max_length=200, description="defaults to the email's local part")
+
+
+class ContactUpdate(Patch):
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr | None = Field(default=None, max_length=320)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    customer_id: int | None = Field(default=None, description="move the contact to another customer")
+
+
+class ContactRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    customer_id: int
+    email: str
+    name: str
+    created_at: datetime
+    updated_at: datetime

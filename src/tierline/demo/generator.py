@@ -1,0 +1,369 @@
+"""Turn a seed into a demo plan: plain data, no database.
+
+The same seed and the same "now" give the same plan, byte for byte. Times are relative to "now" (the last
+180 days), so a demo loaded today looks current. Ticket lifecycles are simulated as timed events (create,
+replies, notes, status changes); the loader applies every event that falls before "now", so old tickets end
+up solved or closed and recent ones are still new, open or pending, as in a real support queue.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tierline.demo import architecture as arch
+from tierline.demo import names
+from tierline.demo.corpus import SCENARIOS, Scenario
+from tierline.demo.texts import TicketWriter, standard_offset
+
+HISTORY_DAYS = 180
+PLANS = ("free", "pro", "business", "enterprise")
+
+
+@dataclass
+class StaffPlan:
+    email: str
+    name: str
+    roles: list[str]
+    timezone: str
+    skills: list[str]
+    max_open_tickets: int
+    teams: list[str]
+    title: str
+
+
+@dataclass
+class ContactPlan:
+    email: str
+    name: str
+
+
+@dataclass
+class CustomerPlan:
+    external_id: str
+    name: str
+    plan: str
+    arr: int
+    region: str
+    timezone: str
+    licensed_users: int
+    email_domains: list[str]
+    contacts: list[ContactPlan]
+    activity: float  # relative ticket volume
+
+
+@dataclass
+class TicketPlan:
+    index: int
+    created_at: datetime
+    subject: str
+    description: str
+    requester_email: str
+    customer: str | None  # external_id; None: an unknown requester
+    type: str
+    priority: str
+    channel: str
+    component: str
+    feature_area: str
+    error_code: str | None
+    tags: list[str]
+    urgency: str
+    affected_users: int | None
+    queue: str
+    root_cause: str | None
+
+
+@dataclass
+class Event:
+    """One step of a ticket's life: `create`, `update` (status, assignee, queue) or `message`."""
+
+    at: datetime
+    ticket: int
+    order: int
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DemoPlan:
+    seed: int
+    now: datetime
+    staff: list[StaffPlan]
+    customers: list[CustomerPlan]
+    tickets: list[TicketPlan]
+    events: list[Event]  # every event before `now`, in time order
+
+    def events_of(self, index: int) -> list[Event]:
+        return [e for e in self.events if e.ticket == index]
+
+
+def generate(*, seed: int, customers: int, tickets: int, now: datetime) -> DemoPlan:
+    rng = random.Random(seed)
+    now = now.astimezone(UTC).replace(second=0, microsecond=0)
+    staff = _staff(rng)
+    custs = _customers(rng, customers)
+    builder = _TicketBuilder(rng, now, staff, custs)
+    plans, events = builder.build(tickets)
+    events = sorted((e for e in events if e.at < now), key=lambda e: (e.at, e.ticket, e.order))
+    return DemoPlan(seed=seed, now=now, staff=staff, customers=custs, tickets=plans, events=events)
+
+
+# -- staff ---------------------------------------------------------------------------------------------
+
+def _unique_person(rng: random.Random, used: set[str], domain: str) -> tuple[str, str]:
+    while True:
+        first, last = rng.choice(names.FIRST_NAMES), rng.choice(names.LAST_NAMES)
+        local = f"{first}.{last}".lower().replace(" ", "")
+        if local not in used:
+            used.add(local)
+            return f"{first} {last}", f"{local}@{domain}"
+
+
+def _staff(rng: random.Random) -> list[StaffPlan]:
+    used: set[str] = set()
+    out = []
+    for spec in arch.STAFF:
+        for _ in range(spec.count):
+            name, email = _unique_person(rng, used, arch.STAFF_DOMAIN)
+            k = min(len(spec.skills), rng.randint(2, 4)) if spec.skills else 0
+            skills = sorted(rng.sample(spec.skills, k)) if k else []
+            if "agent_l1" in spec.roles and "general" not in skills:
+                skills.append("general")
+            out.append(StaffPlan(email=email, name=name, roles=list(spec.roles),
+                                 timezone=rng.choice(names.STAFF_TIMEZONES), skills=skills,
+                                 max_open_tickets=spec.max_open_tickets, teams=list(spec.teams), title=spec.title))
+    return out
+
+
+# -- customers -----------------------------------------------------------------------------------------
+
+def _plan_for(arr: int) -> str:
+    if arr == 0:
+        return "free"
+    if arr < 25_000:
+        return "pro"
+    if arr < 150_000:
+        return "business"
+    return "enterprise"
+
+
+def _customers(rng: random.Random, n: int) -> list[CustomerPlan]:
+    used_names: set[str] = set()
+    used_people: set[str] = set()
+    regions = list(names.REGIONS)
+    region_weights = [names.REGIONS[r][0] for r in regions]
+    out = []
+    for i in range(n):
+        while True:
+            base = f"{rng.choice(names.COMPANY_FIRST)} {rng.choice(names.COMPANY_SECOND)}"
+            if base not in used_names:
+                used_names.add(base)
+                break
+        name = base + rng.choice(names.COMPANY_SUFFIX)
+        # ARR: a long tail (lognormal, median ~$20k, a few accounts above $1M) and some free workspaces.
+        arr = 0 if rng.random() < 0.15 else int(round(rng.lognormvariate(math.log(20_000), 1.35), -2))
+        arr = max(arr, 1_200) if arr else 0
+        plan = _plan_for(arr)
+        licensed = rng.randint(1, 5) if plan == "free" else max(3, int(arr / rng.uniform(250, 600)))
+        region = rng.choices(regions, region_weights)[0]
+        slug = base.lower().replace(" ", "")
+        domains = [slug + rng.choice(names.EMAIL_TLDS)]
+        if plan == "enterprise" and rng.random() < 0.4:
+            domains.append(f"{slug}-{rng.choice(('eu', 'us', 'apac', 'corp'))}.example.com")
+        n_contacts = 1 + min(7, int(math.log(licensed + 1, 3)))
+        contacts = []
+        for _ in range(n_contacts):
+            person, _email = _unique_person(rng, used_people, domains[0])
+            local = person.lower().replace(" ", ".") if rng.random() < 0.7 else (
+                rng.choice(names.CONTACT_ROLES) + "-" + person.split()[0].lower())
+            contacts.append(ContactPlan(email=f"{local}@{rng.choice(domains)}", name=person))
+        contacts = list({c.email: c for c in contacts}.values())
+        activity = (licensed ** 0.55) * rng.uniform(0.5, 1.5)
+        out.append(CustomerPlan(
+            external_id=f"CUS-{10001 + i}", name=name, plan=plan, arr=arr, region=region,
+            timezone=rng.choice(names.REGIONS[region][1]), licensed_users=licensed, email_domains=domains,
+            contacts=contacts, activity=activity))
+    return out
+
+
+# -- tickets -------------------------------------------------------------------------------------------
+
+FIRST_RESPONSE_MINUTES = {"P1": (4, 30), "P2": (15, 120), "P3": (30, 480), "P4": (60, 1440)}
+CHANNELS = (("email", 45), ("web", 30), ("chat", 12), ("phone", 6), ("api", 7))
+BURST_SCENARIOS = ("Load Balancer", "Connection Pooling", "CDN", "SSO / SAML", "Webhooks", "Replication")
+
+
+class _TicketBuilder:
+    def __init__(self, rng: random.Random, now: datetime, staff: list[StaffPlan],
+                 customers: list[CustomerPlan]) -> None:
+        self.rng, self.now, self.customers = rng, now, customers
+        self.writer = TicketWriter(rng)
+        self.weights = [c.activity for c in customers]
+        self.by_team: dict[str, list[StaffPlan]] = {}
+        for person in staff:
+            if any(r.startswith("agent_") for r in person.roles):
+                for team in person.teams:
+                    self.by_team.setdefault(team, []).append(person)
+        self.queues = {q.name: q for q in arch.QUEUES}
+        self.components = {c.name: c for c in arch.COMPONENTS}
+        self.scenario_weights = [s.weight for s in SCENARIOS]
+        self.events: list[Event] = []
+        self.order = 0
+
+    def build(self, n: int) -> tuple[list[TicketPlan], list[Event]]:
+        rng = self.rng
+        slots: list[tuple[datetime, Scenario | None, str | None]] = []
+        for _ in range(max(0, n // 400) if n >= 100 else 0):  # outages: many customers write at once
+            burst_component = rng.choice(BURST_SCENARIOS)
+            scenario = next(s for s in SCENARIOS if s.component == burst_component)
+            start = self.now - timedelta(days=rng.uniform(3, HISTORY_DAYS - 5))
+            code = rng.choice(scenario.error_codes) if scenario.error_codes else None
+            for _ in range(rng.randint(4, 10)):
+                if len(slots) < n:
+                    slots.append((start + timedelta(minutes=rng.uniform(0, 90)), scenario, code))
+        while len(slots) < n:
+            slots.append((None, None, None))  # type: ignore[arg-type]
+        drafts = []
+        for when, scenario, code in slots:
+            customer = rng.choices(self.customers, self.weights)[0] if self.customers else None
+            scenario = scenario or rng.choices(SCENARIOS, self.scenario_weights)[0]
+            when = when or self._created_at(customer.timezone if customer else "UTC")
+            drafts.append((when, scenario, code, customer))
+        drafts.sort(key=lambda d: d[0])
+        plans = [self._ticket(i, *d) for i, d in enumerate(drafts)]
+        return plans, self.events
+
+    def _created_at(self, tz: str) -> datetime:
+        rng, offset = self.rng, standard_offset(tz)
+        while True:
+            days_ago = HISTORY_DAYS * (1 - math.sqrt(rng.random()))  # volume grows toward today
+            local_day = (self.now + offset - timedelta(days=days_ago)).date()
+            if local_day.weekday() >= 5 and rng.random() < 0.7:
+                continue
+            hour = rng.uniform(8, 18.5) if rng.random() < 0.8 else rng.uniform(0, 24)
+            local = datetime.combine(local_day, datetime.min.time()) + timedelta(hours=hour)
+            at = (local - offset).replace(tzinfo=UTC)
+            if at < self.now:
+                return at.replace(microsecond=0)
+
+    def _ticket(self, index: int, created: datetime, scenario: Scenario, code: str | None,
+                customer: CustomerPlan | None) -> TicketPlan:
+        rng = self.rng
+        code = code or (rng.choice(scenario.error_codes) if scenario.error_codes else None)
+        requester, requester_name, customer_ref = self._requester(customer)
+        priority = self._priority(scenario, customer)
+        channel = "phone" if priority == "P1" and rng.random() < 0.3 else rng.choices(
+            [c for c, _ in CHANNELS], [w for _, w in CHANNELS])[0]
+        text = self.writer.ticket(scenario, customer, requester_name, code, created)
+        component = self.components[scenario.component]
+        queue = arch.L1_QUEUE_FOR_BILLING if component.l2_queue == "L2 Billing" else arch.L1_QUEUE
+        urgency = {"P1": "high", "P2": "high", "P3": "medium", "P4": "low"}[priority]
+        affected = None if scenario.type in ("question", "task", "feature_request") else text.users
+        plan = TicketPlan(
+            index=index, created_at=created, subject=text.subject, description=text.description,
+            requester_email=requester, customer=customer_ref, type=scenario.type, priority=priority,
+            channel=channel, component=scenario.component, feature_area=scenario.feature_area, error_code=code,
+            tags=sorted(set(scenario.tags) | ({"enterprise"} if customer and customer.plan == "enterprise" else set())),
+            urgency=urgency, affected_users=affected, queue=queue,
+            root_cause=rng.choice(scenario.root_causes) if scenario.root_causes else None)
+        self._event(created, index, "create")
+        self._lifecycle(plan, scenario, customer, requester_name, text)
+        return plan
+
+    def _requester(self, customer: CustomerPlan | None) -> tuple[str, str, str | None]:
+        rng = self.rng
+        if customer is None or rng.random() < 0.02:  # someone with a personal address: no customer
+            first, last = rng.choice(names.FIRST_NAMES), rng.choice(names.LAST_NAMES)
+            return f"{first}.{last}{rng.randint(1, 99)}@mail.example.net".lower(), f"{first} {last}", None
+        if rng.random() < 0.06:  # a new colleague at a known customer: becomes a contact on intake
+            first, last = rng.choice(names.FIRST_NAMES), rng.choice(names.LAST_NAMES)
+            email = f"{first[0]}{last}".lower().replace(" ", "") + f"@{rng.choice(customer.email_domains)}"
+            return email, f"{first} {last}", customer.external_id
+        contact = rng.choice(customer.contacts)
+        return contact.email, contact.name, customer.external_id
+
+    def _priority(self, scenario: Scenario, customer: CustomerPlan | None) -> str:
+        rng, levels = self.rng, ("P1", "P2", "P3", "P4")
+        i = levels.index(scenario.priority)
+        if customer and customer.plan == "enterprise" and rng.random() < 0.25:
+            i -= 1
+        if customer and customer.plan == "free" and rng.random() < 0.5:
+            i += 1
+        r = rng.random()
+        i += -1 if r < 0.1 else (1 if r > 0.85 else 0)
+        i = max(0 if scenario.type == "incident" else 1, min(3, i))
+        return levels[i]
+
+    def _event(self, at: datetime, ticket: int, kind: str, **data: Any) -> datetime:
+        self.order += 1
+        self.events.append(Event(at=at, ticket=ticket, order=self.order, kind=kind, data=data))
+        return at
+
+    def _pick_agent(self, queue: str) -> StaffPlan:
+        return self.rng.choice(self.by_team[self.queues[queue].team])
+
+    def _lifecycle(self, t: TicketPlan, scenario: Scenario, customer: CustomerPlan | None, requester_name: str,
+                   text: Any) -> None:
+        rng, w, i = self.rng, self.writer, t.index
+        first = requester_name.split()[0]
+        lo, hi = FIRST_RESPONSE_MINUTES[t.priority]
+        at = t.created_at + timedelta(minutes=rng.uniform(lo, hi))
+        agent = self._pick_agent(t.queue)
+        self._event(at, i, "update", status="open", assignee=agent.email, queue=t.queue)
+        asks_details = rng.random() < 0.55
+        at = self._event(at + timedelta(minutes=rng.uniform(1, 6)), i, "message", author=agent.email,
+                         author_type="agent", public=True, body=w.ack(scenario, text, first, asks_details))
+        if rng.random() < 0.35:
+            at = self._event(at + timedelta(minutes=rng.uniform(2, 30)), i, "message", author=agent.email,
+                             author_type="agent", public=False, body=w.triage_note(text, customer, i))
+        if asks_details:
+            self._event(at + timedelta(seconds=30), i, "update", status="pending_customer")
+            at = self._event(at + timedelta(hours=rng.uniform(0.3, 20)), i, "message", author=t.requester_email,
+                             author_type="customer", public=True, body=w.customer_details(text))
+        queue = t.queue
+        if rng.random() < scenario.escalation:
+            queue = self.components[scenario.component].l2_queue
+            at = self._event(at + timedelta(minutes=rng.uniform(10, 180)), i, "message", author=agent.email,
+                             author_type="agent", public=False, body=w.escalation_note(text, queue))
+            agent = self._pick_agent(queue)
+            at = self._event(at + timedelta(minutes=1), i, "update", queue=queue, assignee=agent.email, tier="L2")
+            if rng.random() < 0.25 and scenario.type in ("incident", "bug", "problem"):
+                queue = self.components[scenario.component].l3_queue
+                agent = self._pick_agent(queue)
+                at = self._event(at + timedelta(hours=rng.uniform(1, 12)), i, "message", author=agent.email,
+                                 author_type="agent", public=False, body=w.engineering_note(text, scenario, t))
+                at = self._event(at + timedelta(minutes=1), i, "update", queue=queue, assignee=agent.email,
+                                 tier="L3")
+            if rng.random() < 0.5:
+                at = self._event(at + timedelta(minutes=rng.uniform(20, 240)), i, "message", author=agent.email,
+                                 author_type="agent", public=True, body=w.working(text))
+        if rng.random() < 0.15:
+            at = self._event(at + timedelta(hours=rng.uniform(2, 30)), i, "message", author=t.requester_email,
+                             author_type="customer", public=True, body=w.nudge(text))
+        if scenario.type in ("bug", "problem") and rng.random() < 0.3:
+            at = self._event(at + timedelta(hours=rng.uniform(1, 8)), i, "message", author=agent.email,
+                             author_type="agent", public=True, body=w.on_hold(text))
+            at = self._event(at + timedelta(seconds=30), i, "update", status="on_hold")
+            at = self._event(at + timedelta(days=rng.uniform(3, 21)), i, "message", author=agent.email,
+                             author_type="agent", public=True, body=w.resume(text))
+            at = self._event(at + timedelta(seconds=30), i, "update", status="open")
+        work_hours = {"P1": (0.3, 4), "P2": (1, 24), "P3": (2, 72), "P4": (4, 120)}[t.priority]
+        at = self._event(at + timedelta(hours=rng.uniform(*work_hours)), i, "message", author=agent.email,
+                         author_type="agent", public=True, body=w.propose(scenario, text, first))
+        at = self._event(at + timedelta(seconds=30), i, "update", status="pending_customer")
+        if rng.random() < 0.7:
+            at = self._event(at + timedelta(hours=rng.uniform(0.5, 40)), i, "message", author=t.requester_email,
+                             author_type="customer", public=True, body=w.confirm(text))
+            at = self._event(at + timedelta(minutes=rng.uniform(5, 120)), i, "message", author=agent.email,
+                             author_type="agent", public=True, body=w.solve(text))
+        else:
+            at += timedelta(days=rng.uniform(2, 4))
+        solved = self._event(at + timedelta(seconds=30), i, "update", status="solved", root_cause=t.root_cause)
+        closed = self._event(solved + timedelta(days=7, hours=rng.uniform(0, 6)), i, "update", status="closed")
+        follow = closed + timedelta(days=rng.uniform(1, 20))
+        if rng.random() < 0.08 and self.now - timedelta(days=21) < follow:
+            self._event(follow, i, "message", author=t.requester_email, author_type="customer", public=True,
+                        body=w.reopen(text))

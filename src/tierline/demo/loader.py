@@ -1,0 +1,236 @@
+"""Apply a demo plan through the domain services, in one transaction.
+
+Everything goes through the same service functions the API calls, with the clock frozen at each event's
+historical instant, so the audit chain, the search index, the outbox and the jobs fill exactly as they
+would have in production. One transaction: an interrupted load leaves nothing behind, and a second run
+finds the marker (and the demo admin) and adds no domain data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tierline.components import service as components_service
+from tierline.customers import service as customers_service
+from tierline.demo import architecture as arch
+from tierline.demo.generator import DemoPlan, Event, TicketPlan
+from tierline.people import service as people_service
+from tierline.people import teams as people_teams
+from tierline.platform import app_settings, audit, clock
+from tierline.platform.auth import service as auth_service
+from tierline.platform.auth.actor import Actor
+from tierline.tickets import forms, intake, messages, queues
+from tierline.tickets import service as tickets_service
+from tierline.tickets import state_machine as sm
+from tierline.tickets.schemas import TicketCreate
+
+MARKER = "demo.loaded"
+DEMO = Actor.system("demo")
+# Who brings a customer's words into Tierline, by channel (a phone ticket is typed in by the desk).
+INTAKE = {channel: Actor.system(f"intake:{channel}") for channel in ("email", "web", "chat", "phone", "api")}
+ORG_AGE = timedelta(days=3 * 365)  # the organisation and its first customers predate the ticket history
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass
+class LoadStats:
+    skipped_events: list[str] = field(default_factory=list)
+
+
+def loaded_marker(session: Session) -> dict[str, Any] | None:
+    """What an earlier run loaded, if its data is still there (the marker survives test-database resets)."""
+    raw = app_settings.get(session, MARKER)
+    if raw is None or auth_service.get_user_by_email(session, email=arch.ADMIN_EMAIL) is None:
+        return None
+    return json.loads(raw)
+
+
+def write_marker(session: Session, value: dict[str, Any]) -> None:
+    row = session.get(app_settings.AppSetting, MARKER)
+    text = json.dumps(value, sort_keys=True)
+    if row is None:
+        session.add(app_settings.AppSetting(key=MARKER, value=text, created_at=clock.now()))
+    else:
+        row.value = text
+    audit.record(session, DEMO, "demo.load", entity_type="app_settings", entity_id=MARKER,
+                 changes={"value": [None, value]})
+
+
+class Loader:
+    def __init__(self, session: Session, plan: DemoPlan, progress: Progress | None = None) -> None:
+        self.session, self.plan = session, plan
+        self.progress = progress or (lambda stage, done, total: None)
+        self.user_ids: dict[str, int] = {}
+        self.actors: dict[str, Actor] = {}
+        self.team_ids: dict[str, int] = {}
+        self.component_ids: dict[str, int] = {}
+        self.queue_ids: dict[str, int] = {}
+        self.queue_team: dict[str, int | None] = {}
+        self.tickets: dict[int, Any] = {}
+        self.assignee: dict[int, str] = {}
+        self.stats = LoadStats()
+
+    def load(self) -> LoadStats:
+        start = self.plan.now - ORG_AGE
+        with clock.frozen(start):
+            self._organisation()
+        self._customers(start)
+        self._tickets()
+        return self.stats
+
+    # -- the organisation ----------------------------------------------------------------------------
+
+    def _organisation(self) -> None:
+        s, plan = self.session, self.plan
+        total = 1 + len(plan.staff) + len(arch.TEAMS) + len(arch.COMPONENTS) + len(arch.QUEUES)
+        done = 1
+        admin = people_service.create_user(s, actor=DEMO, email=arch.ADMIN_EMAIL, name=arch.ADMIN_NAME,
+                                           roles=["admin"], timezone="UTC", max_open_tickets=0)
+        self.user_ids[arch.ADMIN_EMAIL] = admin.id
+        for person in plan.staff:
+            view = people_service.create_user(s, actor=DEMO, email=person.email, name=person.name,
+                                              roles=person.roles, timezone=person.timezone, skills=person.skills,
+                                              max_open_tickets=person.max_open_tickets)
+            self.user_ids[person.email] = view.id
+            self.actors[person.email] = auth_service.actor_for(auth_service.get_user(s, user_id=view.id),
+                                                               via="session")
+            done += 1
+            self.progress("organisation", done, total)
+        for team in arch.TEAMS:
+            members = [self.user_ids[p.email] for p in plan.staff if team.name in p.teams]
+            row = people_teams.create_team(s, actor=DEMO, name=team.name, kind=team.kind,
+                                           description=team.description, member_ids=members)
+            self.team_ids[team.name] = row.id
+            done += 1
+            self.progress("organisation", done, total)
+        for comp in arch.COMPONENTS:
+            row = components_service.create(
+                s, actor=DEMO, name=comp.name, parent_id=self.component_ids[comp.parent] if comp.parent else None,
+                owner_team_id=self.team_ids[comp.owner_team], support_team_id=self.team_ids[comp.support_team],
+                required_skills=comp.skills, description=comp.description)
+            self.component_ids[comp.name] = row.id
+            done += 1
+            self.progress("organisation", done, total)
+        for q in arch.QUEUES:
+            row = queues.create(s, actor=DEMO, name=q.name, tier=q.tier, team_id=self.team_ids[q.team],
+                                description=f"{q.tier} work for {q.team}.")
+            self.queue_ids[q.name], self.queue_team[q.name] = row.id, row.team_id
+            done += 1
+            self.progress("organisation", done, total)
+
+    def _customers(self, start: datetime) -> None:
+        s, custs = self.session, self.plan.customers
+        # Customers signed up over the organisation's life, oldest first, all before the ticket history.
+        span = (self.plan.now - timedelta(days=181)) - start
+        for i, c in enumerate(custs):
+            with clock.frozen(start + timedelta(hours=1) + span * (i / max(1, len(custs)))):
+                row = customers_service.create(
+                    s, actor=DEMO, name=c.name, external_id=c.external_id, plan=c.plan, arr=c.arr,
+                    region=c.region, timezone=c.timezone, licensed_users=c.licensed_users,
+                    email_domains=c.email_domains)
+                for contact in c.contacts:
+                    customers_service.create_contact(s, actor=DEMO, customer_id=row.id, email=contact.email,
+                                                     name=contact.name)
+            self.progress("customers", i + 1, len(custs))
+
+    # -- tickets -------------------------------------------------------------------------------------
+
+    def _tickets(self) -> None:
+        events, plans = self.plan.events, self.plan.tickets
+        total = len(events)
+        for n, event in enumerate(events, 1):
+            with clock.frozen(event.at):
+                ticket_plan = plans[event.ticket]
+                if event.kind == "create":
+                    self._create(ticket_plan)
+                elif event.kind == "message":
+                    self._message(ticket_plan, event)
+                else:
+                    self._update(ticket_plan, event)
+            if n % 50 == 0 or n == total:
+                self.progress("tickets", n, total)
+
+    def _create(self, t: TicketPlan) -> None:
+        data = TicketCreate(
+            subject=t.subject, description=t.description, requester_email=t.requester_email, type=t.type,
+            priority=t.priority, channel=t.channel, component_id=self.component_ids[t.component],
+            feature_area=t.feature_area, error_code=t.error_code, tags=t.tags, tier="L1",
+            queue_id=self.queue_ids[t.queue], team_id=self.queue_team[t.queue], urgency=t.urgency,
+            affected_users=t.affected_users)
+        self.tickets[t.index] = intake.create_ticket(self.session, actor=INTAKE[t.channel], data=data)
+
+    def _message(self, t: TicketPlan, event: Event) -> None:
+        ticket, d = self.tickets[t.index], event.data
+        if d["author_type"] == "customer":
+            messages.create(self.session, actor=INTAKE[t.channel], ticket_key=ticket.key, body=d["body"],
+                            public=True, author_type="customer", author_email=d["author"])
+            return
+        if ticket.status == sm.CLOSED:
+            self._skip(t, event, "the ticket is closed")
+            return
+        messages.create(self.session, actor=self.actors[d["author"]], ticket_key=ticket.key, body=d["body"],
+                        public=d["public"])
+
+    def _update(self, t: TicketPlan, event: Event) -> None:
+        s, ticket, d = self.session, self.tickets[t.index], dict(event.data)
+        target = d.get("status")
+        if target == sm.CLOSED:
+            # The auto-close job's own step, run at the instant the reopen window ends.
+            if not tickets_service.auto_close(s, ticket_id=ticket.id):
+                self._skip(t, event, f"auto-close did not apply to a {ticket.status} ticket")
+            return
+        changes: dict[str, Any] = {}
+        if "assignee" in d:
+            if people_service.is_assignable_agent(s, user_id=self.user_ids[d["assignee"]]):
+                changes["assignee_id"] = self.user_ids[d["assignee"]]
+                self.assignee[t.index] = d["assignee"]
+        if "queue" in d:
+            changes["queue_id"], changes["team_id"] = self.queue_ids[d["queue"]], self.queue_team[d["queue"]]
+        if "tier" in d:
+            changes["tier"] = d["tier"]
+        if target is not None and target != ticket.status:
+            if target not in sm.allowed(ticket.status, solved_at=ticket.solved_at):
+                self._skip(t, event, f"{ticket.status} -> {target} is not allowed")
+                target = None
+            else:
+                changes["status"] = target
+        if target == sm.SOLVED:
+            changes.update(self._solve_fields(t, ticket))
+        if not changes:
+            return
+        actor = self.actors.get(self.assignee.get(t.index, ""), DEMO)
+        tickets_service.update(s, actor=actor, ticket=ticket, changes=changes)
+
+    def _solve_fields(self, t: TicketPlan, ticket: Any) -> dict[str, Any]:
+        """What the ticket form asks for before solving, from what the agent learnt."""
+        out: dict[str, Any] = {}
+        for name in forms.missing_fields(self.session, ticket):
+            if name == "custom_fields.root_cause_summary":
+                out.setdefault("custom_fields", {})["root_cause_summary"] = (
+                    t.root_cause or "Configuration on the customer's side; no product defect.")
+            elif name == "error_code":
+                out["error_code"] = t.error_code or "N/A"
+        return out
+
+    def _skip(self, t: TicketPlan, event: Event, why: str) -> None:
+        self.stats.skipped_events.append(f"ticket #{t.index} {event.kind} {event.data.get('status', '')}: {why}")
+
+
+def counts(session: Session) -> dict[str, int]:
+    from tierline.customers.models import Contact, Customer
+    from tierline.components.models import Component
+    from tierline.people.models import Team
+    from tierline.platform.auth.models import User
+    from tierline.tickets.models import Message, Queue, Ticket
+
+    models = {"users": User, "teams": Team, "components": Component, "queues": Queue, "customers": Customer,
+              "contacts": Contact, "tickets": Ticket, "messages": Message}
+    return {name: session.scalar(select(func.count()).select_from(m)) or 0 for name, m in models.items()}

@@ -1,0 +1,234 @@
+"""Agent profiles and the user view (identity from platform.auth joined with the profile).
+
+Teams live in `tierline.people.teams`; `get_team` is re-exported here because other domains know it as
+`people.service.get_team`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Session
+
+from tierline.platform import audit, clock, rbac
+from tierline.platform.auth import service as auth_service
+from tierline.platform.auth.actor import Actor
+from tierline.platform.auth.models import User
+from tierline.platform.errors import Forbidden, Invalid
+from tierline.platform.pagination import SortKey, paginate
+from tierline.people.models import DEFAULT_MAX_OPEN_TICKETS, AgentProfile, TeamMembership
+from tierline.people.teams import get_team  # noqa: F401  (part of this module's interface)
+
+MAX_SKILL_LENGTH = 64
+# Roles whose holders work tickets and may be assigned them.
+ASSIGNABLE_ROLES = frozenset({"agent_l1", "agent_l2", "agent_l3", "sme"})
+
+
+@dataclass(frozen=True)
+class UserView:
+    """A user as the people domain shows it: identity and agent profile together."""
+
+    id: int
+    email: str
+    name: str
+    roles: list[str]
+    tier: str | None
+    timezone: str
+    skills: list[str]
+    max_open_tickets: int
+    available: bool
+    active: bool
+    team_ids: list[int]
+    created_at: datetime
+    updated_at: datetime
+
+
+def _view(user: User, profile: AgentProfile | None, team_ids: list[int]) -> UserView:
+    updated_at = user.updated_at if profile is None else max(user.updated_at, profile.updated_at)
+    return UserView(
+        id=user.id, email=user.email, name=user.name, roles=list(user.roles), tier=rbac.tier_for(user.roles),
+        timezone=user.timezone, skills=list(profile.skills) if profile else [],
+        max_open_tickets=profile.max_open_tickets if profile else DEFAULT_MAX_OPEN_TICKETS,
+        available=profile.available if profile else True, active=user.active, team_ids=team_ids,
+        created_at=user.created_at, updated_at=updated_at,
+    )
+
+
+def normalise_skills(skills: Iterable[str], field: str = "skills") -> list[str]:
+    """Stripped, lower-cased, de-duplicated (first occurrence wins), so skills match required_skills."""
+    out: list[str] = []
+    for i, raw in enumerate(skills):
+        skill = raw.strip().lower()
+        if not skill:
+            raise Invalid(f"{field}.{i}", "must not be blank")
+        if len(skill) > MAX_SKILL_LENGTH:
+            raise Invalid(f"{field}.{i}", f"must be at most {MAX_SKILL_LENGTH} characters")
+        if skill not in out:
+            out.append(skill)
+    return out
+
+
+# -- agent profiles ------------------------------------------------------------------------------------
+
+def get_profile(session: Session, *, user_id: int) -> AgentProfile | None:
+    return session.get(AgentProfile, user_id)
+
+
+def ensure_profile(session: Session, *, actor: Actor, user: User, skills: Iterable[str] = (),
+                   max_open_tickets: int = DEFAULT_MAX_OPEN_TICKETS, available: bool = True) -> AgentProfile:
+    """The user's agent profile, created (and audited) if missing; an existing one is returned unchanged."""
+    profile = session.get(AgentProfile, user.id)
+    if profile is not None:
+        return profile
+    if max_open_tickets < 0:
+        raise Invalid("max_open_tickets", "must be >= 0")
+    now = clock.now()
+    profile = AgentProfile(user_id=user.id, skills=normalise_skills(skills), max_open_tickets=max_open_tickets,
+                           available=available, created_at=now, updated_at=now)
+    session.add(profile)
+    session.flush()
+    audit.record_create(session, actor, profile)
+    return profile
+
+
+def is_assignable_agent(session: Session, *, user_id: int) -> bool:
+    """Active, holding an agent or SME role, and available. Capacity (open tickets vs max_open_tickets) is the
+    caller's to weigh: only tickets knows the open count."""
+    user = session.get(User, user_id)
+    if user is None or not user.active or not ASSIGNABLE_ROLES.intersection(user.roles):
+        return False
+    profile = session.get(AgentProfile, user_id)
+    return profile is None or profile.available
+
+
+# -- users ---------------------------------------------------------------------------------------------
+
+def _team_ids(session: Session, user_ids: list[int]) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {uid: [] for uid in user_ids}
+    if user_ids:
+        rows = session.execute(
+            select(TeamMembership.user_id, TeamMembership.team_id)
+            .where(TeamMembership.user_id.in_(user_ids)).order_by(TeamMembership.team_id)
+        )
+        for user_id, team_id in rows:
+            out[user_id].append(team_id)
+    return out
+
+
+def _views(session: Session, users: list[User]) -> list[UserView]:
+    ids = [u.id for u in users]
+    profiles = {p.user_id: p for p in session.scalars(select(AgentProfile).where(AgentProfile.user_id.in_(ids)))} \
+        if ids else {}
+    teams = _team_ids(session, ids)
+    return [_view(u, profiles.get(u.id), teams[u.id]) for u in users]
+
+
+def get_user(session: Session, *, user_id: int) -> UserView:
+    return _views(session, [auth_service.get_user(session, user_id=user_id)])[0]
+
+
+def _json_list_contains(session: Session, column: Any, value: str) -> ColumnElement[bool]:
+    if session.get_bind().dialect.name == "postgresql":
+        return type_coerce(column, JSONB).contains([value])
+    items = func.json_each(column).table_valued("value")
+    return exists(select(1).select_from(items).where(items.c.value == value))
+
+
+def _tier_filter(session: Session, tier: str) -> ColumnElement[bool]:
+    # The tier is the highest agent role held, so L1 means agent_l1 without agent_l2 or agent_l3.
+    role = {"L1": "agent_l1", "L2": "agent_l2", "L3": "agent_l3"}[tier]
+    higher = [r for r, t in rbac.AGENT_TIERS.items() if t > tier]
+    return and_(_json_list_contains(session, User.roles, role),
+                *[not_(_json_list_contains(session, User.roles, r)) for r in higher])
+
+
+def list_users(session: Session, *, role: str | None = None, team_id: int | None = None,
+               active: bool | None = None, available: bool | None = None, tier: str | None = None,
+               skill: str | None = None, q: str | None = None, limit: int | None = None,
+               cursor: str | None = None) -> tuple[list[UserView], str | None]:
+    stmt = select(User).outerjoin(AgentProfile, AgentProfile.user_id == User.id)
+    if role:
+        stmt = stmt.where(_json_list_contains(session, User.roles, role))
+    if tier:
+        stmt = stmt.where(_tier_filter(session, tier))
+    if team_id is not None:
+        stmt = stmt.where(User.id.in_(select(TeamMembership.user_id).where(TeamMembership.team_id == team_id)))
+    if active is not None:
+        stmt = stmt.where(User.active.is_(active))
+    if available is not None:
+        stmt = stmt.where(func.coalesce(AgentProfile.available, True).is_(available))
+    if skill:
+        stmt = stmt.where(_json_list_contains(session, AgentProfile.skills, skill.strip().lower()))
+    if q:
+        stmt = stmt.where(or_(User.name.icontains(q, autoescape=True), User.email.icontains(q, autoescape=True)))
+    users, next_cursor = paginate(session, stmt, keys=[SortKey(User.id)], limit=limit, cursor=cursor)
+    return _views(session, users), next_cursor
+
+
+def _check_may_grant(actor: Actor, roles: Iterable[str]) -> None:
+    """Nobody hands out more than their own roles allow (a manager cannot mint an admin)."""
+    own = rbac.permissions_for(actor.roles)
+    if not rbac.permissions_for(roles) <= own:
+        raise Forbidden("you cannot grant roles with permissions your own roles do not have")
+
+
+def create_user(session: Session, *, actor: Actor, email: str, name: str, roles: list[str],
+                timezone: str = "UTC", password: str | None = None, skills: Iterable[str] = (),
+                max_open_tickets: int = DEFAULT_MAX_OPEN_TICKETS, available: bool = True,
+                active: bool = True) -> UserView:
+    skills = normalise_skills(skills)
+    _check_may_grant(actor, roles)
+    user = auth_service.create_user(session, actor=actor, email=email, name=name, roles=roles, password=password,
+                                    timezone=timezone, active=active)
+    profile = ensure_profile(session, actor=actor, user=user, skills=skills, max_open_tickets=max_open_tickets,
+                             available=available)
+    return _view(user, profile, [])
+
+
+def update_user(session: Session, *, actor: Actor, user_id: int, name: str | None = None,
+                roles: list[str] | None = None, timezone: str | None = None, password: str | None = None,
+                active: bool | None = None, skills: Iterable[str] | None = None,
+                max_open_tickets: int | None = None, available: bool | None = None) -> UserView:
+    """Change the fields given (None keeps a value). Deactivating a user or marking them unavailable returns
+    their open tickets to their queues, in this transaction."""
+    user = auth_service.get_user(session, user_id=user_id)
+    _check_may_grant(actor, user.roles)  # a manager may not edit an admin
+    if roles is not None:
+        _check_may_grant(actor, roles)
+    if skills is not None:
+        skills = normalise_skills(skills)
+    if max_open_tickets is not None and max_open_tickets < 0:
+        raise Invalid("max_open_tickets", "must be >= 0")
+    profile = ensure_profile(session, actor=actor, user=user)
+    was_active, was_available = user.active, profile.available
+
+    if any(v is not None for v in (name, roles, timezone, password, active)):
+        auth_service.update_user(session, actor=actor, user=user, name=name, roles=roles, timezone=timezone,
+                                 password=password, active=active)
+
+    before = audit.snapshot(profile)
+    if skills is not None:
+        profile.skills = skills
+    if max_open_tickets is not None:
+        profile.max_open_tickets = max_open_tickets
+    if available is not None:
+        profile.available = available
+    if audit.diff(before, audit.snapshot(profile)):
+        profile.updated_at = clock.now()
+        audit.record_update(session, actor, profile, before)
+
+    if (was_active and not user.active) or (was_available and not profile.available):
+        _return_open_tickets(session, actor=actor, user_id=user.id)
+    return _views(session, [user])[0]
+
+
+def _return_open_tickets(session: Session, *, actor: Actor, user_id: int) -> int:
+    # Imported here, not at the top: tickets.service imports this module, so a top-level import is a cycle.
+    from tierline.tickets import service as tickets_service
+
+    return tickets_service.return_open_tickets_to_queue(session, actor=actor, user_id=user_id)

@@ -1,0 +1,105 @@
+"""Routes: /api/v1/tickets and their messages; this router also carries queues and ticket forms."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from tierline.platform import idempotency
+from tierline.platform.auth.actor import Actor
+from tierline.platform.deps import DB, require
+from tierline.platform.errors import Invalid
+from tierline.platform.pagination import MAX_LIMIT, Page
+from tierline.tickets import api_forms, api_queues, intake, messages, service
+from tierline.tickets.schemas import MessageCreate, MessageRead, TicketCreate, TicketQuery, TicketRead, TicketUpdate
+
+router = APIRouter(prefix="/api/v1")
+router.include_router(api_queues.router)
+router.include_router(api_forms.router)
+
+IdempotencyKey = Annotated[str | None, Header(alias=idempotency.HEADER, max_length=255,
+                                               description="retrying with the same key replays the first answer")]
+_ETAG = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
+
+
+def _etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def _if_match(value: str | None) -> int | None:
+    """The version an If-Match header names (`"3"`, `W/"3"` or `3`); `*` or no header: no check."""
+    if value is None or value.strip() == "*":
+        return None
+    match = _ETAG.match(value.strip())
+    if not match:
+        raise Invalid("If-Match", 'must be the ETag of the ticket as GET returned it, like "3"')
+    return int(match.group(1))
+
+
+def _owner(actor: Actor) -> str:
+    return str(actor.user_id) if actor.user_id is not None else actor.label
+
+
+@router.post("/tickets", status_code=201, response_model=TicketRead, tags=["tickets"])
+def create_ticket(body: TicketCreate, request: Request, db: DB, actor: Annotated[Actor, require("tickets:write")],
+                  idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    def produce() -> tuple[int, dict]:
+        ticket = intake.create_ticket(db, actor=actor, data=body)
+        return 201, TicketRead.model_validate(ticket).model_dump(mode="json")
+
+    response = idempotency.run(db, owner=_owner(actor), key=idempotency_key, method="POST",
+                               path=request.url.path, body=body.model_dump(mode="json", exclude_unset=True),
+                               produce=produce)
+    created = json.loads(response.body)  # the new ticket, or the one a retried request created
+    response.headers["ETag"] = _etag(created["version"])
+    response.headers["Location"] = f"/api/v1/tickets/{created['key']}"
+    return response
+
+
+@router.get("/tickets", response_model=Page[TicketRead], tags=["tickets"])
+def list_tickets(query: Annotated[TicketQuery, Query()], db: DB,
+                 actor: Annotated[Actor, require("tickets:read")]) -> Page:
+    rows, next_cursor = service.list_(db, actor=actor, query=query)
+    return Page[TicketRead](items=[TicketRead.model_validate(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/tickets/{key}", response_model=TicketRead, tags=["tickets"])
+def get_ticket(key: str, response: Response, db: DB, actor: Annotated[Actor, require("tickets:read")]) -> TicketRead:
+    ticket = TicketRead.model_validate(service.get_by_key(db, key=key, actor=actor))
+    response.headers["ETag"] = _etag(ticket.version)
+    return ticket
+
+
+@router.patch("/tickets/{key}", response_model=TicketRead, tags=["tickets"])
+def update_ticket(key: str, body: TicketUpdate, response: Response, db: DB,
+                  actor: Annotated[Actor, require("tickets:write")],
+                  if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> TicketRead:
+    ticket = service.update_by_key(db, actor=actor, key=key, changes=body.model_dump(exclude_unset=True),
+                                   if_match=_if_match(if_match))
+    out = TicketRead.model_validate(ticket)
+    response.headers["ETag"] = _etag(out.version)
+    return out
+
+
+@router.post("/tickets/{key}/messages", status_code=201, response_model=MessageRead, tags=["tickets"])
+def create_message(key: str, body: MessageCreate, request: Request, db: DB,
+                   actor: Annotated[Actor, require("tickets:write")],
+                   idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    def produce() -> tuple[int, dict]:
+        message = messages.create(db, actor=actor, ticket_key=key, **body.model_dump())
+        return 201, MessageRead.model_validate(message).model_dump(mode="json")
+
+    return idempotency.run(db, owner=_owner(actor), key=idempotency_key, method="POST", path=request.url.path,
+                           body=body.model_dump(mode="json", exclude_unset=True), produce=produce)
+
+
+@router.get("/tickets/{key}/messages", response_model=Page[MessageRead], tags=["tickets"])
+def list_messages(key: str, db: DB, actor: Annotated[Actor, require("tickets:read")],
+                  public: Annotated[bool | None, Query(description="true: replies only; false: notes only")] = None,
+                  limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50, cursor: str | None = None) -> Page:
+    rows, next_cursor = messages.list_(db, actor=actor, ticket_key=key, public=public, limit=limit, cursor=cursor)
+    return Page[MessageRead](items=[MessageRead.model_validate(r) for r in rows], next_cursor=next_cursor)

@@ -1,0 +1,52 @@
+"""Routes: /api/v1/queues."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from tierline.platform.auth.actor import Actor
+from tierline.platform.deps import DB, require
+from tierline.platform.pagination import MAX_LIMIT, Page
+from tierline.tickets import queues
+from tierline.tickets.schemas import QueueCreate, QueueRead, QueueUpdate, Tier
+
+router = APIRouter(tags=["queues"])
+
+
+@router.post("/queues", status_code=201, response_model=QueueRead)
+def create_queue(body: QueueCreate, db: DB, actor: Annotated[Actor, require("queues:write")]) -> QueueRead:
+    return QueueRead.model_validate(queues.create(db, actor=actor, **body.model_dump()))
+
+
+@router.get("/queues", response_model=Page[QueueRead])
+def list_queues(
+    db: DB,
+    _: Annotated[Actor, require("queues:read")],
+    tier: Tier | None = None,
+    team_id: int | None = None,
+    name: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    cursor: str | None = None,
+) -> Page:
+    rows, next_cursor = queues.list_(db, tier=tier, team_id=team_id, name=name, limit=limit, cursor=cursor)
+    return Page[QueueRead](items=[QueueRead.model_validate(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/queues/{queue_id}", response_model=QueueRead)
+def get_queue(queue_id: int, db: DB, _: Annotated[Actor, require("queues:read")]) -> QueueRead:
+    return QueueRead.model_validate(queues.get(db, queue_id=queue_id))
+
+
+@router.patch("/queues/{queue_id}", response_model=QueueRead)
+def update_queue(queue_id: int, body: QueueUpdate, db: DB,
+                 actor: Annotated[Actor, require("queues:write")]) -> QueueRead:
+    queue = queues.update(db, actor=actor, queue_id=queue_id, changes=body.model_dump(exclude_unset=True))
+    return QueueRead.model_validate(queue)
+
+
+@router.delete("/queues/{queue_id}", status_code=204)
+def delete_queue(queue_id: int, db: DB, actor: Annotated[Actor, require("queues:write")]) -> Response:
+    queues.delete(db, actor=actor, queue_id=queue_id)
+    return Response(status_code=204)

@@ -1,0 +1,152 @@
+"""Ticket forms: per ticket type, the fields a ticket needs before it may be solved.
+
+This is the seed's "mandatory fields for auditability". A type nobody has edited uses `DEFAULT_FORMS`
+(nothing is written until an admin PUTs a form), so the defaults need no seeding and survive a reset.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tierline.platform import audit, clock
+from tierline.platform.auth.actor import Actor
+from tierline.platform.errors import Invalid, NotFound
+from tierline.tickets.models import TYPES, TicketForm
+
+# Ticket fields a form may require; `custom_fields.<name>` may be required too.
+REQUIRABLE_FIELDS: tuple[str, ...] = (
+    "subject", "description", "customer_id", "component_id", "feature_area", "error_code", "tags",
+    "assignee_id", "team_id", "tier", "queue_id", "urgency", "affected_users",
+)
+CUSTOM_FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+DEFAULT_FORMS: dict[str, tuple[list[str], str]] = {
+    "question": ([], "answers need nothing beyond the conversation"),
+    "incident": (["component_id", "error_code", "custom_fields.root_cause_summary"],
+                 "an incident is solved only with the failing component, the error and a root-cause summary"),
+    "problem": (["component_id", "custom_fields.root_cause_summary"],
+                "a problem names the component and the root cause it was traced to"),
+    "bug": (["component_id", "error_code"], "a bug names the component and the error it produces"),
+    "task": ([], "tasks need nothing beyond the conversation"),
+    "feature_request": (["component_id", "feature_area"],
+                        "a feature request names where in the product it belongs"),
+}
+assert set(DEFAULT_FORMS) == set(TYPES)
+
+
+@dataclass(frozen=True)
+class FormView:
+    """A form as read: stored, or the default for a type nobody has edited."""
+
+    type: str
+    required_fields: list[str]
+    description: str
+    is_default: bool
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+def _view(row: TicketForm) -> FormView:
+    return FormView(type=row.type, required_fields=list(row.required_fields), description=row.description,
+                    is_default=False, created_at=row.created_at, updated_at=row.updated_at)
+
+
+def _default(ticket_type: str) -> FormView:
+    fields, description = DEFAULT_FORMS[ticket_type]
+    return FormView(type=ticket_type, required_fields=list(fields), description=description, is_default=True)
+
+
+def _check_type(ticket_type: str) -> None:
+    if ticket_type not in TYPES:
+        raise NotFound(f"there is no ticket type {ticket_type!r}; types are {', '.join(TYPES)}")
+
+
+def get(session: Session, *, ticket_type: str) -> FormView:
+    _check_type(ticket_type)
+    row = session.scalar(select(TicketForm).where(TicketForm.type == ticket_type))
+    return _view(row) if row is not None else _default(ticket_type)
+
+
+def list_(session: Session) -> list[FormView]:
+    stored = {row.type: row for row in session.scalars(select(TicketForm))}
+    return [_view(stored[t]) if t in stored else _default(t) for t in TYPES]
+
+
+def validate_fields(fields: Iterable[str], *, field: str = "required_fields") -> list[str]:
+    out: list[str] = []
+    errors: list[tuple[str, str]] = []
+    for i, name in enumerate(fields):
+        name = name.strip()
+        prefix, _, custom = name.partition(".")
+        if prefix == "custom_fields" and CUSTOM_FIELD_NAME.match(custom):
+            pass
+        elif name not in REQUIRABLE_FIELDS:
+            errors.append((f"{field}.{i}", f"{name!r} is not a ticket field; use one of "
+                                           f"{', '.join(REQUIRABLE_FIELDS)} or custom_fields.<name>"))
+            continue
+        if name not in out:
+            out.append(name)
+    if errors:
+        raise Invalid(errors=errors)
+    return out
+
+
+def put(session: Session, *, actor: Actor, ticket_type: str, required_fields: list[str],
+        description: str | None = None) -> FormView:
+    """Create or replace the form of one ticket type."""
+    _check_type(ticket_type)
+    fields = validate_fields(required_fields)
+    now = clock.now()
+    row = session.scalar(select(TicketForm).where(TicketForm.type == ticket_type))
+    if row is None:
+        row = TicketForm(type=ticket_type, required_fields=fields, created_at=now, updated_at=now,
+                         description=description if description is not None else DEFAULT_FORMS[ticket_type][1])
+        session.add(row)
+        session.flush()
+        audit.record_create(session, actor, row)
+        return _view(row)
+    before = audit.snapshot(row)
+    row.required_fields = fields
+    if description is not None:
+        row.description = description
+    if audit.record_update(session, actor, row, before):
+        row.updated_at = now
+    return _view(row)
+
+
+def _value(ticket: Any, name: str) -> Any:
+    prefix, _, custom = name.partition(".")
+    if prefix == "custom_fields":
+        return (ticket.custom_fields or {}).get(custom)
+    return getattr(ticket, name)
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, (list, dict, tuple)):
+        return not value
+    return False
+
+
+def missing_fields(session: Session, ticket: Any) -> list[str]:
+    """Every field the ticket's form requires that the ticket lacks, in the form's order."""
+    form = get(session, ticket_type=ticket.type)
+    return [name for name in form.required_fields if _is_missing(_value(ticket, name))]
+
+
+def check_solvable(session: Session, ticket: Any) -> None:
+    """422 listing every missing field, before a ticket may become solved."""
+    missing = missing_fields(session, ticket)
+    if missing:
+        raise Invalid(errors=[(name, f"is required before a {ticket.type} ticket is solved (ticket form)")
+                              for name in missing])

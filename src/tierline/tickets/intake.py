@@ -1,0 +1,69 @@
+"""The intake flow: how a ticket comes into Tierline, in one function you can read top to bottom.
+
+Later issues insert their steps into `create_ticket` in order (triage after the customer is known, then the
+SLA clocks), so the whole path of a new ticket stays in this one place.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from tierline.customers import service as customers_service
+from tierline.platform import audit, clock, outbox
+from tierline.platform.auth.actor import Actor
+from tierline.platform.errors import Invalid
+from tierline.tickets import indexing, service
+from tierline.tickets import state_machine as sm
+from tierline.tickets.models import Ticket
+from tierline.tickets.schemas import TicketCreate
+
+# A follow-up ticket keeps what was known about the closed ticket unless the new one says otherwise.
+FOLLOW_UP_INHERITS = ("customer_id", "type", "priority", "channel", "component_id", "feature_area", "tags",
+                      "team_id", "tier", "queue_id", "urgency", "affected_users")
+
+
+def create_ticket(session: Session, *, actor: Actor, data: TicketCreate,
+                  follow_up_of: Ticket | None = None) -> Ticket:
+    ticket = new_ticket(session, actor=actor, data=data, follow_up_of=follow_up_of)
+    resolve_customer(session, actor=actor, ticket=ticket)
+    save(session, ticket)
+    indexing.index_ticket(session, ticket)
+    audit.record_create(session, actor, ticket, action="tickets.create")
+    outbox.publish(session, "ticket.created", {
+        "ticket_id": ticket.id, "key": ticket.key, "status": ticket.status, "type": ticket.type,
+        "priority": ticket.priority, "channel": ticket.channel, "customer_id": ticket.customer_id,
+        "queue_id": ticket.queue_id, "assignee_id": ticket.assignee_id, "follow_up_of_id": ticket.follow_up_of_id,
+    })
+    return ticket
+
+
+def new_ticket(session: Session, *, actor: Actor, data: TicketCreate, follow_up_of: Ticket | None = None) -> Ticket:
+    """Validate the request and build the (unsaved) ticket: status new, or open when it has an assignee."""
+    given = data.model_fields_set
+    service.check_customer_fields(actor, given - {"requester_email"})
+    if actor.is_customer_only and data.requester_email != actor.email.lower():
+        raise Invalid("requester_email", "must be your own email address")
+    values = data.model_dump()
+    if follow_up_of is not None:
+        for field in FOLLOW_UP_INHERITS:
+            if field not in given:
+                values[field] = getattr(follow_up_of, field)
+    service.check_references(session, values)
+    now = clock.now()
+    return Ticket(**values, status=sm.OPEN if values["assignee_id"] is not None else sm.NEW,
+                  follow_up_of_id=follow_up_of.id if follow_up_of is not None else None,
+                  created_at=now, updated_at=now)
+
+
+def resolve_customer(session: Session, *, actor: Actor, ticket: Ticket) -> None:
+    """Without a customer_id, the requester's email finds the customer (a known contact or email domain)."""
+    if ticket.customer_id is not None:
+        return
+    customer = customers_service.resolve_requester(session, actor=actor, email=ticket.requester_email)
+    ticket.customer_id = customer.id if customer is not None else None
+
+
+def save(session: Session, ticket: Ticket) -> None:
+    session.add(ticket)
+    session.flush()
+    service.sync_tags(session, ticket)

@@ -1,0 +1,155 @@
+"""The tickets domain's tables: queues, tickets (with their tag index), messages and ticket forms."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tierline.platform.db import Base, BigId, JSONType, UTCDateTime
+
+TIERS = ("L1", "L2", "L3")
+STATUSES = ("new", "open", "pending_customer", "on_hold", "solved", "closed")
+TYPES = ("question", "incident", "problem", "bug", "task", "feature_request")
+PRIORITIES = ("P1", "P2", "P3", "P4")
+CHANNELS = ("email", "web", "api", "chat", "phone", "alert")
+URGENCIES = ("low", "medium", "high")
+AUTHOR_TYPES = ("agent", "customer")
+
+KEY_PREFIX = "T-"
+_KEY = re.compile(r"^T-([1-9][0-9]{0,17})$", re.IGNORECASE)
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Queue(Base):
+    """Where unassigned work waits for a tier's agents (the Triage issue adds assignment strategies)."""
+
+    __tablename__ = "queues"
+    __table_args__ = (CheckConstraint(_one_of("tier", TIERS), name="tier"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
+    tier: Mapped[str] = mapped_column(String(2), nullable=False)
+    team_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("teams.id"), nullable=True, index=True)
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", STATUSES), name="status"),
+        CheckConstraint(_one_of("type", TYPES), name="type"),
+        CheckConstraint(_one_of("priority", PRIORITIES), name="priority"),
+        CheckConstraint(_one_of("channel", CHANNELS), name="channel"),
+        CheckConstraint("tier IS NULL OR " + _one_of("tier", TIERS), name="tier"),
+        CheckConstraint("urgency IS NULL OR " + _one_of("urgency", URGENCIES), name="urgency"),
+        CheckConstraint("affected_users IS NULL OR affected_users >= 0", name="affected_users_non_negative"),
+        # Lists are newest first by creation or by last change; the id breaks ties and makes the keyset unique.
+        Index("ix_tickets_created", "created_at", "id"),
+        Index("ix_tickets_updated", "updated_at", "id"),
+        Index("ix_tickets_status_created", "status", "created_at"),
+        Index("ix_tickets_assignee_status", "assignee_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    subject: Mapped[str] = mapped_column(String(500), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    type: Mapped[str] = mapped_column(String(20), nullable=False)
+    priority: Mapped[str] = mapped_column(String(2), nullable=False)
+    channel: Mapped[str] = mapped_column(String(10), nullable=False)
+    requester_email: Mapped[str] = mapped_column(String(320), nullable=False, index=True)
+    customer_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("customers.id"), nullable=True, index=True)
+    component_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("components.id"), nullable=True,
+                                                     index=True)
+    feature_area: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    error_code: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    tags: Mapped[list[str]] = mapped_column(JSONType, nullable=False, default=list)
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
+    assignee_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"), nullable=True)
+    team_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("teams.id"), nullable=True, index=True)
+    tier: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    queue_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("queues.id"), nullable=True, index=True)
+    urgency: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    affected_users: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    follow_up_of_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("tickets.id"), nullable=True,
+                                                        index=True)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    solved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    # Optimistic locking: every UPDATE says "WHERE version = <the version I read>" and bumps it.
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def key(self) -> str:
+        return f"{KEY_PREFIX}{self.id}"
+
+    @property
+    def follow_up_of_key(self) -> str | None:
+        return None if self.follow_up_of_id is None else f"{KEY_PREFIX}{self.follow_up_of_id}"
+
+
+def parse_key(key: str) -> int | None:
+    """`T-42` -> 42; anything else -> None."""
+    match = _KEY.match(key.strip())
+    return int(match.group(1)) if match else None
+
+
+class TicketTag(Base):
+    """A lookup index of `tickets.tags` (the column is the truth), so `?tag=` is an indexed join."""
+
+    __tablename__ = "ticket_tags"
+    __table_args__ = (Index("ix_ticket_tags_tag", "tag", "ticket_id"),)
+
+    ticket_id: Mapped[int] = mapped_column(BigId, ForeignKey("tickets.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class Message(Base):
+    """A public reply or an internal note on a ticket. Messages are never edited."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        CheckConstraint(_one_of("author_type", AUTHOR_TYPES), name="author_type"),
+        Index("ix_messages_ticket", "ticket_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(BigId, ForeignKey("tickets.id"), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    public: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    author_type: Mapped[str] = mapped_column(String(10), nullable=False)
+    author_email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    author_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+    @property
+    def ticket_key(self) -> str:
+        return f"{KEY_PREFIX}{self.ticket_id}"
+
+
+class TicketForm(Base):
+    """The fields a ticket of one type needs before it may be solved. A type without a row uses the default."""
+
+    __tablename__ = "ticket_forms"
+    __table_args__ = (CheckConstraint(_one_of("type", TYPES), name="type"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    type: Mapped[str] = mapped_column(String(20), nullable=False, unique=True)
+    required_fields: Mapped[list[str]] = mapped_column(JSONType, nullable=False, default=list)
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

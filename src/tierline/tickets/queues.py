@@ -1,0 +1,97 @@
+"""Queues: where unassigned work waits for a tier's agents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from tierline.people import service as people_service
+from tierline.platform import audit, clock
+from tierline.platform.auth.actor import Actor
+from tierline.platform.errors import Conflict, Invalid, NotFound
+from tierline.platform.pagination import SortKey, paginate
+from tierline.tickets.models import Queue, Ticket
+
+
+def get(session: Session, *, queue_id: int) -> Queue:
+    queue = session.get(Queue, queue_id)
+    if queue is None:
+        raise NotFound(f"queue {queue_id} does not exist")
+    return queue
+
+
+def list_(session: Session, *, tier: str | None = None, team_id: int | None = None, name: str | None = None,
+          limit: int | None = None, cursor: str | None = None) -> tuple[list[Queue], str | None]:
+    stmt = select(Queue)
+    if tier is not None:
+        stmt = stmt.where(Queue.tier == tier)
+    if team_id is not None:
+        stmt = stmt.where(Queue.team_id == team_id)
+    if name is not None:
+        stmt = stmt.where(Queue.name == name.strip())
+    return paginate(session, stmt, keys=[SortKey(Queue.id)], limit=limit, cursor=cursor)
+
+
+def _check_team(session: Session, team_id: int | None) -> None:
+    if team_id is None:
+        return
+    try:
+        people_service.get_team(session, team_id=team_id)
+    except NotFound as exc:
+        raise Invalid("team_id", f"team {team_id} does not exist") from exc
+
+
+def _check_name_free(session: Session, name: str, *, except_id: int | None = None) -> None:
+    stmt = select(Queue.id).where(Queue.name == name)
+    if except_id is not None:
+        stmt = stmt.where(Queue.id != except_id)
+    if session.scalar(stmt) is not None:
+        raise Conflict(f"a queue named {name!r} already exists")
+
+
+def create(session: Session, *, actor: Actor, name: str, tier: str, team_id: int | None = None,
+           description: str = "") -> Queue:
+    name = name.strip()
+    if not name:
+        raise Invalid("name", "must not be blank")
+    _check_team(session, team_id)
+    _check_name_free(session, name)
+    now = clock.now()
+    queue = Queue(name=name, tier=tier, team_id=team_id, description=description, created_at=now,
+                  updated_at=now)
+    session.add(queue)
+    session.flush()
+    audit.record_create(session, actor, queue)
+    return queue
+
+
+def update(session: Session, *, actor: Actor, queue_id: int, changes: dict[str, Any]) -> Queue:
+    """Apply the given fields (name, tier, team_id, description)."""
+    queue = get(session, queue_id=queue_id)
+    before = audit.snapshot(queue)
+    if "name" in changes:
+        name = changes["name"].strip()
+        if not name:
+            raise Invalid("name", "must not be blank")
+        _check_name_free(session, name, except_id=queue.id)
+        queue.name = name
+    if "team_id" in changes:
+        _check_team(session, changes["team_id"])
+        queue.team_id = changes["team_id"]
+    for field in ("tier", "description"):
+        if field in changes:
+            setattr(queue, field, changes[field])
+    if audit.record_update(session, actor, queue, before):
+        queue.updated_at = clock.now()
+    return queue
+
+
+def delete(session: Session, *, actor: Actor, queue_id: int) -> None:
+    queue = get(session, queue_id=queue_id)
+    if session.scalar(select(exists().where(Ticket.queue_id == queue.id))):
+        raise Conflict(f"queue {queue.name!r} still holds tickets; move them to another queue first")
+    audit.record_delete(session, actor, queue)
+    session.delete(queue)
+    session.flush()

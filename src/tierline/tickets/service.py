@@ -1,0 +1,280 @@
+"""Tickets: read, list, change. Creation is the intake flow (tickets/intake.py); messages are messages.py.
+
+Every change goes through `update()` (or the message and job paths, which share its status step), writes one
+audit event for the ticket, and is guarded by the ticket's version (optimistic locking).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from tierline.components import service as components_service
+from tierline.customers import service as customers_service
+from tierline.people import service as people_service
+from tierline.platform import audit, clock, jobs, outbox, rbac
+from tierline.platform.auth import service as auth_service
+from tierline.platform.auth.actor import Actor
+from tierline.platform.errors import Conflict, Forbidden, Invalid, NotFound
+from tierline.platform.pagination import SortKey, paginate
+from tierline.tickets import forms, indexing, queues
+from tierline.tickets import state_machine as sm
+from tierline.tickets.models import Queue, Ticket, TicketTag, parse_key
+from tierline.tickets.schemas import TicketQuery
+
+AUTO_CLOSE_JOB = "tickets.auto_close"
+
+# Fields only agents set: a customer (portal contact) may describe their problem, not route or rank it.
+AGENT_ONLY_FIELDS = frozenset({"customer_id", "assignee_id", "team_id", "tier", "queue_id", "priority",
+                               "status", "custom_fields", "requester_email"})
+# PATCHable fields copied as given (status, tags and custom_fields have their own steps).
+PLAIN_FIELDS = ("subject", "description", "requester_email", "customer_id", "type", "priority",
+                "component_id", "feature_area", "error_code", "assignee_id", "team_id", "tier", "queue_id",
+                "urgency", "affected_users")
+
+
+def get_queue(session: Session, *, queue_id: int) -> Queue:
+    return queues.get(session, queue_id=queue_id)
+
+
+# -- reading --------------------------------------------------------------------------------------------
+
+def _check_visible(actor: Actor | None, ticket: Ticket) -> None:
+    # A customer learns nothing about other requesters' tickets, not even that they exist.
+    if actor is not None and actor.is_customer_only and ticket.requester_email != actor.email.lower():
+        raise NotFound(f"ticket {ticket.key} does not exist")
+
+
+def get(session: Session, *, ticket_id: int, actor: Actor | None = None) -> Ticket:
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFound(f"ticket T-{ticket_id} does not exist")
+    _check_visible(actor, ticket)
+    return ticket
+
+
+def get_by_key(session: Session, *, key: str, actor: Actor | None = None) -> Ticket:
+    ticket_id = parse_key(key)
+    if ticket_id is None:
+        raise NotFound(f"{key!r} is not a ticket key (T-<number>)")
+    return get(session, ticket_id=ticket_id, actor=actor)
+
+
+def list_(session: Session, *, actor: Actor, query: TicketQuery) -> tuple[list[Ticket], str | None]:
+    """Newest first (by created_at or updated_at), keyset-paginated, with the filters a user expects."""
+    stmt = select(Ticket)
+    for name in ("status", "priority", "type"):
+        values = getattr(query, name)
+        if values:
+            stmt = stmt.where(getattr(Ticket, name).in_(values))
+    for name in ("customer_id", "assignee_id", "team_id", "queue_id"):
+        value = getattr(query, name)
+        if value is not None:
+            stmt = stmt.where(getattr(Ticket, name) == value)
+    if query.unassigned is not None:
+        stmt = stmt.where(Ticket.assignee_id.is_(None) if query.unassigned else Ticket.assignee_id.is_not(None))
+    if query.component_id is not None:
+        stmt = stmt.where(Ticket.component_id.in_(_component_subtree(session, query.component_id)))
+    if query.tag:
+        stmt = stmt.where(Ticket.id.in_(select(TicketTag.ticket_id).where(TicketTag.tag == query.tag.lower())))
+    if query.requester_email:
+        stmt = stmt.where(Ticket.requester_email == query.requester_email.strip().lower())
+    if query.created_after is not None:
+        stmt = stmt.where(Ticket.created_at >= query.created_after)
+    if query.created_before is not None:
+        stmt = stmt.where(Ticket.created_at < query.created_before)
+    if actor.is_customer_only:
+        stmt = stmt.where(Ticket.requester_email == actor.email.lower())
+    if query.q and query.q.strip():
+        stmt = stmt.where(indexing.matches(session, query.q, include_notes=not actor.is_customer_only))
+    column = Ticket.updated_at if query.order_by == "updated_at" else Ticket.created_at
+    return paginate(session, stmt, keys=[SortKey(column, descending=True), SortKey(Ticket.id, descending=True)],
+                    limit=query.limit, cursor=query.cursor)
+
+
+def _component_subtree(session: Session, component_id: int) -> set[int]:
+    try:
+        return components_service.descendant_ids(session, component_id=component_id)
+    except NotFound:
+        return {component_id}
+
+
+# -- validation shared with intake ----------------------------------------------------------------------
+
+def check_customer_fields(actor: Actor, fields: Iterable[str]) -> None:
+    if not actor.is_customer_only:
+        return
+    refused = sorted(set(fields) & AGENT_ONLY_FIELDS)
+    if refused:
+        raise Forbidden(f"customers may not set {', '.join(refused)}")
+
+
+def _assignee_problem(session: Session, user_id: int) -> str | None:
+    try:
+        user = auth_service.get_user(session, user_id=user_id)
+    except NotFound:
+        return f"user {user_id} does not exist"
+    if not user.active:
+        return f"user {user_id} is deactivated"
+    if rbac.is_customer_only(user.roles) or "tickets:write" not in rbac.permissions_for(user.roles):
+        return f"user {user_id} is not an agent who works tickets"
+    return None
+
+
+def _lookup_problem(session: Session, field: str, value: int) -> str | None:
+    lookups = {
+        "customer_id": lambda: customers_service.get(session, customer_id=value),
+        "component_id": lambda: components_service.get(session, component_id=value),
+        "team_id": lambda: people_service.get_team(session, team_id=value),
+        "queue_id": lambda: queues.get(session, queue_id=value),
+    }
+    if field == "assignee_id":
+        return _assignee_problem(session, value)
+    try:
+        lookups[field]()
+    except NotFound:
+        return f"{field.removesuffix('_id')} {value} does not exist"
+    return None
+
+
+def check_references(session: Session, values: dict[str, Any]) -> None:
+    """422 naming every foreign id in `values` that does not point at a usable row."""
+    errors = []
+    for field in ("customer_id", "component_id", "team_id", "queue_id", "assignee_id"):
+        value = values.get(field)
+        if value is not None:
+            problem = _lookup_problem(session, field, value)
+            if problem:
+                errors.append((field, problem))
+    if errors:
+        raise Invalid(errors=errors)
+
+
+def sync_tags(session: Session, ticket: Ticket) -> None:
+    """Bring the ticket_tags lookup rows in line with `ticket.tags`."""
+    current = set(session.scalars(select(TicketTag.tag).where(TicketTag.ticket_id == ticket.id)))
+    wanted = set(ticket.tags)
+    if current - wanted:
+        session.execute(delete(TicketTag).where(TicketTag.ticket_id == ticket.id,
+                                                TicketTag.tag.in_(current - wanted)))
+    session.add_all(TicketTag(ticket_id=ticket.id, tag=tag) for tag in sorted(wanted - current))
+
+
+def flush(session: Session, ticket: Ticket) -> None:
+    """Write the ticket now, so a concurrent change surfaces as a 409 rather than at commit."""
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise Conflict(f"ticket {ticket.key} was changed by someone else at the same time; re-read it and "
+                       "retry") from exc
+
+
+# -- status ---------------------------------------------------------------------------------------------
+
+def move_status(session: Session, ticket: Ticket, target: str) -> None:
+    """Set a new status (already checked) with its timestamps and its auto-close job."""
+    if target == ticket.status:
+        return
+    was = ticket.status
+    sm.apply(ticket, target)
+    job_key = f"{AUTO_CLOSE_JOB}:{ticket.id}"
+    if target == sm.SOLVED:
+        jobs.enqueue(session, AUTO_CLOSE_JOB, {"ticket_id": ticket.id}, dedupe_key=job_key,
+                     due_at=sm.reopen_deadline(ticket.solved_at))
+    elif was == sm.SOLVED:
+        jobs.cancel(session, job_key)
+    outbox.publish(session, "ticket.status_changed",
+                   {"ticket_id": ticket.id, "key": ticket.key, "from": was, "to": target})
+
+
+def auto_close(session: Session, *, ticket_id: int) -> bool:
+    """The auto-close job: close the ticket if it is still solved once the reopen window has passed."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None or ticket.status != sm.SOLVED or ticket.solved_at is None:
+        return False
+    if clock.now() < sm.reopen_deadline(ticket.solved_at):
+        return False
+    before = audit.snapshot(ticket)
+    move_status(session, ticket, sm.CLOSED)
+    ticket.updated_at = clock.now()
+    audit.record_update(session, Actor.system("auto-close"), ticket, before, action="tickets.auto_close")
+    flush(session, ticket)
+    return True
+
+
+# -- changing -------------------------------------------------------------------------------------------
+
+def update(session: Session, *, actor: Actor, ticket: Ticket, changes: dict[str, Any],
+           if_match: int | None = None) -> Ticket:
+    """Apply a PATCH: `changes` holds only the fields the client sent."""
+    if if_match is not None and if_match != ticket.version:
+        raise Conflict(f"ticket {ticket.key} has changed since you read it (you have version {if_match}, it is "
+                       f"at {ticket.version}); re-read it and retry", current_version=ticket.version)
+    check_customer_fields(actor, changes)
+    if ticket.status == sm.CLOSED and changes:
+        raise Conflict(f"ticket {ticket.key} is closed, and closed is final; a customer reply opens a "
+                       "follow-up ticket", allowed=[])
+    check_references(session, changes)
+    before = audit.snapshot(ticket)
+    for field in PLAIN_FIELDS:
+        if field in changes:
+            setattr(ticket, field, changes[field])
+    if "tags" in changes:
+        ticket.tags = list(changes["tags"])
+    if "custom_fields" in changes:
+        merged = {**ticket.custom_fields, **changes["custom_fields"]}
+        ticket.custom_fields = {k: v for k, v in merged.items() if v is not None}
+    _change_status(session, ticket, changes, before)
+    if not audit.record_update(session, actor, ticket, before, action="tickets.update"):
+        return ticket
+    ticket.updated_at = clock.now()
+    changed = sorted(k for k in audit.diff(before, audit.snapshot(ticket)) if k not in ("updated_at", "version"))
+    if "tags" in changed:
+        sync_tags(session, ticket)
+    if "subject" in changed or "description" in changed:
+        indexing.index_ticket(session, ticket)
+    flush(session, ticket)
+    outbox.publish(session, "ticket.updated", {"ticket_id": ticket.id, "key": ticket.key, "fields": changed})
+    return ticket
+
+
+def update_by_key(session: Session, *, actor: Actor, key: str, changes: dict[str, Any],
+                  if_match: int | None = None) -> Ticket:
+    ticket = get_by_key(session, key=key, actor=actor)
+    return update(session, actor=actor, ticket=ticket, changes=changes, if_match=if_match)
+
+
+def _change_status(session: Session, ticket: Ticket, changes: dict[str, Any], before: dict[str, Any]) -> None:
+    target = changes.get("status")
+    if target is not None:
+        sm.check(ticket.status, target, solved_at=ticket.solved_at)
+    elif ticket.status == sm.NEW and ticket.assignee_id is not None and before["assignee_id"] is None:
+        target = sm.OPEN  # the "ticket assigned" event
+    if target is None or target == ticket.status:
+        return
+    if target == sm.SOLVED:
+        forms.check_solvable(session, ticket)
+    move_status(session, ticket, target)
+
+
+def return_open_tickets_to_queue(session: Session, *, actor: Actor, user_id: int) -> int:
+    """Unassign a user's unsolved tickets (they keep their queue); returns how many were returned."""
+    tickets = session.scalars(
+        select(Ticket).where(Ticket.assignee_id == user_id, Ticket.status.in_(sm.UNSOLVED)).order_by(Ticket.id)
+    ).all()
+    now = clock.now()
+    for ticket in tickets:
+        before = audit.snapshot(ticket)
+        ticket.assignee_id = None
+        ticket.updated_at = now
+        audit.record_update(session, actor, ticket, before, action="tickets.return_to_queue")
+        outbox.publish(session, "ticket.returned_to_queue",
+                       {"ticket_id": ticket.id, "key": ticket.key, "queue_id": ticket.queue_id,
+                        "team_id": ticket.team_id, "previous_assignee_id": user_id})
+    if tickets:
+        flush(session, tickets[0])
+    return len(tickets)
