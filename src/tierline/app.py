@@ -15,6 +15,7 @@ from tierline.platform import api as platform_api
 from tierline.platform.auth import api as auth_api
 from tierline.platform.db import Database, get_database
 from tierline.platform.errors import install_handlers
+from tierline.platform.input_guard import RejectNulCharacters
 from tierline.platform.jobs import Worker
 from tierline.platform.observability import RequestContextMiddleware, configure_logging
 from tierline.settings import Settings, get_settings
@@ -75,6 +76,7 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     app.state.database = database
     app.state.settings = settings
     install_handlers(app)
+    app.add_middleware(RejectNulCharacters)
     app.add_middleware(RequestContextMiddleware)
     for router in ROUTERS:
         app.include_router(router)

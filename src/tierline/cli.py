@@ -73,6 +73,17 @@ def worker(poll: Annotated[float, typer.Option(help="seconds between polls when 
         pass
 
 
+@app.command()
+def demo(customers: Annotated[int, typer.Option(min=0, help="demo customers")] = 150,
+         tickets: Annotated[int, typer.Option(min=0, help="demo tickets over the last 180 days")] = 2400,
+         seed: Annotated[int, typer.Option(help="same seed, same data")] = 42) -> None:
+    """Load a realistic demo organisation (once), then print an admin login and a fresh API token."""
+    from tierline.demo.command import run as run_demo
+
+    run_demo(get_database(), customers=customers, tickets=tickets, seed=seed, console=console,
+             base_url=get_settings().base_url)
+
+
 @user_app.command("create")
 def user_create(
     email: str,

@@ -65,7 +65,8 @@ def test_the_chain_verifies_after_creates_updates_and_deletes(db, factory):
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert events[0].prev_hash == audit.GENESIS_HASH
     assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:]))
-    assert [e.action for e in events] == ["users.create", "api_tokens.create", "users.update", "api_tokens.delete"]
+    ours = [e.action for e in events if e.entity_type in ("users", "api_tokens")]  # domains may add profiles
+    assert ours == ["users.create", "api_tokens.create", "users.update", "api_tokens.delete"]
     result = _verify(db)
     assert result.ok and result.checked == len(events)
 
@@ -74,7 +75,7 @@ def test_audit_verify_exits_0_when_the_chain_is_intact(db, factory):
     _some_history(db, factory)
     code, output = _run_verify()
     assert code == 0, output
-    assert "intact" in output and "4 events" in output
+    assert "intact" in output and f"{len(_events(db))} events" in output
 
 
 def test_audit_verify_exits_0_on_an_empty_trail(db):
@@ -225,13 +226,20 @@ def test_the_audit_list_filters_by_entity_actor_and_time(db, factory, client):
     seqs = [i["seq"] for i in r.json()["items"]]
     assert seqs == sorted(seqs, reverse=True)  # newest first
 
-    r = auditor.get("/api/v1/audit", params={"since": (t0 + timedelta(minutes=30)).isoformat(),
+    r = auditor.get("/api/v1/audit", params={"entity_type": "users",
+                                             "since": (t0 + timedelta(minutes=30)).isoformat(),
                                              "until": (t0 + timedelta(hours=2)).isoformat()})
     assert [i["entity_id"] for i in r.json()["items"]] == [str(users[1].id)]
 
-    r = auditor.get("/api/v1/audit", params={"since": (t0 + timedelta(hours=2)).isoformat()})
-    assert {i["entity_type"] for i in r.json()["items"]} == {"users", "api_tokens"}
-    assert len(r.json()["items"]) == 3
+    since = t0 + timedelta(hours=2)
+    r = auditor.get("/api/v1/audit", params={"since": since.isoformat(), "limit": 200})
+    expected = [e.seq for e in reversed(_events(db)) if e.occurred_at >= since]
+    assert [i["seq"] for i in r.json()["items"]] == expected
+    assert {"users", "api_tokens"} <= {i["entity_type"] for i in r.json()["items"]}
+    until = t0 + timedelta(hours=1)
+    r = auditor.get("/api/v1/audit", params={"until": until.isoformat(), "limit": 200})
+    assert [i["seq"] for i in r.json()["items"]] == [e.seq for e in reversed(_events(db)) if e.occurred_at < until]
+    assert str(users[0].id) in {i["entity_id"] for i in r.json()["items"] if i["entity_type"] == "users"}
 
     mine = auditor.post("/api/v1/tokens", json={"name": "mine"})
     assert mine.status_code == 201

@@ -65,7 +65,8 @@ def test_an_oldest_first_list_stays_stable_while_rows_are_inserted(factory, clie
 def test_a_garbage_cursor_is_a_422_naming_the_cursor(factory, client):
     auditor = factory.api(client, roles=["auditor"])
     for cursor in ["garbage", "!!!", _cursor([1, 2]), _cursor({"seq": 1}), _cursor(["not a number"]),
-                   _cursor([[1]]), _cursor([{"t": "yesterday"}]), _cursor([{"x": 1}]), _cursor([True])]:
+                   _cursor([[1]]), _cursor([{"t": "yesterday"}]), _cursor([{"t": 5}]), _cursor([{"x": 1}]),
+                   _cursor([True]), _cursor([10**30]), _cursor([{"t": "2026-11-23T10:00:00"}])]:
         r = auditor.get("/api/v1/audit", params={"cursor": cursor})
         assert r.status_code == 422, (cursor, r.text)
         assert r.headers["content-type"].startswith("application/problem+json")
@@ -134,3 +135,10 @@ def test_keyset_pages_equal_a_brute_force_sort(db, rows, keys, limit):
             if cursor is None:
                 break
     assert seen == expected
+
+
+def test_a_forged_cursor_with_a_nul_character_is_a_422_not_a_database_error(db):
+    forged = _cursor(["a\x00b", 1])
+    with db.session(write=False) as session:
+        with pytest.raises(Invalid):
+            paginate(session, select(Job), keys=[SortKey(Job.kind), SortKey(Job.id)], limit=5, cursor=forged)

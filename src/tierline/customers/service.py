@@ -8,6 +8,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import exists, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -290,13 +292,16 @@ def resolve_requester(session: Session, *, actor: Actor, email: str) -> Customer
     if owner is None:
         return None
     now = clock.now()
-    contact = Contact(customer_id=owner.customer_id, email=email, name=local, created_at=now, updated_at=now)
-    # A savepoint, so a concurrent intake that made the same contact first does not fail this transaction.
-    try:
-        with session.begin_nested():
-            session.add(contact)
-    except IntegrityError:
-        existing = get_contact_by_email(session, email=email)
-        return get(session, customer_id=existing.customer_id) if existing else None
-    audit.record_create(session, actor, contact, action="contacts.create_from_requester")
-    return get(session, customer_id=owner.customer_id)
+    # INSERT .. ON CONFLICT DO NOTHING: a concurrent intake that made the same contact first must not fail this
+    # transaction (a savepoint would do, but rolling one back would also drop this transaction's audit events).
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    inserted_id = session.execute(
+        insert(Contact).values(customer_id=owner.customer_id, email=email, name=local, created_at=now,
+                               updated_at=now).on_conflict_do_nothing(index_elements=["email"]).returning(Contact.id)
+    ).scalar_one_or_none()
+    contact = get_contact_by_email(session, email=email)
+    if contact is None:  # pragma: no cover - the row exists: ours or the concurrent writer's
+        return None
+    if inserted_id is not None:
+        audit.record_create(session, actor, contact, action="contacts.create_from_requester")
+    return get(session, customer_id=contact.customer_id)

@@ -103,7 +103,7 @@ COMPONENTS: tuple[ComponentSpec, ...] = (
                   ("api", "graphql"), "The public GraphQL endpoint and its query-cost limits.", _API),
     ComponentSpec("Auth", None, "Identity", "Identity & Access Support", ("auth",),
                   "Sign-in, sessions and credentials.", _ID),
-    ComponentSpec("SSO / SAML", "Auth", "Identity", "Identity & Access Support", ("auth", "sso", "saml"),
+    ComponentSpec("SSO & SAML", "Auth", "Identity", "Identity & Access Support", ("auth", "sso", "saml"),
                   "SAML 2.0 and OIDC federation with Okta, Azure AD, Google Workspace, OneLogin.", _ID),
     ComponentSpec("OAuth & API Keys", "Auth", "Identity", "Identity & Access Support", ("auth", "oauth", "api"),
                   "Personal and service API keys, OAuth apps and token scopes.", _ID),

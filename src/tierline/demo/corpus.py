@@ -109,7 +109,7 @@ SCENARIOS: tuple[Scenario, ...] = (
          "replaced the node and doubled the limit for your cluster."),
         ("Pooler in session mode exhausted server connections under worker fan-out.",
          "PgBouncer node OOM in one zone; surviving node hit max_client_conn."),
-        ("outage", "connections"), 1.0, 0.6, _ASK_DB,
+        ("outage", "connections"), 0.5, 0.6, _ASK_DB,
     ),
     Scenario(
         "Backups & Restore", "question", "P3", "point-in-time restore", ("DB-1103",),
@@ -215,7 +215,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         ("A load balancer config push at {time_local} lowered the idle timeout below your keep-alive timeout, so "
          "reused connections were cut. It has been reverted; error rate is back to zero. Sorry for the impact.",),
         ("Load balancer idle timeout shorter than upstream keep-alive after a config push.",),
-        ("outage", "5xx"), 0.6, 0.6, _ASK_IDS,
+        ("outage", "5xx"), 0.4, 0.6, _ASK_IDS,
     ),
     Scenario(
         "Rate Limiting", "question", "P3", "API quotas", ("API-429",),
@@ -255,7 +255,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         (), ("graphql",), 0.5, 0.15,
     ),
     Scenario(
-        "SSO / SAML", "incident", "P2", "single sign-on", ("AUTH-422", "AUTH-401"),
+        "SSO & SAML", "incident", "P2", "single sign-on", ("AUTH-422", "AUTH-401"),
         ("SSO login broken for all users after IdP certificate rotation",
          "SAML error {error_code}: signature validation failed",
          "Users redirected back to login page in a loop ({idp})"),
@@ -418,10 +418,11 @@ SCENARIOS: tuple[Scenario, ...] = (
         (), ("export", "reporting"), 1.0, 0.2,
     ),
     Scenario(
-        "Search", "bug", "P4", "search", (),
+        "Search", "bug", "P4", "search", ("SRCH-0102",),
         ("Search doesn't find documents with hyphenated names", "Search results missing recent items"),
         ("Searching for 'ACME-4471' returns nothing, although the document is there. Searching '4471' finds it.",
-         "Items created in the last {count} minutes don't show up in search."),
+         "Items created in the last {count} minutes don't show up in search, and the search page shows a "
+         "banner with {error_code} 'index behind'."),
         ("The tokenizer split on hyphens; exact-phrase matching for codes shipped in {version}.",
          "The indexer in {region} was lagging; it caught up and we added an alert on indexing delay."),
         (), ("search",), 0.6, 0.3,

@@ -193,7 +193,7 @@ def _customers(rng: random.Random, n: int) -> list[CustomerPlan]:
 
 FIRST_RESPONSE_MINUTES = {"P1": (4, 30), "P2": (15, 120), "P3": (30, 480), "P4": (60, 1440)}
 CHANNELS = (("email", 45), ("web", 30), ("chat", 12), ("phone", 6), ("api", 7))
-BURST_SCENARIOS = ("Load Balancer", "Connection Pooling", "CDN", "SSO / SAML", "Webhooks", "Replication")
+BURST_SCENARIOS = ("Load Balancer", "Connection Pooling", "CDN", "SSO & SAML", "Webhooks", "Replication")
 
 
 class _TicketBuilder:
@@ -239,7 +239,9 @@ class _TicketBuilder:
     def _created_at(self, tz: str) -> datetime:
         rng, offset = self.rng, standard_offset(tz)
         while True:
-            days_ago = HISTORY_DAYS * (1 - math.sqrt(rng.random()))  # volume grows toward today
+            days_ago = HISTORY_DAYS * rng.random()
+            if rng.random() < 0.4 * days_ago / HISTORY_DAYS:  # volume grows with the customer base
+                continue
             local_day = (self.now + offset - timedelta(days=days_ago)).date()
             if local_day.weekday() >= 5 and rng.random() < 0.7:
                 continue
@@ -288,7 +290,7 @@ class _TicketBuilder:
     def _priority(self, scenario: Scenario, customer: CustomerPlan | None) -> str:
         rng, levels = self.rng, ("P1", "P2", "P3", "P4")
         i = levels.index(scenario.priority)
-        if customer and customer.plan == "enterprise" and rng.random() < 0.25:
+        if customer and customer.plan == "enterprise" and rng.random() < 0.15:
             i -= 1
         if customer and customer.plan == "free" and rng.random() < 0.5:
             i += 1

@@ -77,6 +77,9 @@ class Loader:
         self.tickets: dict[int, Any] = {}
         self.assignee: dict[int, str] = {}
         self.stats = LoadStats()
+        # Strong references to rows the services look up again and again, so those lookups hit the session's
+        # identity map (it holds objects weakly) instead of the database.
+        self.keep: list[Any] = []
 
     def load(self) -> LoadStats:
         start = self.plan.now - ORG_AGE
@@ -99,9 +102,10 @@ class Loader:
             view = people_service.create_user(s, actor=DEMO, email=person.email, name=person.name,
                                               roles=person.roles, timezone=person.timezone, skills=person.skills,
                                               max_open_tickets=person.max_open_tickets)
+            user = auth_service.get_user(s, user_id=view.id)
             self.user_ids[person.email] = view.id
-            self.actors[person.email] = auth_service.actor_for(auth_service.get_user(s, user_id=view.id),
-                                                               via="session")
+            self.actors[person.email] = auth_service.actor_for(user, via="session")
+            self.keep += [user, people_service.get_profile(s, user_id=view.id)]
             done += 1
             self.progress("organisation", done, total)
         for team in arch.TEAMS:
@@ -109,6 +113,7 @@ class Loader:
             row = people_teams.create_team(s, actor=DEMO, name=team.name, kind=team.kind,
                                            description=team.description, member_ids=members)
             self.team_ids[team.name] = row.id
+            self.keep.append(row)
             done += 1
             self.progress("organisation", done, total)
         for comp in arch.COMPONENTS:
@@ -117,12 +122,14 @@ class Loader:
                 owner_team_id=self.team_ids[comp.owner_team], support_team_id=self.team_ids[comp.support_team],
                 required_skills=comp.skills, description=comp.description)
             self.component_ids[comp.name] = row.id
+            self.keep.append(row)
             done += 1
             self.progress("organisation", done, total)
         for q in arch.QUEUES:
             row = queues.create(s, actor=DEMO, name=q.name, tier=q.tier, team_id=self.team_ids[q.team],
                                 description=f"{q.tier} work for {q.team}.")
             self.queue_ids[q.name], self.queue_team[q.name] = row.id, row.team_id
+            self.keep.append(row)
             done += 1
             self.progress("organisation", done, total)
 
@@ -136,9 +143,10 @@ class Loader:
                     s, actor=DEMO, name=c.name, external_id=c.external_id, plan=c.plan, arr=c.arr,
                     region=c.region, timezone=c.timezone, licensed_users=c.licensed_users,
                     email_domains=c.email_domains)
+                self.keep.append(row)
                 for contact in c.contacts:
-                    customers_service.create_contact(s, actor=DEMO, customer_id=row.id, email=contact.email,
-                                                     name=contact.name)
+                    self.keep.append(customers_service.create_contact(
+                        s, actor=DEMO, customer_id=row.id, email=contact.email, name=contact.name))
             self.progress("customers", i + 1, len(custs))
 
     # -- tickets -------------------------------------------------------------------------------------

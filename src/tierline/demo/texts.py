@@ -30,6 +30,7 @@ ERROR_MESSAGES = {
     "INT-1102": "installation not found", "SYNC-2207": "FIELD_CUSTOM_VALIDATION_EXCEPTION",
     "ETL-0612": "file format mismatch", "WEB-0117": "widget render failed", "EXP-0044": "export timed out",
     "MAIL-0550": "recipient server rejected message", "MOB-0231": "crash on launch", "MOB-0318": "app link failed",
+    "SRCH-0102": "index behind",
 }
 HTTP_FOR = {"API-429": "429", "AUTH-401": "401", "AUTH-403": "403", "HTTP 502": "502", "HTTP 503": "503",
             "HTTP 504": "504", "HTTP 500": "500", "API-5001": "500", "HTTP 403": "403"}

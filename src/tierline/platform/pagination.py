@@ -10,7 +10,8 @@ import base64
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -36,21 +37,71 @@ class SortKey:
     descending: bool = False
 
 
+def _tag(value: Any) -> Any:
+    """JSON has no times, dates or decimals: tag them so the cursor gives back the very value."""
+    if isinstance(value, datetime):
+        return {"t": value.isoformat()}
+    if isinstance(value, date):
+        return {"d": value.isoformat()}
+    if isinstance(value, Decimal):
+        return {"n": str(value)}
+    return value
+
+
+def _untag(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    (tag, text), = value.items()
+    if not isinstance(text, str):
+        raise TypeError("a tagged cursor value must be text")
+    return {"t": datetime.fromisoformat, "d": date.fromisoformat, "n": Decimal}[tag](text)
+
+
 def _encode(values: list[Any]) -> str:
-    tagged = [{"t": v.isoformat()} if isinstance(v, datetime) else v for v in values]
-    raw = json.dumps(tagged, separators=(",", ":")).encode()
+    raw = json.dumps([_tag(v) for v in values], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode(cursor: str, n: int) -> list[Any]:
+def _decode(cursor: str, keys: Sequence[SortKey]) -> list[Any]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
-        if not isinstance(values, list) or len(values) != n:
+        if not isinstance(values, list) or len(values) != len(keys):
             raise ValueError
-        return [datetime.fromisoformat(v["t"]) if isinstance(v, dict) else v for v in values]
-    except (ValueError, TypeError, KeyError, json.JSONDecodeError) as exc:
+        values = [_untag(v) for v in values]
+        for key, value in zip(keys, values):
+            _check_type(key, value)
+        return values
+    except (ValueError, TypeError, KeyError, InvalidOperation) as exc:
         raise Invalid("cursor", "is not a cursor this list issued") from exc
+
+
+def _check_type(key: SortKey, value: Any) -> None:
+    """A forged cursor must be a 422, not a database error: each value must fit its sort column."""
+    if value is None:
+        return
+    try:
+        expected = key.column.type.python_type
+    except (AttributeError, NotImplementedError):
+        expected = None
+    if expected is datetime:
+        ok = isinstance(value, datetime) and value.tzinfo is not None
+    elif expected is int:
+        ok = isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
+    elif expected is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    elif expected is Decimal:
+        ok = isinstance(value, Decimal) and value.is_finite()
+    elif expected is date:
+        ok = isinstance(value, date) and not isinstance(value, datetime)
+    elif expected is str:
+        ok = isinstance(value, str) and "\x00" not in value
+    elif expected is not None:
+        ok = isinstance(value, expected)
+    else:
+        ok = isinstance(value, (str, int, float, bool))
+    if not ok:
+        raise ValueError(f"a cursor value does not fit {key.column}")
 
 
 def _after(keys: Sequence[SortKey], values: list[Any]) -> Any:
@@ -74,7 +125,7 @@ def paginate(session: Session, stmt: Select, *, keys: Sequence[SortKey], limit: 
     if not 1 <= limit <= MAX_LIMIT:
         raise Invalid("limit", f"must be between 1 and {MAX_LIMIT}")
     if cursor:
-        stmt = stmt.where(_after(keys, _decode(cursor, len(keys))))
+        stmt = stmt.where(_after(keys, _decode(cursor, keys)))
     stmt = stmt.order_by(*[k.column.desc() if k.descending else k.column.asc() for k in keys]).limit(limit + 1)
     rows = list(session.scalars(stmt))
     next_cursor = None

@@ -34,6 +34,7 @@ def index_document(session: Session, doc_type: str, doc_id: int, title: str, bod
     """Insert or replace one document's text."""
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    title, body = _plain(title), _plain(body)
     stmt = insert(SearchDocument.__table__).values(doc_type=doc_type, doc_id=doc_id, title=title, body=body)
     stmt = stmt.on_conflict_do_update(index_elements=["doc_type", "doc_id"],
                                       set_={"title": title, "body": body})
@@ -55,8 +56,14 @@ def _fts5_query(query: str) -> str:
     return " ".join(quoted)
 
 
+def _plain(value: str) -> str:
+    # PostgreSQL text cannot hold NUL; it separates nothing a reader would search for.
+    return value.replace("\x00", " ")
+
+
 def matching_ids(session: Session, doc_type: str, query: str) -> Select:
     """A SELECT of doc_id for documents matching `query`, to use as `Model.id.in_(...)`."""
+    query = _plain(query)
     if session.get_bind().dialect.name == "postgresql":
         return (
             select(SearchDocument.doc_id)

@@ -8,9 +8,15 @@ from pydantic import AwareDatetime
 from tierline.platform.auth.actor import Actor
 from tierline.platform.deps import DB, require
 from tierline.platform.pagination import MAX_LIMIT, Page
-from tierline.sla import calendars
+from tierline.sla import calendars, policies, reports
 from tierline.sla.schemas import (
+    AtRiskItem,
     BusinessTimeAnswer,
+    ComplianceReport,
+    ComplianceRow,
+    PolicyCreate,
+    PolicyRead,
+    PolicyUpdate,
     CalendarCreate,
     CalendarRead,
     CalendarUpdate,
@@ -58,3 +64,54 @@ def business_time(calendar_id: int, db: DB, _: Annotated[Actor, require("sla:rea
     """When does a target of `minutes` from `start` fall due, or how many business minutes lie in [start, end)?"""
     return BusinessTimeAnswer(**calendars.business_time(db, calendar_id=calendar_id, start=start,
                                                         minutes=minutes, end=end))
+
+
+@router.post("/policies", status_code=201, response_model=PolicyRead)
+def create_policy(body: PolicyCreate, db: DB, actor: Annotated[Actor, require("sla:write")]) -> PolicyRead:
+    return PolicyRead.model_validate(policies.create_policy(db, actor=actor, values=body.model_dump()))
+
+
+@router.get("/policies", response_model=Page[PolicyRead])
+def list_policies(db: DB, _: Annotated[Actor, require("sla:read")], active: bool | None = None,
+                  calendar_id: int | None = None, limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+                  cursor: str | None = None) -> Page:
+    rows, next_cursor = policies.list_policies(db, active=active, calendar_id=calendar_id, limit=limit,
+                                               cursor=cursor)
+    return Page[PolicyRead](items=[PolicyRead.model_validate(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/policies/{policy_id}", response_model=PolicyRead)
+def get_policy(policy_id: int, db: DB, _: Annotated[Actor, require("sla:read")]) -> PolicyRead:
+    return PolicyRead.model_validate(policies.get_policy(db, policy_id=policy_id))
+
+
+@router.patch("/policies/{policy_id}", response_model=PolicyRead)
+def update_policy(policy_id: int, body: PolicyUpdate, db: DB,
+                  actor: Annotated[Actor, require("sla:write")]) -> PolicyRead:
+    policy = policies.update_policy(db, actor=actor, policy_id=policy_id,
+                                    changes=body.model_dump(exclude_unset=True))
+    return PolicyRead.model_validate(policy)
+
+
+@router.delete("/policies/{policy_id}", status_code=204)
+def delete_policy(policy_id: int, db: DB, actor: Annotated[Actor, require("sla:write")]) -> Response:
+    policies.delete_policy(db, actor=actor, policy_id=policy_id)
+    return Response(status_code=204)
+
+
+@router.get("/at-risk", response_model=Page[AtRiskItem])
+def at_risk(db: DB, _: Annotated[Actor, require("sla:read")],
+            within_minutes: Annotated[float, Query(gt=0, le=525_600)] = 60, team_id: int | None = None,
+            limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50, cursor: str | None = None) -> Page:
+    items, next_cursor = reports.at_risk(db, within_minutes=within_minutes, team_id=team_id, limit=limit,
+                                         cursor=cursor)
+    return Page[AtRiskItem](items=[AtRiskItem(**i) for i in items], next_cursor=next_cursor)
+
+
+@router.get("/compliance", response_model=ComplianceReport)
+def compliance(db: DB, _: Annotated[Actor, require("sla:read")],
+               from_: Annotated[AwareDatetime, Query(alias="from")], to: AwareDatetime,
+               group_by: Annotated[str, Query(pattern="^(priority|team|policy|customer_plan)$")] = "priority",
+               ) -> ComplianceReport:
+    rows = reports.compliance(db, start=from_, end=to, group_by=group_by)
+    return ComplianceReport(from_=from_, to=to, group_by=group_by, items=[ComplianceRow(**r) for r in rows])

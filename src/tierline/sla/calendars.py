@@ -13,7 +13,7 @@ from tierline.platform.auth.actor import Actor
 from tierline.platform.errors import Conflict, Invalid, NotFound
 from tierline.platform.pagination import SortKey, paginate
 from tierline.sla.business_time import BusinessCalendar, add_business_minutes, business_minutes_between
-from tierline.sla.models import BusinessCalendarRecord
+from tierline.sla.models import BusinessCalendarRecord, SlaPolicy
 
 _FIELDS = ("timezone", "hours", "holidays", "holiday_country", "holiday_subdivision")
 # Compiled calendars keyed by (id, updated_at): their tables are built once and reused by every request.
@@ -99,6 +99,9 @@ def update_calendar(session: Session, *, actor: Actor, calendar_id: int, **chang
 
 def delete_calendar(session: Session, *, actor: Actor, calendar_id: int) -> None:
     record = get_calendar(session, calendar_id=calendar_id)
+    users = session.scalars(select(SlaPolicy.name).where(SlaPolicy.calendar_id == record.id)).all()
+    if users:
+        raise Conflict(f"calendar {record.name!r} is used by SLA policies: {', '.join(sorted(users))}")
     audit.record_delete(session, actor, record)
     session.delete(record)
 

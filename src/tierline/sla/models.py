@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tierline.platform.db import Base, BigId, JSONType, UTCDateTime
@@ -28,3 +28,85 @@ class BusinessCalendarRecord(Base):
     def spec(self) -> dict[str, Any]:
         return {"timezone": self.timezone, "hours": self.hours, "holidays": list(self.holidays or []),
                 "holiday_country": self.holiday_country, "holiday_subdivision": self.holiday_subdivision}
+
+
+METRICS = ("first_response", "next_reply", "periodic_update", "resolution")
+CLOCK_STATUSES = ("active", "paused", "achieved", "breached")
+
+
+class SlaPolicy(Base):
+    """Targets per metric and priority for the tickets its `match` selects; the first by position applies."""
+
+    __tablename__ = "sla_policies"
+    __audit_type__ = "sla_policies"
+    __table_args__ = (Index("ix_sla_policies_position", "active", "position", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    match: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
+    calendar_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("sla_calendars.id"), nullable=True)
+    targets: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, nullable=False, default=list)
+    warning_percent: Mapped[int] = mapped_column(Integer, nullable=False, default=75)
+    pause_statuses: Mapped[list[str]] = mapped_column(JSONType, nullable=False, default=list)
+    on_breach: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class SlaClock(Base):
+    """One running target of one ticket. Consumed time is kept across pauses, reopenings and re-targeting.
+
+    While running, `running_since` is set and the elapsed time is `consumed_minutes` plus the (business or
+    calendar) minutes since then; `due_at` and `warning_at` are where the durable timer jobs point.
+    """
+
+    __tablename__ = "sla_clocks"
+    __audit_type__ = "sla_clocks"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "metric", name="uq_sla_clocks_ticket_metric"),
+        Index("ix_sla_clocks_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(BigId, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False)
+    policy_id: Mapped[int] = mapped_column(BigId, ForeignKey("sla_policies.id"), nullable=False, index=True)
+    metric: Mapped[str] = mapped_column(String(20), nullable=False)
+    target_minutes: Mapped[float] = mapped_column(Float, nullable=False)
+    business_hours: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    calendar_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("sla_calendars.id"), nullable=True)
+    status: Mapped[str] = mapped_column(String(10), nullable=False)
+    cycle: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    consumed_minutes: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    segments: Mapped[list[list[str]]] = mapped_column(JSONType, nullable=False, default=list)
+    running_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    warning_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    achieved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    final_minutes: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class SlaEvent(Base):
+    """What happened to a clock: started, paused, resumed, warning, breach, achieved, retargeted."""
+
+    __tablename__ = "sla_events"
+    __table_args__ = (Index("ix_sla_events_ticket", "ticket_id", "id"), Index("ix_sla_events_kind_at", "kind", "at"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(BigId, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False)
+    clock_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("sla_clocks.id", ondelete="SET NULL"),
+                                                 nullable=True)
+    metric: Mapped[str] = mapped_column(String(20), nullable=False)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    cycle: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

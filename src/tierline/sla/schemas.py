@@ -50,3 +50,143 @@ class BusinessTimeAnswer(BaseModel):
     due_at: datetime | None = None
     end: datetime | None = None
     business_minutes: float | None = None
+
+
+Metric = Literal["first_response", "next_reply", "periodic_update", "resolution"]
+Priority = Literal["P1", "P2", "P3", "P4"]
+PauseStatus = Literal["pending_customer", "on_hold"]
+
+
+class PolicyMatch(BaseModel):
+    """Every given list must contain the ticket's value (tags_any: share one tag); an empty match holds always."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    priority: list[Priority] | None = None
+    customer_plan: list[Literal["free", "pro", "business", "enterprise"]] | None = None
+    type: list[Literal["question", "incident", "problem", "bug", "task", "feature_request"]] | None = None
+    channel: list[Literal["email", "web", "api", "chat", "phone", "alert"]] | None = None
+    component_id: list[int] | None = Field(default=None, description="matches these components and their descendants")
+    tags_any: list[str] | None = None
+
+
+class PolicyTarget(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    metric: Metric
+    priority: Priority
+    minutes: float = Field(gt=0, le=525_600)
+    business_hours: bool = False
+
+
+class OnBreach(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    bump_priority: bool = False
+    escalate_tier: bool = False
+
+
+class PolicyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=2000)
+    position: int = Field(default=0, ge=0, le=1_000_000)
+    active: bool = True
+    match: PolicyMatch = Field(default_factory=PolicyMatch)
+    calendar_id: int | None = None
+    targets: list[PolicyTarget] = Field(min_length=1, max_length=64)
+    warning_percent: int = Field(default=75, ge=1, le=99)
+    pause_statuses: list[PauseStatus] = Field(default_factory=lambda: ["pending_customer", "on_hold"])
+    on_breach: OnBreach = Field(default_factory=OnBreach)
+
+
+class PolicyUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    position: int | None = Field(default=None, ge=0, le=1_000_000)
+    active: bool | None = None
+    match: PolicyMatch | None = None
+    calendar_id: int | None = None
+    targets: list[PolicyTarget] | None = Field(default=None, min_length=1, max_length=64)
+    warning_percent: int | None = Field(default=None, ge=1, le=99)
+    pause_statuses: list[PauseStatus] | None = None
+    on_breach: OnBreach | None = None
+
+
+class PolicyRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    description: str
+    position: int
+    active: bool
+    match: PolicyMatch
+    calendar_id: int | None
+    targets: list[PolicyTarget]
+    warning_percent: int
+    pause_statuses: list[str]
+    on_breach: OnBreach
+    created_at: datetime
+    updated_at: datetime
+
+
+class PolicyRef(BaseModel):
+    id: int
+    name: str
+
+
+class ClockRead(BaseModel):
+    """A ticket's target as Zendesk users read it; minutes are business minutes when business_hours."""
+
+    metric: Metric
+    target_minutes: float
+    business_hours: bool
+    due_at: datetime | None
+    status: Literal["active", "paused", "achieved", "breached"]
+    elapsed_minutes: float
+    remaining_minutes: float
+    breached_at: datetime | None
+    achieved_at: datetime | None
+    completed_at: datetime | None = None
+    cycle: int = 1
+
+
+class AtRiskItem(BaseModel):
+    ticket_key: str
+    ticket_id: int
+    subject: str
+    priority: str
+    status: str
+    team_id: int | None
+    assignee_id: int | None
+    metric: Metric
+    due_at: datetime
+    target_minutes: float
+    business_hours: bool
+    remaining_minutes: float
+
+
+class ComplianceRow(BaseModel):
+    group: str | int | None
+    label: str | None
+    targets: int
+    achieved: int
+    breaches: int
+    achieved_percent: float | None
+    first_response_median: float | None
+    first_response_p90: float | None
+    resolution_median: float | None
+    resolution_p90: float | None
+
+
+class ComplianceReport(BaseModel):
+    from_: datetime = Field(alias="from")
+    to: datetime
+    group_by: str
+    items: list[ComplianceRow]
+
+    model_config = ConfigDict(populate_by_name=True)

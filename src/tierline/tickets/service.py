@@ -166,10 +166,11 @@ def sync_tags(session: Session, ticket: Ticket) -> None:
 
 def flush(session: Session, ticket: Ticket) -> None:
     """Write the ticket now, so a concurrent change surfaces as a 409 rather than at commit."""
+    key = ticket.key  # read before the flush: a failed flush expires the object
     try:
         session.flush()
     except StaleDataError as exc:
-        raise Conflict(f"ticket {ticket.key} was changed by someone else at the same time; re-read it and "
+        raise Conflict(f"ticket {key} was changed by someone else at the same time; re-read it and "
                        "retry") from exc
 
 
@@ -215,7 +216,7 @@ def update(session: Session, *, actor: Actor, ticket: Ticket, changes: dict[str,
         raise Conflict(f"ticket {ticket.key} has changed since you read it (you have version {if_match}, it is "
                        f"at {ticket.version}); re-read it and retry", current_version=ticket.version)
     check_customer_fields(actor, changes)
-    if ticket.status == sm.CLOSED and changes:
+    if ticket.status == sm.CLOSED and _would_change(ticket, changes):
         raise Conflict(f"ticket {ticket.key} is closed, and closed is final; a customer reply opens a "
                        "follow-up ticket", allowed=[])
     check_references(session, changes)
@@ -240,6 +241,16 @@ def update(session: Session, *, actor: Actor, ticket: Ticket, changes: dict[str,
     flush(session, ticket)
     outbox.publish(session, "ticket.updated", {"ticket_id": ticket.id, "key": ticket.key, "fields": changed})
     return ticket
+
+
+def _would_change(ticket: Ticket, changes: dict[str, Any]) -> bool:
+    for field, value in changes.items():
+        current = getattr(ticket, field)
+        if field == "custom_fields":
+            value = {k: v for k, v in {**current, **value}.items() if v is not None}
+        if value != current:
+            return True
+    return False
 
 
 def update_by_key(session: Session, *, actor: Actor, key: str, changes: dict[str, Any],

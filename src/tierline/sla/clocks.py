@@ -1,0 +1,190 @@
+"""SLA clocks: the state of each target of each ticket, kept exact through pauses, reopenings and re-targeting.
+
+A clock keeps the closed segments of time it ran (`segments`) and their total in its unit (`consumed_minutes`,
+business minutes when the target is in business hours), plus `running_since` while it runs. Elapsed time is
+therefore exact under any calendar: when a priority or policy change moves a clock to another calendar, its
+consumed time is measured again from the segments, never lost.
+
+The metrics, as Zendesk users expect them:
+- first_response: from creation to the first public agent reply;
+- next_reply: from the oldest unanswered public customer message to the next public agent reply;
+- periodic_update: a cycle restarted by every public agent reply, running while the ticket is new or open;
+- resolution: from creation to solved, paused in the policy's pause statuses, resumed on reopen.
+Solving a ticket completes every running target.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tierline.platform import audit, clock, jobs
+from tierline.platform.auth.actor import Actor
+from tierline.sla import calendars, events
+from tierline.sla.business_time import add_business_minutes, business_minutes_between
+from tierline.sla.models import SlaClock, SlaPolicy
+
+ACTIVE, PAUSED, ACHIEVED, BREACHED = "active", "paused", "achieved", "breached"
+WARNING_JOB, BREACH_JOB = "sla.warning", "sla.breach"
+EPSILON = 1e-6
+UNSOLVED_RUNNING = ("new", "open")
+DONE_STATUSES = ("solved", "closed")
+
+
+# -- units ----------------------------------------------------------------------------------------------
+
+def _calendar(session: Session, clk: SlaClock):  # noqa: ANN202
+    if not clk.business_hours or clk.calendar_id is None:
+        return None
+    return calendars.compiled(calendars.get_calendar(session, calendar_id=clk.calendar_id))
+
+
+def minutes_between(session: Session, clk: SlaClock, start: datetime, end: datetime) -> float:
+    cal = _calendar(session, clk)
+    if end <= start:
+        return 0.0
+    if cal is None:
+        return (end - start).total_seconds() / 60.0
+    return business_minutes_between(cal, start, end)
+
+
+def add_minutes(session: Session, clk: SlaClock, start: datetime, minutes: float) -> datetime:
+    cal = _calendar(session, clk)
+    if cal is None:
+        return start + timedelta(minutes=minutes)
+    return add_business_minutes(cal, start, minutes)
+
+
+def elapsed(session: Session, clk: SlaClock, at: datetime | None = None) -> float:
+    at = at or clock.now()
+    running = minutes_between(session, clk, clk.running_since, at) if clk.running_since else 0.0
+    return clk.consumed_minutes + running
+
+
+def _measure_segments(session: Session, clk: SlaClock) -> float:
+    return sum(minutes_between(session, clk, datetime.fromisoformat(a), datetime.fromisoformat(b))
+               for a, b in clk.segments)
+
+
+# -- state changes --------------------------------------------------------------------------------------
+
+def due_instant(session: Session, clk: SlaClock) -> datetime | None:
+    if clk.running_since is None:
+        return None
+    return add_minutes(session, clk, clk.running_since, max(0.0, clk.target_minutes - clk.consumed_minutes))
+
+
+def _breach_if_overdue(session: Session, actor: Actor, clk: SlaClock, at: datetime) -> None:
+    """A clock found past its due instant is breached at that instant, whether or not the timer job ran yet."""
+    if clk.status == BREACHED or clk.running_since is None:
+        return
+    due = due_instant(session, clk)
+    if due is not None and due <= at and elapsed(session, clk, at) > clk.target_minutes + EPSILON:
+        mark_breached(session, actor, clk, due)
+
+
+def mark_breached(session: Session, actor: Actor, clk: SlaClock, at: datetime) -> None:
+    clk.status, clk.breached_at, clk.updated_at = BREACHED, at, clock.now()
+    events.record(session, actor, clk, "breach", at=at, details={"target_minutes": clk.target_minutes})
+
+
+def run(clk: SlaClock, at: datetime) -> None:
+    if clk.running_since is None:
+        clk.running_since = at
+    if clk.status == PAUSED:
+        clk.status = ACTIVE
+
+
+def pause(session: Session, actor: Actor, clk: SlaClock, at: datetime) -> None:
+    _breach_if_overdue(session, actor, clk, at)
+    if clk.running_since is not None:
+        start = clk.running_since
+        clk.consumed_minutes += minutes_between(session, clk, start, at)
+        clk.segments = [*clk.segments, [start.isoformat(), at.isoformat()]]
+        clk.running_since = None
+    if clk.status == ACTIVE:
+        clk.status = PAUSED
+
+
+def complete(session: Session, actor: Actor, clk: SlaClock, at: datetime) -> None:
+    pause(session, actor, clk, at)
+    clk.completed_at, clk.final_minutes = at, clk.consumed_minutes
+    if clk.status != BREACHED:
+        clk.status, clk.achieved_at = ACHIEVED, at
+        events.record(session, actor, clk, "achieved", at=at, details={"elapsed_minutes": clk.consumed_minutes})
+
+
+def uncomplete(clk: SlaClock, at: datetime) -> None:
+    """A reopened ticket's resolution clock resumes with the time it had consumed."""
+    clk.completed_at = clk.final_minutes = clk.achieved_at = None
+    clk.status = BREACHED if clk.breached_at is not None else ACTIVE
+    run(clk, at)
+
+
+def new_cycle(session: Session, actor: Actor, clk: SlaClock, at: datetime) -> None:
+    clk.cycle += 1
+    clk.status, clk.started_at, clk.consumed_minutes, clk.segments = ACTIVE, at, 0.0, []
+    clk.running_since = at
+    clk.completed_at = clk.final_minutes = clk.achieved_at = clk.breached_at = clk.warned_at = None
+    events.record(session, actor, clk, "started", at=at)
+
+
+def retarget(session: Session, clk: SlaClock, policy: SlaPolicy, target: dict[str, Any]) -> bool:
+    """Point a clock at a (new) policy's target; consumed time is re-measured if the unit changed."""
+    new_calendar = policy.calendar_id if target.get("business_hours") else None
+    unit_changed = bool(target.get("business_hours")) != clk.business_hours or new_calendar != clk.calendar_id
+    if (clk.policy_id, clk.target_minutes) == (policy.id, float(target["minutes"])) and not unit_changed:
+        return False
+    clk.policy_id, clk.target_minutes = policy.id, float(target["minutes"])
+    clk.business_hours, clk.calendar_id = bool(target.get("business_hours")), new_calendar
+    if unit_changed:
+        clk.consumed_minutes = _measure_segments(session, clk)
+    return True
+
+
+def schedule(session: Session, clk: SlaClock, policy: SlaPolicy) -> None:
+    """Point the durable warning and breach timers at this clock's instants (or cancel them)."""
+    breach_key, warning_key = f"{BREACH_JOB}:{clk.id}", f"{WARNING_JOB}:{clk.id}"
+    if clk.running_since is None or clk.status == BREACHED:
+        if clk.status != BREACHED:
+            clk.due_at = None
+        clk.warning_at = None
+        jobs.cancel(session, breach_key)
+        jobs.cancel(session, warning_key)
+        return
+    clk.due_at = due_instant(session, clk)
+    jobs.enqueue(session, BREACH_JOB, {"clock_id": clk.id, "cycle": clk.cycle}, due_at=clk.due_at,
+                 dedupe_key=breach_key)
+    warn_after = clk.target_minutes * policy.warning_percent / 100.0 - clk.consumed_minutes
+    if clk.warned_at is None and warn_after > 0:
+        clk.warning_at = add_minutes(session, clk, clk.running_since, warn_after)
+        jobs.enqueue(session, WARNING_JOB, {"clock_id": clk.id, "cycle": clk.cycle}, due_at=clk.warning_at,
+                     dedupe_key=warning_key)
+    else:
+        clk.warning_at = None
+        jobs.cancel(session, warning_key)
+
+
+def clocks_of(session: Session, ticket_id: int) -> dict[str, SlaClock]:
+    rows = session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket_id)).all()
+    return {c.metric: c for c in rows}
+
+
+def new_clock(session: Session, *, ticket_id: int, metric: str, policy: SlaPolicy, target: dict[str, Any],
+              started_at: datetime) -> SlaClock:
+    now = clock.now()
+    clk = SlaClock(ticket_id=ticket_id, metric=metric, policy_id=policy.id, target_minutes=float(target["minutes"]),
+                   business_hours=bool(target.get("business_hours")),
+                   calendar_id=policy.calendar_id if target.get("business_hours") else None,
+                   status=ACTIVE, cycle=1, started_at=started_at, consumed_minutes=0.0, segments=[],
+                   running_since=started_at, created_at=now, updated_at=now)
+    session.add(clk)
+    session.flush()
+    return clk
+
+
+def snapshot_for_audit(clk: SlaClock) -> dict[str, Any]:
+    return audit.snapshot(clk, exclude=("segments",))

@@ -1,0 +1,182 @@
+"""What the rest of Tierline asks of SLA: start a new ticket's clocks, follow its changes and messages, show them.
+
+The tickets domain calls these at fixed points of its flows (intake, update, message); each call reconciles
+the ticket's clocks with its current state in one pass, so every path (a status change, a priority change
+that picks another policy, a reopen) goes through the same rules.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tierline.components import service as components_service
+from tierline.customers import service as customers_service
+from tierline.platform import audit, clock, jobs
+from tierline.platform.auth.actor import Actor
+from tierline.platform.errors import NotFound
+from tierline.sla import clocks as ck
+from tierline.sla import policies
+from tierline.sla.models import METRICS, SlaClock, SlaPolicy
+
+
+def ticket_facts(session: Session, ticket: Any) -> tuple[dict[str, Any], set[int]]:
+    """What policies match on: the ticket's own fields, its customer's plan, its component's ancestry."""
+    plan = None
+    if ticket.customer_id is not None:
+        try:
+            plan = customers_service.get(session, customer_id=ticket.customer_id).plan
+        except NotFound:
+            plan = None
+    lineage: set[int] = set()
+    if ticket.component_id is not None:
+        try:
+            lineage = {c.id for c in components_service.ancestors(session, component_id=ticket.component_id)}
+        except NotFound:
+            lineage = set()
+        lineage.add(ticket.component_id)
+    facts = {"priority": ticket.priority, "type": ticket.type, "channel": ticket.channel, "customer_plan": plan,
+             "tags": [t.lower() for t in (ticket.tags or [])]}
+    return facts, lineage
+
+
+def select_policy(session: Session, ticket: Any) -> SlaPolicy | None:
+    facts, lineage = ticket_facts(session, ticket)
+    for policy in policies.active_policies(session):
+        if policies.matches(policy, facts, lineage):
+            return policy
+    return None
+
+
+def _natural_start(metric: str, ticket: Any, at: datetime, customer_wrote: bool) -> datetime | None:
+    """When a clock that does not exist yet starts: creation for first response and resolution, now for the
+    others. A target that appears later (a priority change) counts from creation without past pauses."""
+    if metric == "first_response":
+        return ticket.created_at if ticket.first_response_at is None and ticket.status not in ck.DONE_STATUSES \
+            else None
+    if metric == "resolution":
+        return ticket.created_at if ticket.status not in ck.DONE_STATUSES else None
+    if metric == "periodic_update":
+        return at if ticket.status in ck.UNSOLVED_RUNNING else None
+    return at if customer_wrote and ticket.first_response_at is not None \
+        and ticket.status not in ck.DONE_STATUSES else None
+
+
+def _drive(session: Session, actor: Actor, clk: SlaClock, policy: SlaPolicy, ticket: Any, at: datetime,
+           agent_replied: bool, customer_wrote: bool) -> None:
+    status, done = ticket.status, ticket.status in ck.DONE_STATUSES
+    if clk.metric in ("first_response", "next_reply"):
+        if clk.completed_at is None:
+            if agent_replied or done:
+                ck.complete(session, actor, clk, at)
+        elif clk.metric == "next_reply" and customer_wrote and not done:
+            ck.new_cycle(session, actor, clk, at)
+    elif clk.metric == "periodic_update":
+        if clk.completed_at is not None:
+            if status in ck.UNSOLVED_RUNNING:
+                ck.new_cycle(session, actor, clk, at)
+        elif done:
+            ck.complete(session, actor, clk, at)
+        elif agent_replied:
+            ck.complete(session, actor, clk, at)
+            ck.new_cycle(session, actor, clk, at)
+            if status not in ck.UNSOLVED_RUNNING:
+                ck.pause(session, actor, clk, at)
+        elif status in ck.UNSOLVED_RUNNING:
+            ck.run(clk, at)
+        else:
+            ck.pause(session, actor, clk, at)
+    else:  # resolution
+        if done:
+            if clk.completed_at is None:
+                ck.complete(session, actor, clk, at)
+            return
+        if clk.completed_at is not None:
+            ck.uncomplete(clk, at)
+        if status in (policy.pause_statuses or []):
+            ck.pause(session, actor, clk, at)
+        else:
+            ck.run(clk, at)
+
+
+def reconcile(session: Session, *, actor: Actor, ticket: Any, at: datetime | None = None,
+              agent_replied: bool = False, customer_wrote: bool = False) -> None:
+    """Bring the ticket's clocks in line with its state: policy, targets, running or paused, timers."""
+    at = at or clock.now()
+    policy = select_policy(session, ticket)
+    existing = ck.clocks_of(session, ticket.id)
+    for metric in METRICS:
+        clk = existing.get(metric)
+        target = policies.target_for(policy, metric, ticket.priority) if policy is not None else None
+        if target is None:
+            if clk is not None and clk.completed_at is None:
+                _drop(session, actor, clk)
+            continue
+        if clk is None:
+            start = _natural_start(metric, ticket, at, customer_wrote)
+            if start is None:
+                continue
+            clk = ck.new_clock(session, ticket_id=ticket.id, metric=metric, policy=policy, target=target,
+                               started_at=start)
+            before = None
+        else:
+            before = ck.snapshot_for_audit(clk)
+            ck.retarget(session, clk, policy, target)
+        _drive(session, actor, clk, policy, ticket, at, agent_replied, customer_wrote)
+        ck.schedule(session, clk, policy)
+        if before is None:
+            audit.record_create(session, actor, clk, action="sla_clocks.start", exclude=("segments",))
+        elif audit.record_update(session, actor, clk, before, action="sla_clocks.update",
+                                 exclude=("updated_at", "segments")):
+            clk.updated_at = clock.now()
+    ticket.sla_policy_id = policy.id if policy is not None else None
+    ticket.sla_due_at = next_due(session, ticket.id)
+
+
+def _drop(session: Session, actor: Actor, clk: SlaClock) -> None:
+    """The ticket's new policy has no such target: the unfinished clock and its timers go."""
+    jobs.cancel(session, f"{ck.BREACH_JOB}:{clk.id}")
+    jobs.cancel(session, f"{ck.WARNING_JOB}:{clk.id}")
+    audit.record_delete(session, actor, clk, action="sla_clocks.drop")
+    session.delete(clk)
+    session.flush()
+
+
+def next_due(session: Session, ticket_id: int) -> datetime | None:
+    dues = [c.due_at for c in ck.clocks_of(session, ticket_id).values()
+            if c.completed_at is None and c.running_since is not None and c.due_at is not None]
+    return min(dues) if dues else None
+
+
+# -- the entry points the tickets domain calls -----------------------------------------------------------
+
+def start(session: Session, *, actor: Actor, ticket: Any) -> None:
+    reconcile(session, actor=actor, ticket=ticket, at=ticket.created_at)
+
+
+def on_ticket_changed(session: Session, *, actor: Actor, ticket: Any) -> None:
+    reconcile(session, actor=actor, ticket=ticket)
+
+
+def on_public_message(session: Session, *, actor: Actor, ticket: Any, author_type: str, at: datetime) -> None:
+    reconcile(session, actor=actor, ticket=ticket, at=at, agent_replied=author_type == "agent",
+              customer_wrote=author_type == "customer")
+
+
+def ticket_sla(session: Session, *, ticket: Any) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The ticket's policy and targets as shown on the ticket: elapsed and remaining as of now."""
+    now = clock.now()
+    policy = session.get(SlaPolicy, ticket.sla_policy_id) if getattr(ticket, "sla_policy_id", None) else None
+    order = {m: i for i, m in enumerate(METRICS)}
+    items = []
+    for clk in sorted(ck.clocks_of(session, ticket.id).values(), key=lambda c: order[c.metric]):
+        spent = clk.final_minutes if clk.completed_at is not None else ck.elapsed(session, clk, now)
+        items.append({
+            "metric": clk.metric, "target_minutes": clk.target_minutes, "business_hours": clk.business_hours,
+            "due_at": clk.due_at, "status": clk.status, "elapsed_minutes": round(spent, 6),
+            "remaining_minutes": round(clk.target_minutes - spent, 6), "breached_at": clk.breached_at,
+            "achieved_at": clk.achieved_at, "completed_at": clk.completed_at, "cycle": clk.cycle,
+        })
+    return ({"id": policy.id, "name": policy.name} if policy else None), items
