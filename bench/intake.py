@@ -26,10 +26,10 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 from sqlalchemy import create_engine, func, select, text
@@ -89,7 +89,8 @@ def prepare(url: str) -> str:
     upgrade(db)
     actor = Actor.system("bench")
     with db.unit_of_work() as session:
-        view = people_service.create_user(session, actor=actor, email=ADMIN, name="Bench Admin", roles=["admin"])
+        view = people_service.create_user(session, actor=actor, email=ADMIN, name="Bench Admin",
+                                          roles=["admin"])
         user = auth_service.get_user(session, user_id=view.id)
         _, raw = auth_service.create_token(session, actor=actor, user=user, name="bench")
     db.dispose()
@@ -137,7 +138,8 @@ def server(url: str, port: int, log_level: str, log_path: Path) -> Iterator[subp
                 proc.wait()
 
 
-async def drive(port: int, token: str, bodies: list[dict], clients: int, seconds: float) -> tuple[list[float], int, float]:
+async def drive(port: int, token: str, bodies: list[dict], clients: int,
+                seconds: float) -> tuple[list[float], int, float]:
     latencies: list[float] = []
     errors = 0
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
@@ -179,11 +181,11 @@ def raw_ceiling(url: str, bodies: list[dict], n: int) -> float:
     rows = []
     for i in range(n):
         b = bodies[i % len(bodies)]
-        rows.append({"subject": b["subject"], "description": b["description"], "status": "new", "type": b["type"],
-                     "priority": b["priority"], "channel": b["channel"], "requester_email": b["requester_email"],
-                     "feature_area": b["feature_area"], "error_code": b["error_code"], "tags": b["tags"],
-                     "custom_fields": {}, "urgency": b["urgency"], "created_at": now, "updated_at": now,
-                     "version": 1})
+        rows.append({"subject": b["subject"], "description": b["description"], "status": "new",
+                     "type": b["type"], "priority": b["priority"], "channel": b["channel"],
+                     "requester_email": b["requester_email"], "feature_area": b["feature_area"],
+                     "error_code": b["error_code"], "tags": b["tags"], "custom_fields": {},
+                     "urgency": b["urgency"], "created_at": now, "updated_at": now, "version": 1})
     db = Database(url)
     try:
         t0 = time.perf_counter()
@@ -208,16 +210,20 @@ def count_tickets(url: str) -> int:
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--database-url", default=None, help="postgresql+psycopg://...; default: temporary SQLite")
+    parser.add_argument("--database-url", default=None, help="postgresql+psycopg://...; default: temporary "
+                                                             "SQLite")
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
-    parser.add_argument("--log-level", default="WARNING", help="the server's log level (INFO logs every request)")
+    parser.add_argument("--log-level", default="WARNING", help="the server's log level (INFO logs every "
+                                                               "request)")
     args = parser.parse_args()
     if args.clients < 1 or args.seconds <= 0:
         parser.error("--clients must be >= 1 and --seconds > 0")
@@ -232,7 +238,8 @@ def main() -> int:
         raw_seconds = raw_ceiling(url, bodies, max(created, 1))
     rate = created / elapsed
     raw_rate = max(created, 1) / raw_seconds
-    print(f"tierline intake benchmark: {label}; uvicorn, 1 process; {args.clients} clients for {elapsed:.1f} s; "
+    print(f"tierline intake benchmark: {label}; uvicorn, 1 process; {args.clients} clients for "
+          f"{elapsed:.1f} s; "
           f"server log level {args.log_level}")
     print(f"  HTTP  POST /api/v1/tickets: {created} created ({stored} rows stored), {rate:.1f} tickets/s, "
           f"p50 {pct(latencies, 50) * 1000:.1f} ms, p99 {pct(latencies, 99) * 1000:.1f} ms, errors {errors}")

@@ -78,10 +78,16 @@ def demo(customers: Annotated[int, typer.Option(min=0, help="demo customers")] =
          tickets: Annotated[int, typer.Option(min=0, help="demo tickets over the last 180 days")] = 2400,
          seed: Annotated[int, typer.Option(help="same seed, same data")] = 42) -> None:
     """Load a realistic demo organisation (once), then print an admin login and a fresh API token."""
+    from tierline.demo.command import DemoError
     from tierline.demo.command import run as run_demo
+    from tierline.platform.errors import DomainError
 
-    run_demo(get_database(), customers=customers, tickets=tickets, seed=seed, console=console,
-             base_url=get_settings().base_url)
+    try:
+        run_demo(get_database(), customers=customers, tickets=tickets, seed=seed, console=console,
+                 base_url=get_settings().base_url)
+    except (DemoError, DomainError) as exc:
+        err.print(f"[red]error:[/red] {getattr(exc, 'detail', exc)}")
+        raise typer.Exit(2) from exc
 
 
 @user_app.command("create")

@@ -71,7 +71,8 @@ def test_descendant_ids_include_the_component_and_everything_below(db, tree):
     ({"colour": "red"}, "colour"),
 ])
 def test_it_rejects_a_bad_component_naming_the_field_and_changes_nothing(admin, factory, teams, body, field):
-    body = {k: teams.get(v, v) if isinstance(v, str) and k.endswith("team_id") else v for k, v in body.items()}
+    body = {k: teams.get(v, v) if isinstance(v, str) and k.endswith("team_id") else v
+            for k, v in body.items()}
     counts = factory.count(Component), factory.count(AuditEvent)
     r = admin.post("/api/v1/components", json={"name": "Search", **body})
     assert r.status_code == 422, r.text
@@ -81,7 +82,8 @@ def test_it_rejects_a_bad_component_naming_the_field_and_changes_nothing(admin, 
 
 def test_sibling_names_are_unique_regardless_of_case_roots_included(admin, factory, tree):
     assert admin.post("/api/v1/components", json={"name": "mobile"}).status_code == 409
-    assert admin.post("/api/v1/components", json={"name": "INVOICES", "parent_id": tree["billing"]}).status_code == 409
+    r = admin.post("/api/v1/components", json={"name": "INVOICES", "parent_id": tree["billing"]})
+    assert r.status_code == 409
     # the same name elsewhere in the tree is fine
     _component(admin, "Invoices", parent_id=tree["mobile"])
     # a move or rename into a clash is refused too
@@ -106,7 +108,8 @@ def test_it_moves_a_subtree(admin, factory, tree):
 def test_a_move_that_would_make_a_cycle_is_409_and_changes_nothing(admin, factory, tree, node, new_parent):
     events = factory.count(AuditEvent)
     before = admin.get(f"/api/v1/components/{tree[node]}").json()
-    r = admin.patch(f"/api/v1/components/{tree[node]}", json={"parent_id": tree[new_parent], "name": "Renamed"})
+    r = admin.patch(f"/api/v1/components/{tree[node]}",
+                    json={"parent_id": tree[new_parent], "name": "Renamed"})
     assert r.status_code == 409, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     assert admin.get(f"/api/v1/components/{tree[node]}").json() == before
@@ -115,7 +118,8 @@ def test_a_move_that_would_make_a_cycle_is_409_and_changes_nothing(admin, factor
 
 def test_it_changes_teams_skills_and_description_and_clears_teams(admin, teams, tree):
     url = f"/api/v1/components/{tree['billing']}"
-    r = admin.patch(url, json={"required_skills": ["Stripe"], "description": "money in", "support_team_id": None})
+    r = admin.patch(url, json={"required_skills": ["Stripe"], "description": "money in",
+                               "support_team_id": None})
     assert r.status_code == 200, r.text
     assert (r.json()["required_skills"], r.json()["description"], r.json()["support_team_id"]) == \
         (["stripe"], "money in", None)
@@ -138,7 +142,8 @@ def test_deleting_a_leaf_removes_it_with_an_audit_event(admin, factory, tree):
 
 def test_a_component_tickets_point_at_cannot_be_deleted(admin, factory, tree):
     r = admin.post("/api/v1/tickets", json={"subject": "Card declined", "description": "all cards declined",
-                                            "requester_email": "a@customer.example", "component_id": tree["cards"]})
+                                            "requester_email": "a@customer.example",
+                                            "component_id": tree["cards"]})
     assert r.status_code == 201, r.text
     assert admin.delete(f"/api/v1/components/{tree['cards']}").status_code == 409
     assert factory.count(Component) == len(tree)
@@ -175,3 +180,36 @@ def test_component_permissions(client, factory, agent):
     assert agent.post("/api/v1/components", json={"name": "X"}).status_code == 403
     assert l3.post("/api/v1/components", json={"name": "X"}).status_code == 201
     assert client.get("/api/v1/components").status_code == 401
+
+
+def test_two_concurrent_crosswise_moves_cannot_close_a_loop(db):
+    """A under B and B under A at the same time: the tree lock lets exactly one through."""
+    import threading
+
+    from tests.helpers import SYSTEM
+    from tierline.platform.errors import Conflict
+
+    with db.unit_of_work() as session:
+        a = service.create(session, actor=SYSTEM, name="A").id
+        b = service.create(session, actor=SYSTEM, name="B").id
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def move(node: int, parent: int) -> None:
+        barrier.wait()
+        try:
+            with db.unit_of_work() as session:
+                service.update(session, actor=SYSTEM, component_id=node, parent_id=parent)
+            outcomes.append("moved")
+        except Conflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=move, args=(a, b)), threading.Thread(target=move, args=(b, a))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(outcomes) == ["conflict", "moved"]
+    with db.session(write=False) as session:
+        parents = {c.id: c.parent_id for c in session.query(Component)}
+    assert parents[a] is None or parents[b] is None

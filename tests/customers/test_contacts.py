@@ -10,7 +10,8 @@ from tests.helpers import SYSTEM
 
 @pytest.fixture
 def acme(admin):  # noqa: ANN001, ANN201
-    r = admin.post("/api/v1/customers", json={"name": "Acme", "external_id": "crm-1", "email_domains": ["acme.com"]})
+    r = admin.post("/api/v1/customers",
+                   json={"name": "Acme", "external_id": "crm-1", "email_domains": ["acme.com"]})
     assert r.status_code == 201
     return r.json()["id"]
 
@@ -29,8 +30,8 @@ def test_it_adds_lists_and_reads_contacts(admin, factory, acme):
     assert nameless["name"] == "road.runner"
     listed = admin.get(f"/api/v1/customers/{acme}/contacts").json()["items"]
     assert [c["id"] for c in listed] == [contact["id"], nameless["id"]]
-    assert [c["id"] for c in admin.get(f"/api/v1/customers/{acme}/contacts", params={"q": "wile"}).json()["items"]] \
-        == [contact["id"]]
+    found = admin.get(f"/api/v1/customers/{acme}/contacts", params={"q": "wile"}).json()["items"]
+    assert [c["id"] for c in found] == [contact["id"]]
     assert admin.get(f"/api/v1/customers/{acme}/contacts/{contact['id']}").json() == contact
     assert factory.audit_count(action="contacts.create") == 2
 
@@ -81,7 +82,8 @@ def test_contacts_of_unknown_customers_or_other_customers_are_404(admin, acme, g
     contact = admin.post(f"/api/v1/customers/{acme}/contacts", json={"email": "wile@acme.com"}).json()
     assert admin.get("/api/v1/customers/9999/contacts").status_code == 404
     assert admin.post("/api/v1/customers/9999/contacts", json={"email": "a@b.example"}).status_code == 404
-    assert admin.patch(f"/api/v1/customers/{globex}/contacts/{contact['id']}", json={"name": "x"}).status_code == 404
+    r = admin.patch(f"/api/v1/customers/{globex}/contacts/{contact['id']}", json={"name": "x"})
+    assert r.status_code == 404
     assert admin.patch(f"/api/v1/customers/{acme}/contacts/424242", json={"name": "x"}).status_code == 404
 
 
@@ -100,7 +102,8 @@ def test_an_unknown_requester_at_a_customer_domain_becomes_a_contact(db, factory
         assert customer is not None and customer.id == acme
     with db.session(write=False) as session:
         contact = session.query(Contact).one()
-        assert (contact.email, contact.name, contact.customer_id) == ("new.person@acme.com", "new.person", acme)
+        assert (contact.email, contact.name, contact.customer_id) == \
+            ("new.person@acme.com", "new.person", acme)
     assert factory.audit_count(entity_type="contacts", entity_id=str(contact.id)) == 1
     with db.unit_of_work() as session:  # a second time: the contact is reused, nothing new
         assert service.resolve_requester(session, actor=SYSTEM, email="new.person@acme.com").id == acme

@@ -71,7 +71,8 @@ def test_external_ids_are_unique(admin, factory):
 def test_a_domain_belongs_to_at_most_one_customer(admin, factory):
     acme = _create(admin)
     events = factory.count(AuditEvent)
-    r = admin.post("/api/v1/customers", json={**ACME, "external_id": "crm-002", "email_domains": ["Acme.COM"]})
+    r = admin.post("/api/v1/customers",
+                   json={**ACME, "external_id": "crm-002", "email_domains": ["Acme.COM"]})
     assert r.status_code == 409 and "acme.com" in r.json()["detail"]
     other = _create(admin, name="Globex", external_id="crm-003", email_domains=["globex.com"])
     r = admin.patch(f"/api/v1/customers/{other['id']}", json={"email_domains": ["globex.com", "acme.io"]})
@@ -125,7 +126,8 @@ def test_it_lists_customers_by_plan_region_text_and_arr(admin):
     a = _create(admin)
     b = _create(admin, name="Globex", external_id="crm-002", plan="pro", arr=5000, region="us-east",
                 email_domains=["globex.com"])
-    c = _create(admin, name="Initech", external_id="X-ACME-9", plan="free", arr=0, region=None, email_domains=[])
+    c = _create(admin, name="Initech", external_id="X-ACME-9", plan="free", arr=0, region=None,
+                email_domains=[])
 
     def ids(**params):  # noqa: ANN003, ANN202
         r = admin.get("/api/v1/customers", params=params)

@@ -32,12 +32,14 @@ def _empty(db) -> None:  # noqa: ANN001
     """What the `db` fixture does between tests, here between two loads of one test."""
     from tierline.models import metadata
 
-    names = [t.name for t in reversed(metadata.sorted_tables) if t.name not in ("alembic_version", "app_settings")]
+    keep = ("alembic_version", "app_settings")
+    names = [t.name for t in reversed(metadata.sorted_tables) if t.name not in keep]
     with db.engine.begin() as conn:
         if db.is_sqlite:
             for name in names:
                 conn.execute(text(f'DELETE FROM "{name}"'))
-            conn.execute(text("DELETE FROM sqlite_sequence"))
+            if conn.execute(text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")).first():
+                conn.execute(text("DELETE FROM sqlite_sequence"))
         else:
             conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE"))
         conn.execute(text("DELETE FROM app_settings WHERE key = :k"), {"k": MARKER})

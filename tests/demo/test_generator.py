@@ -6,6 +6,8 @@ import random
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+from email_validator import validate_email
+
 from tierline.demo import architecture as arch
 from tierline.demo.corpus import SCENARIOS
 from tierline.demo.generator import HISTORY_DAYS, generate
@@ -41,6 +43,14 @@ def test_tickets_spread_over_the_last_180_days_and_events_stop_at_now():
     assert all(e.at < NOW for e in plan.events)
     assert [e.at for e in plan.events] == sorted(e.at for e in plan.events)
     assert Counter(e.kind for e in plan.events)["create"] == 600
+
+
+def test_every_address_is_a_valid_email():
+    plan = generate(seed=42, customers=150, tickets=2400, now=NOW)
+    addresses = {t.requester_email for t in plan.tickets} | {p.email for p in plan.staff}
+    addresses |= {x.email for c in plan.customers for x in c.contacts}
+    for address in addresses:
+        validate_email(address, check_deliverability=False)
 
 
 def test_customer_arr_is_long_tailed_across_every_plan():
@@ -82,8 +92,8 @@ def test_every_template_fills_and_reads_like_a_support_request():
     plan = generate(seed=2, customers=5, tickets=0, now=NOW)
     customer = plan.customers[0]
     for s in SCENARIOS:
-        ctx = writer.context(s, customer, customer.contacts[0].name, s.error_codes[0] if s.error_codes else None,
-                             NOW)
+        code = s.error_codes[0] if s.error_codes else None
+        ctx = writer.context(s, customer, customer.contacts[0].name, code, NOW)
         for template in (*s.subjects, *s.descriptions, *s.resolutions):
             text = template.format(**ctx)
             assert "{" not in text.replace("{{", "") or "error" in text, text

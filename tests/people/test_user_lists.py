@@ -15,7 +15,8 @@ def staff(admin):  # noqa: ANN001, ANN201
     ids = {
         "l1": _make(admin, "lena@example.com", ["agent_l1"], name="Lena Park", skills=["billing"]),
         "l1sme": _make(admin, "sam@example.com", ["agent_l1", "sme"], name="Sam Ortiz"),
-        "l2": _make(admin, "omar@example.com", ["agent_l2", "agent_l1"], name="Omar Haddad", skills=["postgres"]),
+        "l2": _make(admin, "omar@example.com", ["agent_l2", "agent_l1"], name="Omar Haddad",
+                    skills=["postgres"]),
         "l3": _make(admin, "ines@example.com", ["agent_l3", "incident_commander"], name="Ines Kovac",
                     skills=["postgres", "kafka"], available=False),
         "pm": _make(admin, "pat@example.com", ["product_manager"], name="Pat 100%_Lee"),
@@ -76,8 +77,8 @@ def test_it_pages_through_users_with_a_cursor(admin, staff):
 
 
 @pytest.mark.parametrize(("params", "field"), [
-    ({"tier": "L9"}, "tier"), ({"role": "wizard"}, "role"), ({"limit": 0}, "limit"), ({"cursor": "garbage"}, "cursor"),
-    ({"active": "perhaps"}, "active"),
+    ({"tier": "L9"}, "tier"), ({"role": "wizard"}, "role"), ({"limit": 0}, "limit"),
+    ({"cursor": "garbage"}, "cursor"), ({"active": "perhaps"}, "active"),
 ])
 def test_it_rejects_bad_list_parameters_naming_them(admin, params, field):
     r = admin.get("/api/v1/users", params=params)

@@ -7,7 +7,8 @@ from tierline.platform.audit import AuditEvent
 from tierline.platform.auth.models import ApiToken, User, WebSession
 
 NEW_USER = {"email": "Dana.Reyes@Example.com", "name": "Dana Reyes", "roles": ["agent_l2", "sme"],
-            "timezone": "Europe/Berlin", "skills": ["Postgres", " kubernetes ", "postgres"], "max_open_tickets": 12}
+            "timezone": "Europe/Berlin", "skills": ["Postgres", " kubernetes ", "postgres"],
+            "max_open_tickets": 12}
 
 
 def _problem_fields(r) -> list[str]:  # noqa: ANN001
@@ -35,14 +36,16 @@ def test_it_creates_a_user_with_a_profile_and_shows_them_as_one(admin, factory):
 
 
 def test_a_user_without_an_agent_role_has_no_tier(admin):
-    r = admin.post("/api/v1/users", json={"email": "pm@example.com", "name": "Pat", "roles": ["product_manager"]})
+    r = admin.post("/api/v1/users", json={"email": "pm@example.com", "name": "Pat",
+                                          "roles": ["product_manager"]})
     assert r.status_code == 201 and r.json()["tier"] is None
 
 
 def test_a_created_user_with_a_password_can_log_in(admin, client):
     r = admin.post("/api/v1/users", json={**NEW_USER, "password": "correct horse battery"})
     assert r.status_code == 201, r.text
-    login = client.post("/api/v1/auth/login", json={"email": NEW_USER["email"], "password": "correct horse battery"})
+    login = client.post("/api/v1/auth/login",
+                        json={"email": NEW_USER["email"], "password": "correct horse battery"})
     assert login.status_code == 200, login.text
 
 
@@ -87,7 +90,8 @@ def test_it_patches_identity_and_profile_with_one_event_per_entity(admin, factor
                                                        "skills": ["Networking"], "max_open_tickets": 5})
     assert r.status_code == 200, r.text
     body = r.json()
-    assert (body["name"], body["tier"], body["skills"], body["max_open_tickets"]) == ("Dana R.", "L3", ["networking"], 5)
+    assert (body["name"], body["tier"], body["skills"], body["max_open_tickets"]) == \
+        ("Dana R.", "L3", ["networking"], 5)
     assert factory.count(AuditEvent) == before + 2
     assert factory.audit_count(action="users.update", entity_id=str(user_id)) == 1
     assert factory.audit_count(action="agent_profiles.update", entity_id=str(user_id)) == 1
@@ -140,7 +144,8 @@ def test_deactivation_revokes_the_users_tokens_at_once(admin, client, factory):
 
 def test_deactivation_ends_the_users_web_sessions(admin, client, factory):
     factory.user(roles=["agent_l1"], email="web@example.com", password="a long enough password")
-    login = client.post("/api/v1/auth/login", json={"email": "web@example.com", "password": "a long enough password"})
+    login = client.post("/api/v1/auth/login",
+                        json={"email": "web@example.com", "password": "a long enough password"})
     assert login.status_code == 200
     user_id = login.json()["user_id"]
     assert client.get("/api/v1/auth/me").status_code == 200  # the session cookie

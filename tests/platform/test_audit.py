@@ -169,6 +169,21 @@ def test_a_rolled_back_transaction_leaves_no_event(db, factory):
     assert _verify(db).ok
 
 
+def test_a_rolled_back_savepoint_drops_only_its_own_events(db, factory):
+    with db.unit_of_work() as session:
+        audit.record(session, SYSTEM, "thing.create", entity_type="thing", entity_id="kept-before", changes={})
+        with pytest.raises(RuntimeError):
+            with session.begin_nested():
+                audit.record(session, SYSTEM, "thing.create", entity_type="thing", entity_id="dropped",
+                             changes={})
+                raise RuntimeError("a get-or-create lost a race")
+        with session.begin_nested():
+            audit.record(session, SYSTEM, "thing.create", entity_type="thing", entity_id="kept-after",
+                         changes={})
+    assert [e.entity_id for e in _events(db)] == ["kept-before", "kept-after"]
+    assert _verify(db).ok
+
+
 def test_events_carry_the_actor_and_the_request_id_from_the_header(admin, factory):
     r = admin.post("/api/v1/tokens", json={"name": "ci"}, headers={"X-Request-ID": "req-4711-abc"})
     assert r.status_code == 201, r.text

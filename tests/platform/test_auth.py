@@ -235,3 +235,12 @@ def test_a_user_cannot_deactivate_themself(db, member):
         with db.unit_of_work() as session:
             auth_service.update_user(session, actor=actor, user=auth_service.get_user(session, user_id=member.id),
                                      active=False)
+
+
+def test_a_tokens_permissions_follow_the_users_current_roles(factory, client, db):
+    admin = factory.api(client, roles=["admin"])
+    assert admin.get("/api/v1/audit").status_code == 200
+    with db.unit_of_work() as session:
+        auth_service.update_user(session, actor=SYSTEM, user=auth_service.get_user(session, user_id=admin.user_id),
+                                 roles=["agent_l1"])
+    _problem(admin.get("/api/v1/audit"), 403)

@@ -36,6 +36,13 @@ def ran():  # noqa: ANN201
         session.flush()
         raise RuntimeError("the downstream service is down")
 
+    @jobs.handler("test.recurring")
+    def _recurring(session, payload):  # noqa: ANN001, ANN202
+        with lock:
+            seen.append(payload)
+        jobs.enqueue(session, "test.recurring", {"round": payload["round"] + 1},
+                     due_at=clock.now() + timedelta(hours=1), dedupe_key="recurring")
+
     yield seen
     jobs.HANDLERS.clear()
     jobs.HANDLERS.update(saved)
@@ -196,3 +203,39 @@ def test_concurrent_workers_never_run_the_same_job(db, ran):
 def _pending(db) -> bool:  # noqa: ANN001
     with db.session(write=False) as session:
         return session.scalar(select(Job.id).where(Job.status != "done").limit(1)) is not None
+
+
+def test_a_job_that_reschedules_itself_runs_again_later(db, ran):
+    _enqueue(db, "test.recurring", {"round": 1}, dedupe_key="recurring")
+    assert jobs.run_due(db) == 1
+    (job,) = _jobs(db)
+    assert (job.status, job.payload) == ("pending", {"round": 2})
+    assert job.due_at == clock.now() + timedelta(hours=1)
+    clock.advance(timedelta(hours=1))
+    assert jobs.run_due(db) == 1
+    assert [p["round"] for p in ran] == [1, 2]
+
+
+@pytest.mark.skipif(not IS_POSTGRES, reason="on SQLite a running job holds the write lock, so nothing interleaves")
+def test_a_job_rescheduled_by_another_transaction_while_it_runs_runs_again(db, ran):
+    import time
+
+    rescheduler: list[threading.Thread] = []
+
+    def reschedule() -> None:
+        _enqueue(db, "test.ok", {"v": 2}, due_at=clock.now() + timedelta(minutes=5), dedupe_key="sla:T-7")
+
+    @jobs.handler("test.slow")
+    def _slow(session, payload):  # noqa: ANN001, ANN202
+        thread = threading.Thread(target=reschedule)
+        rescheduler.append(thread)
+        thread.start()
+        time.sleep(0.3)  # the request rescheduling the job commits (or waits) meanwhile
+
+    _enqueue(db, "test.slow", {"v": 1}, dedupe_key="sla:T-7")
+    assert jobs.run_due(db) == 1
+    rescheduler[0].join()
+    (job,) = _jobs(db)
+    assert (job.kind, job.status, job.payload) == ("test.ok", "pending", {"v": 2})
+    clock.advance(timedelta(minutes=5))
+    assert jobs.run_due(db) == 1 and ran == [{"v": 2}]

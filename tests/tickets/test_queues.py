@@ -16,7 +16,8 @@ def test_it_creates_reads_lists_and_changes_a_queue(admin, agent, make_team, fac
     assert (queue["name"], queue["tier"], queue["team_id"]) == ("L2 network", "L2", team["id"])
     assert agent.get(f"/api/v1/queues/{queue['id']}").json() == queue
     admin.post("/api/v1/queues", json={"name": "L1 general", "tier": "L1"})
-    assert [q["name"] for q in agent.get("/api/v1/queues", params={"tier": "L2"}).json()["items"]] == ["L2 network"]
+    l2 = agent.get("/api/v1/queues", params={"tier": "L2"}).json()["items"]
+    assert [q["name"] for q in l2] == ["L2 network"]
     assert len(agent.get("/api/v1/queues", params={"team_id": team["id"]}).json()["items"]) == 1
     r = admin.patch(f"/api/v1/queues/{queue['id']}", json={"tier": "L3", "team_id": None})
     assert r.status_code == 200 and (r.json()["tier"], r.json()["team_id"]) == ("L3", None)

@@ -15,7 +15,8 @@ def test_marking_an_agent_unavailable_returns_their_unsolved_tickets_to_their_qu
     queue = make_queue()
     worker = factory.user(roles=["agent_l2"])
     open_one = create_ticket(agent, assignee_id=worker.id, queue_id=queue["id"])
-    pending = patch_ticket(agent, create_ticket(agent, assignee_id=worker.id)["key"], status="pending_customer")
+    pending = create_ticket(agent, assignee_id=worker.id)
+    patch_ticket(agent, pending["key"], status="pending_customer")
     solved = patch_ticket(agent, create_ticket(agent, assignee_id=worker.id)["key"], status="solved")
     someone_elses = create_ticket(agent, assignee_id=agent.user_id)
 
@@ -29,8 +30,9 @@ def test_marking_an_agent_unavailable_returns_their_unsolved_tickets_to_their_qu
     assert get_ticket(agent, someone_elses["key"])["assignee_id"] == agent.user_id
     assert factory.audit_count(action="tickets.return_to_queue") == 2
     with db.session(write=False) as s:
-        topics = s.scalars(select(OutboxMessage.payload).where(OutboxMessage.topic == "ticket.returned_to_queue"))
-        assert sorted(p["key"] for p in topics) == sorted([open_one["key"], pending["key"]])
+        payloads = s.scalars(select(OutboxMessage.payload)
+                             .where(OutboxMessage.topic == "ticket.returned_to_queue"))
+        assert sorted(p["key"] for p in payloads) == sorted([open_one["key"], pending["key"]])
 
 
 def test_returning_tickets_reports_how_many_and_is_harmless_twice(agent, factory, db):

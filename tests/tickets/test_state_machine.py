@@ -88,13 +88,14 @@ def test_random_walks_through_the_api_never_reach_an_illegal_state(agent, db, st
         before = get_ticket(agent, key)
         if kind == "status":
             r = agent.patch(f"/api/v1/tickets/{key}", json={"status": arg})
-            legal = arg == before["status"] or arg in sm.allowed(before["status"], solved_at=_ts(before["solved_at"]))
+            allowed = sm.allowed(before["status"], solved_at=_ts(before["solved_at"]))
+            legal = arg == before["status"] or arg in allowed
             if legal:
                 assert r.status_code == 200, r.text
                 assert r.json()["status"] == arg
             else:
                 assert r.status_code == 409, r.text
-                assert r.json()["allowed"] == sm.allowed(before["status"], solved_at=_ts(before["solved_at"]))
+                assert r.json()["allowed"] == allowed
                 assert get_ticket(agent, key)["version"] == before["version"]
         elif kind == "reply":
             body = {"body": f"{arg} says hello", "public": arg != "note",
@@ -107,7 +108,7 @@ def test_random_walks_through_the_api_never_reach_an_illegal_state(agent, db, st
             if before["status"] == "closed" and arg == "customer":
                 follow_up = get_ticket(agent, r.json()["ticket_key"])
                 assert follow_up["follow_up_of_id"] == before["id"] and follow_up["status"] == "new"
-            elif arg == "agent" and first_response is None:
+            elif arg == "agent" and first_response is None and before["status"] != "closed":
                 first_response = clock.now()
             if arg == "customer" and before["status"] in ("pending_customer", "solved"):
                 assert get_ticket(agent, key)["status"] == "open"

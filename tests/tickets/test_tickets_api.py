@@ -201,7 +201,8 @@ def test_patch_with_a_stale_if_match_is_409_and_changes_nothing(agent, factory):
     assert get_ticket(agent, t["key"])["priority"] == "P2" and factory.count(AuditEvent) == before
     weak = agent.patch(f"/api/v1/tickets/{t['key']}", json={"priority": "P1"}, headers={"If-Match": 'W/"2"'})
     assert weak.status_code == 200
-    bad = agent.patch(f"/api/v1/tickets/{t['key']}", json={"priority": "P4"}, headers={"If-Match": "yesterday"})
+    bad = agent.patch(f"/api/v1/tickets/{t['key']}", json={"priority": "P4"},
+                      headers={"If-Match": "yesterday"})
     assert bad.status_code == 422 and _fields(bad) == {"If-Match"}
 
 
@@ -241,8 +242,8 @@ def test_an_idempotent_retry_returns_the_same_ticket(agent, factory):
 
 def test_a_failed_request_does_not_use_up_its_idempotency_key(agent, factory):
     headers = {"Idempotency-Key": "retry-me"}
-    bad = agent.post("/api/v1/tickets", json={"subject": "s", "description": "d",
-                                              "requester_email": "a@b.example", "queue_id": 5}, headers=headers)
+    bad = agent.post("/api/v1/tickets", headers=headers, json={
+        "subject": "s", "description": "d", "requester_email": "a@b.example", "queue_id": 5})
     assert bad.status_code == 422
     good = agent.post("/api/v1/tickets", json={"subject": "s", "description": "d",
                                                "requester_email": "a@b.example"}, headers=headers)
@@ -268,22 +269,23 @@ def test_the_list_orders_by_last_change_on_request(agent):
     clock.advance(timedelta(minutes=1))
     patch_ticket(agent, old["key"], priority="P2")
     by_created = [t["key"] for t in agent.get("/api/v1/tickets").json()["items"]]
-    by_updated = [t["key"] for t in agent.get("/api/v1/tickets", params={"order_by": "updated_at"}).json()["items"]]
+    by_updated = [t["key"] for t in
+                  agent.get("/api/v1/tickets", params={"order_by": "updated_at"}).json()["items"]]
     assert by_created == [new["key"], old["key"]] and by_updated == [old["key"], new["key"]]
     r = agent.get("/api/v1/tickets", params={"order_by": "colour"})
     assert r.status_code == 422 and _fields(r) == {"order_by"}
 
 
-def test_the_list_filters_by_every_field_a_user_expects(agent, factory, make_team, make_customer, make_component,
-                                                        make_queue):
+def test_the_list_filters_by_every_field_a_user_expects(agent, factory, make_team, make_customer,
+                                                        make_component, make_queue):
     team, customer = make_team(), make_customer()
     parent = make_component(name="Auth")
     child = make_component(name="SSO", parent_id=parent["id"])
     queue = make_queue(team_id=team["id"])
     other_agent = factory.user(roles=["agent_l2"])
     a = create_ticket(agent, priority="P1", type="incident", customer_id=customer["id"], team_id=team["id"],
-                      component_id=child["id"], queue_id=queue["id"], tags=["sso"], assignee_id=other_agent.id,
-                      requester_email="ann@acme.example")
+                      component_id=child["id"], queue_id=queue["id"], tags=["sso"],
+                      assignee_id=other_agent.id, requester_email="ann@acme.example")
     clock.advance(timedelta(hours=1))
     b = create_ticket(agent, priority="P4", type="bug", requester_email="bob@beta.example")
 
@@ -308,3 +310,17 @@ def test_the_list_filters_by_every_field_a_user_expects(agent, factory, make_tea
     assert naive.status_code == 422 and _fields(naive) == {"created_after"}
     unknown = agent.get("/api/v1/tickets", params={"stauts": "open"})
     assert unknown.status_code == 422 and _fields(unknown) == {"stauts"}
+
+
+def test_a_bad_patch_names_the_field_and_changes_nothing(agent, factory):
+    t = create_ticket(agent)
+    before = factory.count(AuditEvent)
+    for body, fields in (({"assignee_id": 999, "queue_id": 998}, {"assignee_id", "queue_id"}),
+                         ({"status": "archived"}, {"status"}), ({"priority": "P0"}, {"priority"}),
+                         ({"channel": "email"}, {"channel"}), ({"tags": "vpn"}, {"tags"})):
+        r = agent.patch(f"/api/v1/tickets/{t['key']}", json=body)
+        assert r.status_code == 422, (body, r.text)
+        assert _fields(r) == fields
+    assert get_ticket(agent, t["key"]) == t | {"follow_up_of_key": None}
+    assert factory.count(AuditEvent) == before
+    assert agent.patch("/api/v1/tickets/T-999", json={"priority": "P1"}).status_code == 404

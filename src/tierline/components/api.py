@@ -37,7 +37,8 @@ def list_components(
 
 
 @router.get("/{component_id}", response_model=ComponentDetail)
-def get_component(component_id: int, db: DB, _: Annotated[Actor, require("components:read")]) -> ComponentDetail:
+def get_component(component_id: int, db: DB,
+                  _: Annotated[Actor, require("components:read")]) -> ComponentDetail:
     component, path = service.get_detail(db, component_id=component_id)
     return ComponentDetail(**ComponentRead.model_validate(component).model_dump(), path=path)
 
@@ -45,11 +46,13 @@ def get_component(component_id: int, db: DB, _: Annotated[Actor, require("compon
 @router.patch("/{component_id}", response_model=ComponentRead)
 def update_component(component_id: int, body: ComponentUpdate, db: DB,
                      actor: Annotated[Actor, require("components:write")]) -> ComponentRead:
-    component = service.update(db, actor=actor, component_id=component_id, **body.model_dump(exclude_unset=True))
+    changes = body.model_dump(exclude_unset=True)
+    component = service.update(db, actor=actor, component_id=component_id, **changes)
     return ComponentRead.model_validate(component)
 
 
 @router.delete("/{component_id}", status_code=204)
-def delete_component(component_id: int, db: DB, actor: Annotated[Actor, require("components:write")]) -> Response:
+def delete_component(component_id: int, db: DB,
+                     actor: Annotated[Actor, require("components:write")]) -> Response:
     service.delete(db, actor=actor, component_id=component_id)
     return Response(status_code=204)

@@ -15,9 +15,9 @@ class Component(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
-    parent_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("components.id"), nullable=True, index=True)
-    owner_team_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("teams.id"), nullable=True, index=True)
-    support_team_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("teams.id"), nullable=True, index=True)
+    parent_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("components.id"), index=True)
+    owner_team_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("teams.id"), index=True)
+    support_team_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("teams.id"), index=True)
     required_skills: Mapped[list[str]] = mapped_column(JSONType, nullable=False, default=list)
     description: Mapped[str] = mapped_column(Text, nullable=False, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

@@ -7,7 +7,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 
 class Patch(BaseModel):
-    """An update body: omitted fields keep their value; an explicit null is refused unless the field allows it."""
+    """An update body: omitted fields keep their value; an explicit null is refused unless the field is
+    nullable."""
 
     model_config = ConfigDict(extra="forbid")
     nullable: ClassVar[frozenset[str]] = frozenset()

@@ -106,7 +106,7 @@ def _check_team(session: Session, team_id: int, *, field: str, kind: str) -> Non
     except NotFound as exc:
         raise Invalid(field, f"team {team_id} does not exist") from exc
     if team.kind != kind:
-        raise Invalid(field, f"team {team_id} ({team.name}) is a {team.kind} team; this must be a {kind} team")
+        raise Invalid(field, f"team {team_id} ({team.name}) is a {team.kind} team; it must be a {kind} team")
 
 
 def _check_parent(session: Session, parent_id: int) -> None:
@@ -126,7 +126,8 @@ def _clean_name(name: str) -> str:
 def _check_sibling_name_free(session: Session, name: str, parent_id: int | None, *,
                              component_id: int | None) -> None:
     stmt = select(Component.id).where(func.lower(Component.name) == name.lower())
-    stmt = stmt.where(Component.parent_id.is_(None) if parent_id is None else Component.parent_id == parent_id)
+    same_parent = Component.parent_id.is_(None) if parent_id is None else Component.parent_id == parent_id
+    stmt = stmt.where(same_parent)
     if component_id is not None:
         stmt = stmt.where(Component.id != component_id)
     if session.scalar(stmt) is not None:
@@ -208,13 +209,14 @@ def update(session: Session, *, actor: Actor, component_id: int, name: str | Non
 
 
 def delete(session: Session, *, actor: Actor, component_id: int) -> None:
-    """Delete a leaf. A component with children is a 409 (move or delete them first), as is one that tickets or
-    other records still point at."""
+    """Delete a leaf. A component with children is a 409 (move or delete them first), as is one that
+    tickets or other records still point at."""
     _lock_tree(session)
     component = get(session, component_id=component_id)
     children = session.scalar(select(func.count()).where(Component.parent_id == component.id)) or 0
     if children:
-        raise Conflict(f"component {component.id} has {children} child component(s); move or delete them first")
+        raise Conflict(f"component {component.id} has {children} child component(s); "
+                       "move or delete them first")
     audit.record_delete(session, actor, component)
     session.delete(component)
     _flush(session, f"component {component.id} is still referenced (by tickets or other records)")

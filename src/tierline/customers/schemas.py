@@ -12,7 +12,8 @@ _ARR = {"ge": 0, "max_digits": 14, "decimal_places": 2}
 
 
 class Patch(BaseModel):
-    """An update body: omitted fields keep their value; an explicit null is refused unless the field allows it."""
+    """An update body: omitted fields keep their value; an explicit null is refused unless the field is
+    nullable."""
 
     model_config = ConfigDict(extra="forbid")
     nullable: ClassVar[frozenset[str]] = frozenset()

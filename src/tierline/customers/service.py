@@ -153,8 +153,8 @@ def create(session: Session, *, actor: Actor, name: str, external_id: str, plan:
     _check_external_id_free(session, external_id, customer_id=None)
     now = clock.now()
     customer = Customer(name=name, external_id=external_id, plan=plan, arr_cents=arr_cents,
-                        region=(region or "").strip() or None, timezone=timezone, licensed_users=licensed_users,
-                        created_at=now, updated_at=now)
+                        region=(region or "").strip() or None, timezone=timezone,
+                        licensed_users=licensed_users, created_at=now, updated_at=now)
     customer.domains = [CustomerEmailDomain(domain=d, created_at=now) for d in sorted(domains)]
     session.add(customer)
     _flush(session, "the external_id or an email domain was taken by a concurrent request")
@@ -170,7 +170,9 @@ def update(session: Session, *, actor: Actor, customer_id: int, name: str | None
            external_id: str | None = None, plan: str | None = None, arr: Decimal | int | float | None = None,
            region: str | None = _UNSET, timezone: str | None = None, licensed_users: int | None = None,
            email_domains: Iterable[str] | None = None) -> Customer:
-    """Change the fields given (None keeps a value; `region=None` clears it). `email_domains` replaces the list."""
+    """Change the fields given (None keeps a value; `region=None` clears it).
+
+    `email_domains` replaces the list."""
     customer = get(session, customer_id=customer_id)
     name = _clean(name, "name") if name is not None else None
     external_id = _clean(external_id, "external_id") if external_id is not None else None
@@ -181,7 +183,9 @@ def update(session: Session, *, actor: Actor, customer_id: int, name: str | None
         validate_timezone(timezone)
     if licensed_users is not None and licensed_users < 0:
         raise Invalid("licensed_users", "must be >= 0")
-    domains = _check_domains(session, email_domains, customer_id=customer.id) if email_domains is not None else None
+    domains = None
+    if email_domains is not None:
+        domains = _check_domains(session, email_domains, customer_id=customer.id)
     if external_id is not None:
         _check_external_id_free(session, external_id, customer_id=customer.id)
 
@@ -195,7 +199,8 @@ def update(session: Session, *, actor: Actor, customer_id: int, name: str | None
     if domains is not None:
         now = clock.now()
         kept = [d for d in customer.domains if d.domain in domains]
-        added = [CustomerEmailDomain(domain=d, created_at=now) for d in domains if d not in customer.email_domains]
+        current = set(customer.email_domains)
+        added = [CustomerEmailDomain(domain=d, created_at=now) for d in domains if d not in current]
         customer.domains = sorted(kept + added, key=lambda d: d.domain)
     changes = {k: v for k, v in audit.diff(before, _state(customer)).items() if k != "updated_at"}
     if changes:
@@ -224,7 +229,8 @@ def list_contacts(session: Session, *, customer_id: int, q: str | None = None, l
     get(session, customer_id=customer_id)
     stmt = select(Contact).where(Contact.customer_id == customer_id)
     if q:
-        stmt = stmt.where(Contact.name.icontains(q, autoescape=True) | Contact.email.icontains(q, autoescape=True))
+        stmt = stmt.where(Contact.name.icontains(q, autoescape=True)
+                          | Contact.email.icontains(q, autoescape=True))
     return paginate(session, stmt, keys=[SortKey(Contact.id)], limit=limit, cursor=cursor)
 
 
@@ -234,7 +240,8 @@ def _check_email_free(session: Session, email: str, *, contact_id: int | None) -
         raise Conflict(f"{email} is already a contact of customer {other.customer_id}")
 
 
-def create_contact(session: Session, *, actor: Actor, customer_id: int, email: str, name: str = "") -> Contact:
+def create_contact(session: Session, *, actor: Actor, customer_id: int, email: str,
+                   name: str = "") -> Contact:
     customer = get(session, customer_id=customer_id)
     email = normalise_email(email)
     if "@" not in email:
@@ -250,7 +257,8 @@ def create_contact(session: Session, *, actor: Actor, customer_id: int, email: s
 
 
 def update_contact(session: Session, *, actor: Actor, customer_id: int, contact_id: int,
-                   email: str | None = None, name: str | None = None, new_customer_id: int | None = None) -> Contact:
+                   email: str | None = None, name: str | None = None,
+                   new_customer_id: int | None = None) -> Contact:
     contact = get_contact(session, customer_id=customer_id, contact_id=contact_id)
     if email is not None:
         email = normalise_email(email)
@@ -292,12 +300,14 @@ def resolve_requester(session: Session, *, actor: Actor, email: str) -> Customer
     if owner is None:
         return None
     now = clock.now()
-    # INSERT .. ON CONFLICT DO NOTHING: a concurrent intake that made the same contact first must not fail this
-    # transaction (a savepoint would do, but rolling one back would also drop this transaction's audit events).
+    # INSERT .. ON CONFLICT DO NOTHING: a concurrent intake that made the same contact first must not fail
+    # this transaction (a savepoint would do, but rolling one back also drops the pending audit events).
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     inserted_id = session.execute(
-        insert(Contact).values(customer_id=owner.customer_id, email=email, name=local, created_at=now,
-                               updated_at=now).on_conflict_do_nothing(index_elements=["email"]).returning(Contact.id)
+        insert(Contact)
+        .values(customer_id=owner.customer_id, email=email, name=local, created_at=now, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["email"])
+        .returning(Contact.id)
     ).scalar_one_or_none()
     contact = get_contact_by_email(session, email=email)
     if contact is None:  # pragma: no cover - the row exists: ours or the concurrent writer's

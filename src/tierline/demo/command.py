@@ -13,12 +13,32 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from tierline.demo import architecture as arch
 from tierline.demo.generator import generate
-from tierline.demo.loader import DEMO, Loader, Progress as ProgressFn, counts, loaded_marker, write_marker
+from tierline.demo.loader import DEMO, Loader, ProgressFn, counts, loaded_marker, write_marker
 from tierline.platform import clock
 from tierline.platform.auth import service as auth_service
 from tierline.platform.db import Database
 
 TOKEN_DAYS = 30
+
+
+class DemoError(Exception):
+    """Why the demo cannot run (shown to the operator as is)."""
+
+
+def check_migrated(database: Database) -> None:
+    """Refuse to load into a database that `tierline migrate` has not brought to the code's schema."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from tierline.platform.migrate import alembic_config
+
+    heads = set(ScriptDirectory.from_config(alembic_config(database.url)).get_heads())
+    with database.engine.connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    if current != heads:
+        where = ", ".join(sorted(current)) or "no schema"
+        raise DemoError(f"the database is at {where}, the code expects {', '.join(sorted(heads))}: "
+                        "run `tierline migrate` first")
 
 
 @dataclass
@@ -70,6 +90,7 @@ def mint_credentials(database: Database) -> Credentials:
 
 def run(database: Database, *, customers: int, tickets: int, seed: int, console: Console,
         base_url: str) -> DemoResult:
+    check_migrated(database)
     columns = (TextColumn("{task.description:<13}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as bar:
         tasks: dict[str, Any] = {}
@@ -96,13 +117,16 @@ def run(database: Database, *, customers: int, tickets: int, seed: int, console:
                       f"nothing added. The database holds {summary}.")
     base = base_url.rstrip("/")
     console.print(
-        "\n[bold]Admin login[/bold] (web console, or POST /api/v1/auth/login); this run set a fresh password:\n"
+        "\n[bold]Admin login[/bold] (web console, or POST /api/v1/auth/login); this run set a fresh "
+        "password:\n"
         f"  email:    {creds.email}\n  password: {creds.password}\n\n"
         f"[bold]API token[/bold] (the admin's permissions, valid {TOKEN_DAYS} days; shown once):\n"
         f"  {creds.token}\n\n[bold]Try it[/bold] (once `tierline serve` is running):\n"
         f"  export TIERLINE_TOKEN={creds.token}\n"
-        f"  curl -s -H \"Authorization: Bearer $TIERLINE_TOKEN\" '{base}/api/v1/tickets?status=open&limit=5'\n"
-        f"  curl -s -H \"Authorization: Bearer $TIERLINE_TOKEN\" '{base}/api/v1/tickets?q=replication&limit=5'\n"
+        f"  curl -s -H \"Authorization: Bearer $TIERLINE_TOKEN\" "
+        f"'{base}/api/v1/tickets?status=open&limit=5'\n"
+        f"  curl -s -H \"Authorization: Bearer $TIERLINE_TOKEN\" "
+        f"'{base}/api/v1/tickets?q=replication&limit=5'\n"
         f"  API docs: {base}/docs",
         highlight=False, soft_wrap=True)
     return result

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-CUSTOMER_OPENINGS = ("Hi team,", "Hello,", "Hi support,", "Hi there,", "Good morning,", "Hey folks,", "Hello Tierline support,")
+CUSTOMER_OPENINGS = ("Hi team,", "Hello,", "Hi support,", "Hi there,", "Good morning,", "Hey folks,",
+                     "Hello Tierline support,")
 
 CUSTOMER_URGENCY = (
     "",
@@ -18,7 +19,8 @@ CUSTOMER_SIGNOFFS = ("Thanks,", "Best regards,", "Cheers,", "Thanks in advance,"
 AGENT_ACKS = (
     "Hi {first_name},\n\nThanks for reaching out, and sorry for the trouble. I'm looking into this now. "
     "Could you send me {ask}? That will let me find the right logs on our side.",
-    "Hi {first_name},\n\nThanks for the detailed report. I can see the errors on our side for {cluster_or_account} "
+    "Hi {first_name},\n\nThanks for the detailed report. I can see the errors on our side for "
+    "{cluster_or_account} "
     "and I'm investigating. I'll update you within {update_in}.",
     "Hello {first_name},\n\nI've picked up your ticket. To narrow it down, can you share {ask}?",
     "Hi {first_name},\n\nThank you for contacting support. I'm checking this with our {area} specialists and "
@@ -80,7 +82,8 @@ AGENT_SOLVE = (
 )
 
 AGENT_ON_HOLD = (
-    "Engineering has confirmed this as a bug (ENG-{eng_number}). I'm putting the ticket on hold until the fix "
+    "Engineering has confirmed this as a bug (ENG-{eng_number}). I'm putting the ticket on hold until the "
+    "fix "
     "ships; we expect it in release {version}. I'll update you as soon as it's deployed.",
     "We're waiting on a change from our infrastructure provider. I've put this on hold and will follow up "
     "when they confirm.",

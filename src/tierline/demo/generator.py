@@ -134,7 +134,8 @@ def _staff(rng: random.Random) -> list[StaffPlan]:
                 skills.append("general")
             out.append(StaffPlan(email=email, name=name, roles=list(spec.roles),
                                  timezone=rng.choice(names.STAFF_TIMEZONES), skills=skills,
-                                 max_open_tickets=spec.max_open_tickets, teams=list(spec.teams), title=spec.title))
+                                 max_open_tickets=spec.max_open_tickets, teams=list(spec.teams),
+                                 title=spec.title))
     return out
 
 
@@ -264,11 +265,12 @@ class _TicketBuilder:
         queue = arch.L1_QUEUE_FOR_BILLING if component.l2_queue == "L2 Billing" else arch.L1_QUEUE
         urgency = {"P1": "high", "P2": "high", "P3": "medium", "P4": "low"}[priority]
         affected = None if scenario.type in ("question", "task", "feature_request") else text.users
+        extra_tags = {"enterprise"} if customer and customer.plan == "enterprise" else set()
         plan = TicketPlan(
             index=index, created_at=created, subject=text.subject, description=text.description,
             requester_email=requester, customer=customer_ref, type=scenario.type, priority=priority,
-            channel=channel, component=scenario.component, feature_area=scenario.feature_area, error_code=code,
-            tags=sorted(set(scenario.tags) | ({"enterprise"} if customer and customer.plan == "enterprise" else set())),
+            channel=channel, component=scenario.component, feature_area=scenario.feature_area,
+            error_code=code, tags=sorted(set(scenario.tags) | extra_tags),
             urgency=urgency, affected_users=affected, queue=queue,
             root_cause=rng.choice(scenario.root_causes) if scenario.root_causes else None)
         self._event(created, index, "create")
@@ -279,7 +281,8 @@ class _TicketBuilder:
         rng = self.rng
         if customer is None or rng.random() < 0.02:  # someone with a personal address: no customer
             first, last = rng.choice(names.FIRST_NAMES), rng.choice(names.LAST_NAMES)
-            return f"{first}.{last}{rng.randint(1, 99)}@mail.example.net".lower(), f"{first} {last}", None
+            local = f"{first}.{last}{rng.randint(1, 99)}".lower().replace(" ", "")
+            return f"{local}@mail.example.net", f"{first} {last}", None
         if rng.random() < 0.06:  # a new colleague at a known customer: becomes a contact on intake
             first, last = rng.choice(names.FIRST_NAMES), rng.choice(names.LAST_NAMES)
             email = f"{first[0]}{last}".lower().replace(" ", "") + f"@{rng.choice(customer.email_domains)}"
@@ -307,8 +310,8 @@ class _TicketBuilder:
     def _pick_agent(self, queue: str) -> StaffPlan:
         return self.rng.choice(self.by_team[self.queues[queue].team])
 
-    def _lifecycle(self, t: TicketPlan, scenario: Scenario, customer: CustomerPlan | None, requester_name: str,
-                   text: Any) -> None:
+    def _lifecycle(self, t: TicketPlan, scenario: Scenario, customer: CustomerPlan | None,
+                   requester_name: str, text: Any) -> None:
         rng, w, i = self.rng, self.writer, t.index
         first = requester_name.split()[0]
         lo, hi = FIRST_RESPONSE_MINUTES[t.priority]
@@ -323,25 +326,28 @@ class _TicketBuilder:
                              author_type="agent", public=False, body=w.triage_note(text, customer, i))
         if asks_details:
             self._event(at + timedelta(seconds=30), i, "update", status="pending_customer")
-            at = self._event(at + timedelta(hours=rng.uniform(0.3, 20)), i, "message", author=t.requester_email,
-                             author_type="customer", public=True, body=w.customer_details(text))
+            at = self._event(at + timedelta(hours=rng.uniform(0.3, 20)), i, "message",
+                             author=t.requester_email, author_type="customer", public=True,
+                             body=w.customer_details(text))
         queue = t.queue
         if rng.random() < scenario.escalation:
             queue = self.components[scenario.component].l2_queue
             at = self._event(at + timedelta(minutes=rng.uniform(10, 180)), i, "message", author=agent.email,
                              author_type="agent", public=False, body=w.escalation_note(text, queue))
             agent = self._pick_agent(queue)
-            at = self._event(at + timedelta(minutes=1), i, "update", queue=queue, assignee=agent.email, tier="L2")
+            at = self._event(at + timedelta(minutes=1), i, "update", queue=queue, assignee=agent.email,
+                             tier="L2")
             if rng.random() < 0.25 and scenario.type in ("incident", "bug", "problem"):
                 queue = self.components[scenario.component].l3_queue
                 agent = self._pick_agent(queue)
-                at = self._event(at + timedelta(hours=rng.uniform(1, 12)), i, "message", author=agent.email,
-                                 author_type="agent", public=False, body=w.engineering_note(text, scenario, t))
+                at = self._event(at + timedelta(hours=rng.uniform(1, 12)), i, "message",
+                                 author=agent.email, author_type="agent", public=False,
+                                 body=w.engineering_note(text, scenario, t))
                 at = self._event(at + timedelta(minutes=1), i, "update", queue=queue, assignee=agent.email,
                                  tier="L3")
             if rng.random() < 0.5:
-                at = self._event(at + timedelta(minutes=rng.uniform(20, 240)), i, "message", author=agent.email,
-                                 author_type="agent", public=True, body=w.working(text))
+                at = self._event(at + timedelta(minutes=rng.uniform(20, 240)), i, "message",
+                                 author=agent.email, author_type="agent", public=True, body=w.working(text))
         if rng.random() < 0.15:
             at = self._event(at + timedelta(hours=rng.uniform(2, 30)), i, "message", author=t.requester_email,
                              author_type="customer", public=True, body=w.nudge(text))
@@ -357,14 +363,17 @@ class _TicketBuilder:
                          author_type="agent", public=True, body=w.propose(scenario, text, first))
         at = self._event(at + timedelta(seconds=30), i, "update", status="pending_customer")
         if rng.random() < 0.7:
-            at = self._event(at + timedelta(hours=rng.uniform(0.5, 40)), i, "message", author=t.requester_email,
-                             author_type="customer", public=True, body=w.confirm(text))
+            at = self._event(at + timedelta(hours=rng.uniform(0.5, 40)), i, "message",
+                             author=t.requester_email, author_type="customer", public=True,
+                             body=w.confirm(text))
             at = self._event(at + timedelta(minutes=rng.uniform(5, 120)), i, "message", author=agent.email,
                              author_type="agent", public=True, body=w.solve(text))
         else:
             at += timedelta(days=rng.uniform(2, 4))
-        solved = self._event(at + timedelta(seconds=30), i, "update", status="solved", root_cause=t.root_cause)
-        closed = self._event(solved + timedelta(days=7, hours=rng.uniform(0, 6)), i, "update", status="closed")
+        solved = self._event(at + timedelta(seconds=30), i, "update", status="solved",
+                             root_cause=t.root_cause)
+        closed = self._event(solved + timedelta(days=7, hours=rng.uniform(0, 6)), i, "update",
+                             status="closed")
         follow = closed + timedelta(days=rng.uniform(1, 20))
         if rng.random() < 0.08 and self.now - timedelta(days=21) < follow:
             self._event(follow, i, "message", author=t.requester_email, author_type="customer", public=True,

@@ -37,7 +37,7 @@ DEMO = Actor.system("demo")
 INTAKE = {channel: Actor.system(f"intake:{channel}") for channel in ("email", "web", "chat", "phone", "api")}
 ORG_AGE = timedelta(days=3 * 365)  # the organisation and its first customers predate the ticket history
 
-Progress = Callable[[str, int, int], None]  # (stage, done, total)
+ProgressFn = Callable[[str, int, int], None]  # (stage, done, total)
 
 
 @dataclass
@@ -65,7 +65,7 @@ def write_marker(session: Session, value: dict[str, Any]) -> None:
 
 
 class Loader:
-    def __init__(self, session: Session, plan: DemoPlan, progress: Progress | None = None) -> None:
+    def __init__(self, session: Session, plan: DemoPlan, progress: ProgressFn | None = None) -> None:
         self.session, self.plan = session, plan
         self.progress = progress or (lambda stage, done, total: None)
         self.user_ids: dict[str, int] = {}
@@ -100,8 +100,8 @@ class Loader:
         self.user_ids[arch.ADMIN_EMAIL] = admin.id
         for person in plan.staff:
             view = people_service.create_user(s, actor=DEMO, email=person.email, name=person.name,
-                                              roles=person.roles, timezone=person.timezone, skills=person.skills,
-                                              max_open_tickets=person.max_open_tickets)
+                                              roles=person.roles, timezone=person.timezone,
+                                              skills=person.skills, max_open_tickets=person.max_open_tickets)
             user = auth_service.get_user(s, user_id=view.id)
             self.user_ids[person.email] = view.id
             self.actors[person.email] = auth_service.actor_for(user, via="session")
@@ -118,8 +118,10 @@ class Loader:
             self.progress("organisation", done, total)
         for comp in arch.COMPONENTS:
             row = components_service.create(
-                s, actor=DEMO, name=comp.name, parent_id=self.component_ids[comp.parent] if comp.parent else None,
-                owner_team_id=self.team_ids[comp.owner_team], support_team_id=self.team_ids[comp.support_team],
+                s, actor=DEMO, name=comp.name,
+                parent_id=self.component_ids[comp.parent] if comp.parent else None,
+                owner_team_id=self.team_ids[comp.owner_team],
+                support_team_id=self.team_ids[comp.support_team],
                 required_skills=comp.skills, description=comp.description)
             self.component_ids[comp.name] = row.id
             self.keep.append(row)
@@ -229,12 +231,13 @@ class Loader:
         return out
 
     def _skip(self, t: TicketPlan, event: Event, why: str) -> None:
-        self.stats.skipped_events.append(f"ticket #{t.index} {event.kind} {event.data.get('status', '')}: {why}")
+        self.stats.skipped_events.append(f"ticket #{t.index} {event.kind} {event.data.get('status', '')}: "
+                                         f"{why}")
 
 
 def counts(session: Session) -> dict[str, int]:
-    from tierline.customers.models import Contact, Customer
     from tierline.components.models import Component
+    from tierline.customers.models import Contact, Customer
     from tierline.people.models import Team
     from tierline.platform.auth.models import User
     from tierline.tickets.models import Message, Queue, Ticket

@@ -8,7 +8,8 @@ FIRST_NAMES = (
     "Ingrid", "Isabel", "Jamal", "James", "Jana", "Javier", "Jin", "Julia", "Kai", "Karim", "Kavya", "Keiko",
     "Lars", "Laura", "Leila", "Liam", "Lucas", "Maya", "Mateo", "Mei", "Mohammed", "Nadia", "Naveen", "Nia",
     "Noah", "Olga", "Omar", "Oscar", "Priya", "Rafael", "Rahul", "Rosa", "Ruth", "Sakura", "Samuel", "Sara",
-    "Sebastian", "Sofia", "Soren", "Tariq", "Thandiwe", "Tomas", "Valentina", "Victor", "Wei", "Yara", "Yusuf",
+    "Sebastian", "Sofia", "Soren", "Tariq", "Thandiwe", "Tomas", "Valentina", "Victor", "Wei", "Yara",
+    "Yusuf",
     "Zanele", "Zoe", "Arjun", "Beatriz", "Connor", "Dalia", "Eitan", "Freya", "Gustavo", "Hugo", "Ines",
 )
 
@@ -17,14 +18,17 @@ LAST_NAMES = (
     "Fernandes", "Fischer", "Garcia", "Gupta", "Haddad", "Hansen", "Hernandez", "Ito", "Ivanova", "Jansen",
     "Jovanovic", "Kaur", "Kim", "Kowalski", "Larsen", "Lee", "Lopez", "Mahlangu", "Martin", "Mehta", "Meyer",
     "Moreau", "Murphy", "Nakamura", "Nguyen", "Novak", "Okafor", "Olsen", "Park", "Patel", "Perez", "Petrov",
-    "Popescu", "Rahman", "Reyes", "Rossi", "Sato", "Schmidt", "Silva", "Singh", "Sokolova", "Suzuki", "Tanaka",
+    "Popescu", "Rahman", "Reyes", "Rossi", "Sato", "Schmidt", "Silva", "Singh", "Sokolova", "Suzuki",
+    "Tanaka",
     "Torres", "Van der Berg", "Varga", "Wagner", "Walsh", "Wang", "Weber", "Yamamoto", "Yilmaz", "Zhang",
 )
 
 COMPANY_FIRST = (
-    "Acme", "Aurora", "Bluefin", "Brightpath", "Cascade", "Cedar", "Cobalt", "Copperleaf", "Crescent", "Driftwood",
+    "Acme", "Aurora", "Bluefin", "Brightpath", "Cascade", "Cedar", "Cobalt", "Copperleaf", "Crescent",
+    "Driftwood",
     "Ember", "Evergreen", "Falcon", "Fjord", "Granite", "Harbor", "Helix", "Horizon", "Ironclad", "Juniper",
-    "Keystone", "Lakeshore", "Lumen", "Maple", "Meridian", "Monarch", "Nimbus", "Northwind", "Oakridge", "Orbit",
+    "Keystone", "Lakeshore", "Lumen", "Maple", "Meridian", "Monarch", "Nimbus", "Northwind", "Oakridge",
+    "Orbit",
     "Pinnacle", "Polaris", "Quantum", "Redwood", "Riverbend", "Saffron", "Sapphire", "Sequoia", "Silverline",
     "Solstice", "Summit", "Tidewater", "Trident", "Vanguard", "Vertex", "Willow", "Zenith", "Atlas", "Beacon",
     "Catalyst", "Delta", "Echo", "Fulcrum", "Greenfield", "Highland", "Indigo", "Kestrel", "Lighthouse",
@@ -50,12 +54,12 @@ REGIONS: dict[str, tuple[float, tuple[str, ...]]] = {
                           "Europe/Zurich", "Europe/Vienna")),
     "apac": (0.14, ("Asia/Tokyo", "Asia/Singapore", "Asia/Kolkata", "Australia/Sydney", "Asia/Seoul",
                     "Pacific/Auckland", "Asia/Hong_Kong")),
-    "latam": (0.06, ("America/Sao_Paulo", "America/Mexico_City", "America/Bogota", "America/Argentina/Buenos_Aires",
-                     "America/Santiago")),
+    "latam": (0.06, ("America/Sao_Paulo", "America/Mexico_City", "America/Bogota",
+                     "America/Argentina/Buenos_Aires", "America/Santiago")),
 }
 
 # Where the support organisation itself sits (follow-the-sun).
-STAFF_TIMEZONES = ("America/New_York", "America/Los_Angeles", "Europe/Dublin", "Europe/Berlin", "Asia/Kolkata",
-                   "Australia/Sydney", "Asia/Singapore")
+STAFF_TIMEZONES = ("America/New_York", "America/Los_Angeles", "Europe/Dublin", "Europe/Berlin",
+                   "Asia/Kolkata", "Australia/Sydney", "Asia/Singapore")
 
 CONTACT_ROLES = ("it", "ops", "devops", "admin", "finance", "eng", "platform", "data", "security")

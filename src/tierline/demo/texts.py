@@ -1,4 +1,4 @@
-"""Fill the corpus templates: one ticket's facts (cluster, request id, error code...) reused across its thread."""
+"""Fill the corpus templates: one ticket's facts (cluster, request id, error code...) reused in its thread."""
 
 from __future__ import annotations
 
@@ -20,17 +20,19 @@ ERROR_MESSAGES = {
     "DB-1017": "too many client connections", "DB-1103": "recovery target before consistency point",
     "DB-1210": "statement timeout", "STO-2201": "SignatureDoesNotMatch", "HTTP 403": "Forbidden",
     "HTTP 502": "Bad Gateway", "HTTP 503": "Service Unavailable", "HTTP 504": "Gateway Timeout",
-    "HTTP 500": "Internal Server Error", "JOB-0408": "no worker available", "DNS-0042": "CNAME target mismatch",
+    "HTTP 500": "Internal Server Error", "JOB-0408": "no worker available", "DNS-0042": "CNAME target "
+                                                                                        "mismatch",
     "TLS-0013": "certificate issuance failed", "API-429": "rate limit exceeded",
     "API-5001": "internal error while validating payload", "GQL-0301": "query cost exceeds limit",
     "AUTH-422": "SAML signature validation failed", "AUTH-401": "invalid or revoked credentials",
-    "AUTH-403": "insufficient scope", "AUTH-429": "too many MFA attempts", "SCIM-409": "userName already exists",
+    "AUTH-403": "insufficient scope", "AUTH-429": "too many MFA attempts", "SCIM-409": "userName already "
+                                                                                       "exists",
     "PAY-3003": "authentication_required", "PAY-3011": "3-D Secure challenge abandoned",
     "PAY-3017": "tax id missing", "WH-5003": "endpoint timed out", "WH-4010": "signature mismatch",
     "INT-1102": "installation not found", "SYNC-2207": "FIELD_CUSTOM_VALIDATION_EXCEPTION",
     "ETL-0612": "file format mismatch", "WEB-0117": "widget render failed", "EXP-0044": "export timed out",
-    "MAIL-0550": "recipient server rejected message", "MOB-0231": "crash on launch", "MOB-0318": "app link failed",
-    "SRCH-0102": "index behind",
+    "MAIL-0550": "recipient server rejected message", "MOB-0231": "crash on launch",
+    "MOB-0318": "app link failed", "SRCH-0102": "index behind",
 }
 HTTP_FOR = {"API-429": "429", "AUTH-401": "401", "AUTH-403": "403", "HTTP 502": "502", "HTTP 503": "503",
             "HTTP 504": "504", "HTTP 500": "500", "API-5001": "500", "HTTP 403": "403"}
@@ -55,8 +57,8 @@ class TicketWriter:
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
 
-    def context(self, scenario: Scenario, customer: CustomerPlan | None, requester_name: str, code: str | None,
-                created: datetime) -> dict[str, Any]:
+    def context(self, scenario: Scenario, customer: CustomerPlan | None, requester_name: str,
+                code: str | None, created: datetime) -> dict[str, Any]:
         rng = self.rng
         plan = customer.plan if customer else "free"
         domain = customer.email_domains[0] if customer else "mail.example.net"
@@ -69,7 +71,7 @@ class TicketWriter:
             "error_message": ERROR_MESSAGES.get(code, "unexpected error"),
             "time_local": local.strftime("%H:%M"), "time_utc": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "date": (local + timedelta(days=rng.randint(2, 14))).strftime("%b %d"),
-            "ago": rng.choice(("yesterday", "this morning", "about 2 hours", "last Friday", "Monday", "the weekend")),
+            "ago": rng.choice(("yesterday", "this morning", "last Friday", "Monday", "the weekend")),
             "count": rng.choice((12, 37, 140, 480, 1300, 5200)), "users": users,
             "percent": rng.choice((3, 8, 15, 30, 60)), "region": region,
             "cluster": f"pg-{rng.choice(('prod', 'main', 'core', 'db'))}-{rng.randint(100, 999)}",
@@ -89,7 +91,8 @@ class TicketWriter:
             "seats": rng.choice((5, 10, 25, 50)), "domain": domain,
             "timezone": customer.timezone if customer else "UTC",
             "eng_number": rng.randint(2000, 9999), "feature": rng.choice(FEATURE_REQUESTS),
-            "contact_other": _other_contact(rng, customer, requester_name), "first_name": requester_name.split()[0],
+            "contact_other": _other_contact(rng, customer, requester_name),
+            "first_name": requester_name.split()[0],
             "weekday": WEEKDAYS[local.weekday()], "update_in": rng.choice(conv.UPDATE_WINDOWS),
             "arr": f"${(customer.arr if customer else 0) / 1000:,.1f}k", "area": scenario.feature_area,
             "cluster_or_account": domain, "similar": rng.randint(100, 2000),

@@ -14,7 +14,8 @@ Skill = str  # normalised by the service: stripped, lower-cased, de-duplicated
 
 
 class Patch(BaseModel):
-    """An update body: omitted fields keep their value; an explicit null is refused unless the field allows it."""
+    """An update body: omitted fields keep their value; an explicit null is refused unless the field is
+    nullable."""
 
     model_config = ConfigDict(extra="forbid")
     nullable: ClassVar[frozenset[str]] = frozenset()
@@ -34,7 +35,8 @@ class UserCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     roles: list[Role] = Field(min_length=1)
     timezone: str = Field(default="UTC", max_length=64)
-    password: str | None = Field(default=None, max_length=1000, description="optional; at least 10 characters")
+    password: str | None = Field(default=None, max_length=1000,
+                                 description="optional; at least 10 characters")
     skills: list[Skill] = Field(default_factory=list, max_length=100)
     max_open_tickets: int = Field(default=20, ge=0, le=10_000)
     available: bool = True

@@ -88,8 +88,9 @@ def ensure_profile(session: Session, *, actor: Actor, user: User, skills: Iterab
     if max_open_tickets < 0:
         raise Invalid("max_open_tickets", "must be >= 0")
     now = clock.now()
-    profile = AgentProfile(user_id=user.id, skills=normalise_skills(skills), max_open_tickets=max_open_tickets,
-                           available=available, created_at=now, updated_at=now)
+    profile = AgentProfile(user_id=user.id, skills=normalise_skills(skills),
+                           max_open_tickets=max_open_tickets, available=available, created_at=now,
+                           updated_at=now)
     session.add(profile)
     session.flush()
     audit.record_create(session, actor, profile)
@@ -122,8 +123,8 @@ def _team_ids(session: Session, user_ids: list[int]) -> dict[int, list[int]]:
 
 def _views(session: Session, users: list[User]) -> list[UserView]:
     ids = [u.id for u in users]
-    profiles = {p.user_id: p for p in session.scalars(select(AgentProfile).where(AgentProfile.user_id.in_(ids)))} \
-        if ids else {}
+    rows = session.scalars(select(AgentProfile).where(AgentProfile.user_id.in_(ids))) if ids else []
+    profiles = {p.user_id: p for p in rows}
     teams = _team_ids(session, ids)
     return [_view(u, profiles.get(u.id), teams[u.id]) for u in users]
 
@@ -157,7 +158,8 @@ def list_users(session: Session, *, role: str | None = None, team_id: int | None
     if tier:
         stmt = stmt.where(_tier_filter(session, tier))
     if team_id is not None:
-        stmt = stmt.where(User.id.in_(select(TeamMembership.user_id).where(TeamMembership.team_id == team_id)))
+        members = select(TeamMembership.user_id).where(TeamMembership.team_id == team_id)
+        stmt = stmt.where(User.id.in_(members))
     if active is not None:
         stmt = stmt.where(User.active.is_(active))
     if available is not None:
@@ -165,7 +167,8 @@ def list_users(session: Session, *, role: str | None = None, team_id: int | None
     if skill:
         stmt = stmt.where(_json_list_contains(session, AgentProfile.skills, skill.strip().lower()))
     if q:
-        stmt = stmt.where(or_(User.name.icontains(q, autoescape=True), User.email.icontains(q, autoescape=True)))
+        stmt = stmt.where(or_(User.name.icontains(q, autoescape=True),
+                              User.email.icontains(q, autoescape=True)))
     users, next_cursor = paginate(session, stmt, keys=[SortKey(User.id)], limit=limit, cursor=cursor)
     return _views(session, users), next_cursor
 
@@ -183,10 +186,10 @@ def create_user(session: Session, *, actor: Actor, email: str, name: str, roles:
                 active: bool = True) -> UserView:
     skills = normalise_skills(skills)
     _check_may_grant(actor, roles)
-    user = auth_service.create_user(session, actor=actor, email=email, name=name, roles=roles, password=password,
-                                    timezone=timezone, active=active)
-    profile = ensure_profile(session, actor=actor, user=user, skills=skills, max_open_tickets=max_open_tickets,
-                             available=available)
+    user = auth_service.create_user(session, actor=actor, email=email, name=name, roles=roles,
+                                    password=password, timezone=timezone, active=active)
+    profile = ensure_profile(session, actor=actor, user=user, skills=skills,
+                             max_open_tickets=max_open_tickets, available=available)
     return _view(user, profile, [])
 
 
@@ -207,7 +210,11 @@ def update_user(session: Session, *, actor: Actor, user_id: int, name: str | Non
     profile = ensure_profile(session, actor=actor, user=user)
     was_active, was_available = user.active, profile.available
 
-    if any(v is not None for v in (name, roles, timezone, password, active)):
+    identity_changes = password is not None or any(
+        value is not None and value != getattr(user, key)
+        for key, value in (("name", name), ("roles", roles), ("timezone", timezone), ("active", active))
+    )
+    if identity_changes:  # auth's update_user touches updated_at even when nothing else changes
         auth_service.update_user(session, actor=actor, user=user, name=name, roles=roles, timezone=timezone,
                                  password=password, active=active)
 

@@ -23,13 +23,15 @@ def get_team(session: Session, *, team_id: int) -> Team:
     return team
 
 
-def list_teams(session: Session, *, kind: str | None = None, member_id: int | None = None, q: str | None = None,
-               limit: int | None = None, cursor: str | None = None) -> tuple[list[Team], str | None]:
+def list_teams(session: Session, *, kind: str | None = None, member_id: int | None = None,
+               q: str | None = None, limit: int | None = None,
+               cursor: str | None = None) -> tuple[list[Team], str | None]:
     stmt = select(Team)
     if kind:
         stmt = stmt.where(Team.kind == kind)
     if member_id is not None:
-        stmt = stmt.where(Team.id.in_(select(TeamMembership.team_id).where(TeamMembership.user_id == member_id)))
+        teams_of = select(TeamMembership.team_id).where(TeamMembership.user_id == member_id)
+        stmt = stmt.where(Team.id.in_(teams_of))
     if q:
         stmt = stmt.where(Team.name.icontains(q, autoescape=True))
     return paginate(session, stmt, keys=[SortKey(Team.id)], limit=limit, cursor=cursor)
@@ -49,7 +51,8 @@ def _check_kind(kind: str) -> str:
     return kind
 
 
-def _check_new_members(session: Session, user_ids: Iterable[int], *, field: str, current: set[int]) -> list[int]:
+def _check_new_members(session: Session, user_ids: Iterable[int], *, field: str,
+                       current: set[int]) -> list[int]:
     """The ids, de-duplicated; every newly added one must be an existing, active user."""
     ids = list(dict.fromkeys(user_ids))
     new = [uid for uid in ids if uid not in current]
@@ -148,7 +151,7 @@ def update_team(session: Session, *, actor: Actor, team_id: int, name: str | Non
 
 
 def _check_kind_change(session: Session, team: Team, kind: str) -> None:
-    # Imported here: components.service imports people.service (owner teams), so a top-level import is a cycle.
+    # Imported here: components.service imports people.service (owner teams); a top-level import is a cycle.
     from tierline.components import service as components_service
 
     owned, supported = components_service.team_usage(session, team_id=team.id)
@@ -156,7 +159,7 @@ def _check_kind_change(session: Session, team: Team, kind: str) -> None:
         raise Conflict(f"team {team.id} owns {owned} component(s); an owner team must stay 'engineering'",
                        allowed=["engineering"])
     if supported and kind != "support":
-        raise Conflict(f"team {team.id} supports {supported} component(s); a support team must stay 'support'",
+        raise Conflict(f"team {team.id} supports {supported} component(s); a support team stays 'support'",
                        allowed=["support"])
 
 

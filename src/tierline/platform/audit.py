@@ -304,6 +304,30 @@ def _before_commit(session: Session) -> None:
     _append_pending(session)
 
 
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
+# A savepoint (`begin_nested`) that rolls back must drop the events recorded inside it and keep the ones
+# recorded before it; the outermost rollback drops them all. (`after_rollback` fires for savepoints too, so
+# it cannot tell the two apart.)
+_SAVEPOINTS = "tierline.audit.savepoints"
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction: Any) -> None:
+    if transaction.nested:
+        session.info.setdefault(_SAVEPOINTS, {})[id(transaction)] = len(session.info.get(_PENDING, ()))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, previous_transaction: Any) -> None:
+    marks = session.info.get(_SAVEPOINTS, {})
+    if previous_transaction.nested and id(previous_transaction) in marks:
+        del session.info.get(_PENDING, [])[marks.pop(id(previous_transaction)):]
+        return
+    if previous_transaction.parent is not None:
+        return  # an inner (flush) transaction: its savepoint or the outermost rollback decides
     session.info.pop(_PENDING, None)
+    session.info.pop(_SAVEPOINTS, None)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    session.info.pop(_SAVEPOINTS, None)

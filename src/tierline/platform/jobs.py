@@ -112,7 +112,9 @@ def claim(session: Session, worker_id: str, *, limit: int = 20, lock_seconds: in
 def _run_one(db: Database, job_id: int) -> bool:
     session = db.session(write=True)
     try:
-        job = session.get(Job, job_id)
+        # The row lock makes a concurrent enqueue() of this job's dedupe_key wait for this run to commit, so
+        # the rescheduled run is not overwritten by our DONE (PostgreSQL; SQLite's write lock does the same).
+        job = session.get(Job, job_id, with_for_update=True)
         if job is None or job.status != RUNNING:
             session.rollback()
             return False
@@ -120,7 +122,10 @@ def _run_one(db: Database, job_id: int) -> bool:
         if fn is None:
             raise LookupError(f"no handler for job kind {job.kind!r}")
         fn(session, dict(job.payload))
-        job.status, job.finished_at, job.locked_by, job.locked_until = DONE, clock.now(), None, None
+        session.flush()
+        session.refresh(job)  # the handler may have rescheduled this very job (enqueue with its dedupe_key)
+        if job.status == RUNNING:
+            job.status, job.finished_at, job.locked_by, job.locked_until = DONE, clock.now(), None, None
         session.commit()
         JOBS_RUN.labels(job.kind, "done").inc()
         return True

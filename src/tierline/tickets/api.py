@@ -15,14 +15,21 @@ from tierline.platform.deps import DB, require
 from tierline.platform.errors import Invalid
 from tierline.platform.pagination import MAX_LIMIT, Page
 from tierline.tickets import api_forms, api_queues, intake, messages, service
-from tierline.tickets.schemas import MessageCreate, MessageRead, TicketCreate, TicketQuery, TicketRead, TicketUpdate
+from tierline.tickets.schemas import (
+    MessageCreate,
+    MessageRead,
+    TicketCreate,
+    TicketQuery,
+    TicketRead,
+    TicketUpdate,
+)
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(api_queues.router)
 router.include_router(api_forms.router)
 
-IdempotencyKey = Annotated[str | None, Header(alias=idempotency.HEADER, max_length=255,
-                                               description="retrying with the same key replays the first answer")]
+IdempotencyKey = Annotated[str | None, Header(
+    alias=idempotency.HEADER, max_length=255, description="a retry with the same key replays the answer")]
 _ETAG = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
 
 
@@ -45,7 +52,8 @@ def _owner(actor: Actor) -> str:
 
 
 @router.post("/tickets", status_code=201, response_model=TicketRead, tags=["tickets"])
-def create_ticket(body: TicketCreate, request: Request, db: DB, actor: Annotated[Actor, require("tickets:write")],
+def create_ticket(body: TicketCreate, request: Request, db: DB,
+                  actor: Annotated[Actor, require("tickets:write")],
                   idempotency_key: IdempotencyKey = None) -> JSONResponse:
     def produce() -> tuple[int, dict]:
         ticket = intake.create_ticket(db, actor=actor, data=body)
@@ -68,7 +76,8 @@ def list_tickets(query: Annotated[TicketQuery, Query()], db: DB,
 
 
 @router.get("/tickets/{key}", response_model=TicketRead, tags=["tickets"])
-def get_ticket(key: str, response: Response, db: DB, actor: Annotated[Actor, require("tickets:read")]) -> TicketRead:
+def get_ticket(key: str, response: Response, db: DB,
+               actor: Annotated[Actor, require("tickets:read")]) -> TicketRead:
     ticket = TicketRead.model_validate(service.get_by_key(db, key=key, actor=actor))
     response.headers["ETag"] = _etag(ticket.version)
     return ticket
@@ -99,7 +108,8 @@ def create_message(key: str, body: MessageCreate, request: Request, db: DB,
 
 @router.get("/tickets/{key}/messages", response_model=Page[MessageRead], tags=["tickets"])
 def list_messages(key: str, db: DB, actor: Annotated[Actor, require("tickets:read")],
-                  public: Annotated[bool | None, Query(description="true: replies only; false: notes only")] = None,
+                  public: Annotated[bool | None, Query(description="true: replies; false: notes")] = None,
                   limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50, cursor: str | None = None) -> Page:
-    rows, next_cursor = messages.list_(db, actor=actor, ticket_key=key, public=public, limit=limit, cursor=cursor)
+    rows, next_cursor = messages.list_(db, actor=actor, ticket_key=key, public=public, limit=limit,
+                                       cursor=cursor)
     return Page[MessageRead](items=[MessageRead.model_validate(r) for r in rows], next_cursor=next_cursor)

@@ -106,8 +106,10 @@ def put(session: Session, *, actor: Actor, ticket_type: str, required_fields: li
     now = clock.now()
     row = session.scalar(select(TicketForm).where(TicketForm.type == ticket_type))
     if row is None:
-        row = TicketForm(type=ticket_type, required_fields=fields, created_at=now, updated_at=now,
-                         description=description if description is not None else DEFAULT_FORMS[ticket_type][1])
+        if description is None:
+            description = DEFAULT_FORMS[ticket_type][1]
+        row = TicketForm(type=ticket_type, required_fields=fields, description=description, created_at=now,
+                         updated_at=now)
         session.add(row)
         session.flush()
         audit.record_create(session, actor, row)
@@ -150,3 +152,11 @@ def check_solvable(session: Session, ticket: Any) -> None:
     if missing:
         raise Invalid(errors=[(name, f"is required before a {ticket.type} ticket is solved (ticket form)")
                               for name in missing])
+
+
+def render_markdown() -> str:
+    """The default forms as published in docs/tickets.md."""
+    lines = ["| type | required before solved | why |", "|---|---|---|"]
+    for ticket_type, (fields, why) in DEFAULT_FORMS.items():
+        lines.append(f"| `{ticket_type}` | {', '.join(f'`{f}`' for f in fields) or '(nothing)'} | {why} |")
+    return "\n".join(lines) + "\n"

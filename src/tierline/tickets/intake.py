@@ -32,12 +32,14 @@ def create_ticket(session: Session, *, actor: Actor, data: TicketCreate,
     outbox.publish(session, "ticket.created", {
         "ticket_id": ticket.id, "key": ticket.key, "status": ticket.status, "type": ticket.type,
         "priority": ticket.priority, "channel": ticket.channel, "customer_id": ticket.customer_id,
-        "queue_id": ticket.queue_id, "assignee_id": ticket.assignee_id, "follow_up_of_id": ticket.follow_up_of_id,
+        "queue_id": ticket.queue_id, "assignee_id": ticket.assignee_id,
+        "follow_up_of_id": ticket.follow_up_of_id,
     })
     return ticket
 
 
-def new_ticket(session: Session, *, actor: Actor, data: TicketCreate, follow_up_of: Ticket | None = None) -> Ticket:
+def new_ticket(session: Session, *, actor: Actor, data: TicketCreate,
+               follow_up_of: Ticket | None = None) -> Ticket:
     """Validate the request and build the (unsaved) ticket: status new, or open when it has an assignee."""
     given = data.model_fields_set
     service.check_customer_fields(actor, given - {"requester_email"})

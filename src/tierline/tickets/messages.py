@@ -30,7 +30,7 @@ def list_(session: Session, *, actor: Actor, ticket_key: str, public: bool | Non
     stmt = select(Message).where(Message.ticket_id == ticket.id)
     if actor.is_customer_only:
         stmt = stmt.where(Message.public.is_(True))
-    elif public is not None:
+    if public is not None:
         stmt = stmt.where(Message.public.is_(public))
     return paginate(session, stmt, keys=[SortKey(Message.id)], limit=limit, cursor=cursor)
 
@@ -47,7 +47,8 @@ def _author(actor: Actor, ticket: Ticket, *, public: bool, author_type: str | No
     author_type = author_type or AGENT
     if author_type == AGENT:
         if author_email is not None:
-            raise Invalid("author_email", "is only for customer messages; an agent message is signed by its author")
+            raise Invalid("author_email", "is only for customer messages; an agent message is signed by "
+                                          "its author")
         return AGENT, actor.email.lower(), actor.user_id
     if not public:
         raise Invalid("public", "customer messages are public; internal notes are written by agents")
@@ -56,7 +57,7 @@ def _author(actor: Actor, ticket: Ticket, *, public: bool, author_type: str | No
 
 def create(session: Session, *, actor: Actor, ticket_key: str, body: str, public: bool = True,
            author_type: str | None = None, author_email: str | None = None) -> Message:
-    ticket = service.get_by_key(session, key=ticket_key, actor=actor)
+    ticket = service.get_by_key(session, key=ticket_key, actor=actor, lock=True)
     kind, email, author_id = _author(actor, ticket, public=public, author_type=author_type,
                                      author_email=author_email)
     if ticket.status == sm.CLOSED:
@@ -87,6 +88,8 @@ def create(session: Session, *, actor: Actor, ticket_key: str, body: str, public
 
 
 def _open_follow_up(session: Session, *, actor: Actor, closed: Ticket, body: str) -> Ticket:
-    subject = closed.subject if closed.subject.lower().startswith("follow-up") else f"Follow-up: {closed.subject}"
+    subject = closed.subject
+    if not subject.lower().startswith("follow-up"):
+        subject = f"Follow-up: {subject}"
     data = TicketCreate(subject=subject[:500], description=body, requester_email=closed.requester_email)
     return intake.create_ticket(session, actor=actor, data=data, follow_up_of=closed)

@@ -52,7 +52,7 @@ class Ticket(Base):
         CheckConstraint("tier IS NULL OR " + _one_of("tier", TIERS), name="tier"),
         CheckConstraint("urgency IS NULL OR " + _one_of("urgency", URGENCIES), name="urgency"),
         CheckConstraint("affected_users IS NULL OR affected_users >= 0", name="affected_users_non_negative"),
-        # Lists are newest first by creation or by last change; the id breaks ties and makes the keyset unique.
+        # Lists are newest first by creation or last change; the id breaks ties and makes the keyset unique.
         Index("ix_tickets_created", "created_at", "id"),
         Index("ix_tickets_updated", "updated_at", "id"),
         Index("ix_tickets_status_created", "status", "created_at"),
@@ -67,7 +67,8 @@ class Ticket(Base):
     priority: Mapped[str] = mapped_column(String(2), nullable=False)
     channel: Mapped[str] = mapped_column(String(10), nullable=False)
     requester_email: Mapped[str] = mapped_column(String(320), nullable=False, index=True)
-    customer_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("customers.id"), nullable=True, index=True)
+    customer_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("customers.id"), nullable=True,
+                                                    index=True)
     component_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("components.id"), nullable=True,
                                                      index=True)
     feature_area: Mapped[str | None] = mapped_column(String(200), nullable=True)
@@ -142,7 +143,7 @@ class Message(Base):
 
 
 class TicketForm(Base):
-    """The fields a ticket of one type needs before it may be solved. A type without a row uses the default."""
+    """The fields a ticket of one type needs before it may be solved (no row: the default form)."""
 
     __tablename__ = "ticket_forms"
     __table_args__ = (CheckConstraint(_one_of("type", TYPES), name="type"),)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tierline.people import service as people_service
@@ -32,6 +33,14 @@ def list_(session: Session, *, tier: str | None = None, team_id: int | None = No
     if name is not None:
         stmt = stmt.where(Queue.name == name.strip())
     return paginate(session, stmt, keys=[SortKey(Queue.id)], limit=limit, cursor=cursor)
+
+
+def _flush(session: Session, conflict: str) -> None:
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:  # a concurrent request took the name, or gave the queue a ticket
+        raise Conflict(conflict) from exc
 
 
 def _check_team(session: Session, team_id: int | None) -> None:
@@ -62,7 +71,7 @@ def create(session: Session, *, actor: Actor, name: str, tier: str, team_id: int
     queue = Queue(name=name, tier=tier, team_id=team_id, description=description, created_at=now,
                   updated_at=now)
     session.add(queue)
-    session.flush()
+    _flush(session, f"a queue named {name!r} already exists")
     audit.record_create(session, actor, queue)
     return queue
 
@@ -85,6 +94,7 @@ def update(session: Session, *, actor: Actor, queue_id: int, changes: dict[str, 
             setattr(queue, field, changes[field])
     if audit.record_update(session, actor, queue, before):
         queue.updated_at = clock.now()
+        _flush(session, f"a queue named {queue.name!r} already exists")
     return queue
 
 
@@ -94,4 +104,4 @@ def delete(session: Session, *, actor: Actor, queue_id: int) -> None:
         raise Conflict(f"queue {queue.name!r} still holds tickets; move them to another queue first")
     audit.record_delete(session, actor, queue)
     session.delete(queue)
-    session.flush()
+    _flush(session, f"queue {queue.name!r} still holds tickets; move them to another queue first")

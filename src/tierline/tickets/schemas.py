@@ -42,7 +42,7 @@ def check_custom_fields(value: dict[str, Any]) -> dict[str, Any]:
 
 
 class _Patch(BaseModel):
-    """An update body: omitted fields keep their value; an explicit null is refused unless the field allows it."""
+    """An update body: omitted fields keep their value; null is refused unless the field is nullable."""
 
     model_config = ConfigDict(extra="forbid")
     nullable: ClassVar[frozenset[str]] = frozenset()
@@ -216,7 +216,8 @@ class TicketQuery(BaseModel):
     queue_id: int | None = None
     tag: str | None = Field(default=None, max_length=64)
     requester_email: str | None = Field(default=None, max_length=320)
-    q: str | None = Field(default=None, max_length=500, description="full text: subject, description, messages")
+    q: str | None = Field(default=None, max_length=500,
+                          description="full text: subject, description, messages")
     created_after: AwareDatetime | None = Field(default=None, description="inclusive")
     created_before: AwareDatetime | None = Field(default=None, description="exclusive")
     order_by: Literal["created_at", "updated_at"] = Field(default="created_at", description="newest first")

@@ -57,11 +57,16 @@ def get(session: Session, *, ticket_id: int, actor: Actor | None = None) -> Tick
     return ticket
 
 
-def get_by_key(session: Session, *, key: str, actor: Actor | None = None) -> Ticket:
+def get_by_key(session: Session, *, key: str, actor: Actor | None = None, lock: bool = False) -> Ticket:
+    """`lock=True` takes the row lock (PostgreSQL) for changes that should queue up behind a concurrent
+    writer instead of failing against it, such as two messages posted at once."""
     ticket_id = parse_key(key)
     if ticket_id is None:
         raise NotFound(f"{key!r} is not a ticket key (T-<number>)")
-    return get(session, ticket_id=ticket_id, actor=actor)
+    ticket = get(session, ticket_id=ticket_id, actor=actor)
+    if lock:
+        session.refresh(ticket, with_for_update=True)
+    return ticket
 
 
 def list_(session: Session, *, actor: Actor, query: TicketQuery) -> tuple[list[Ticket], str | None]:
@@ -76,11 +81,13 @@ def list_(session: Session, *, actor: Actor, query: TicketQuery) -> tuple[list[T
         if value is not None:
             stmt = stmt.where(getattr(Ticket, name) == value)
     if query.unassigned is not None:
-        stmt = stmt.where(Ticket.assignee_id.is_(None) if query.unassigned else Ticket.assignee_id.is_not(None))
+        assigned = Ticket.assignee_id.is_not(None)
+        stmt = stmt.where(~assigned if query.unassigned else assigned)
     if query.component_id is not None:
         stmt = stmt.where(Ticket.component_id.in_(_component_subtree(session, query.component_id)))
     if query.tag:
-        stmt = stmt.where(Ticket.id.in_(select(TicketTag.ticket_id).where(TicketTag.tag == query.tag.lower())))
+        tagged = select(TicketTag.ticket_id).where(TicketTag.tag == query.tag.strip().lower())
+        stmt = stmt.where(Ticket.id.in_(tagged))
     if query.requester_email:
         stmt = stmt.where(Ticket.requester_email == query.requester_email.strip().lower())
     if query.created_after is not None:
@@ -92,8 +99,8 @@ def list_(session: Session, *, actor: Actor, query: TicketQuery) -> tuple[list[T
     if query.q and query.q.strip():
         stmt = stmt.where(indexing.matches(session, query.q, include_notes=not actor.is_customer_only))
     column = Ticket.updated_at if query.order_by == "updated_at" else Ticket.created_at
-    return paginate(session, stmt, keys=[SortKey(column, descending=True), SortKey(Ticket.id, descending=True)],
-                    limit=query.limit, cursor=query.cursor)
+    keys = [SortKey(column, descending=True), SortKey(Ticket.id, descending=True)]
+    return paginate(session, stmt, keys=keys, limit=query.limit, cursor=query.cursor)
 
 
 def _component_subtree(session: Session, component_id: int) -> set[int]:
@@ -194,7 +201,7 @@ def move_status(session: Session, ticket: Ticket, target: str) -> None:
 
 def auto_close(session: Session, *, ticket_id: int) -> bool:
     """The auto-close job: close the ticket if it is still solved once the reopen window has passed."""
-    ticket = session.get(Ticket, ticket_id)
+    ticket = session.get(Ticket, ticket_id, with_for_update=True)
     if ticket is None or ticket.status != sm.SOLVED or ticket.solved_at is None:
         return False
     if clock.now() < sm.reopen_deadline(ticket.solved_at):
@@ -213,8 +220,8 @@ def update(session: Session, *, actor: Actor, ticket: Ticket, changes: dict[str,
            if_match: int | None = None) -> Ticket:
     """Apply a PATCH: `changes` holds only the fields the client sent."""
     if if_match is not None and if_match != ticket.version:
-        raise Conflict(f"ticket {ticket.key} has changed since you read it (you have version {if_match}, it is "
-                       f"at {ticket.version}); re-read it and retry", current_version=ticket.version)
+        raise Conflict(f"ticket {ticket.key} has changed since you read it (you have version {if_match}, "
+                       f"it is at {ticket.version}); re-read it and retry", current_version=ticket.version)
     check_customer_fields(actor, changes)
     if ticket.status == sm.CLOSED and _would_change(ticket, changes):
         raise Conflict(f"ticket {ticket.key} is closed, and closed is final; a customer reply opens a "
@@ -233,7 +240,7 @@ def update(session: Session, *, actor: Actor, ticket: Ticket, changes: dict[str,
     if not audit.record_update(session, actor, ticket, before, action="tickets.update"):
         return ticket
     ticket.updated_at = clock.now()
-    changed = sorted(k for k in audit.diff(before, audit.snapshot(ticket)) if k not in ("updated_at", "version"))
+    changed = sorted(set(audit.diff(before, audit.snapshot(ticket))) - {"updated_at", "version"})
     if "tags" in changed:
         sync_tags(session, ticket)
     if "subject" in changed or "description" in changed:
@@ -275,7 +282,8 @@ def _change_status(session: Session, ticket: Ticket, changes: dict[str, Any], be
 def return_open_tickets_to_queue(session: Session, *, actor: Actor, user_id: int) -> int:
     """Unassign a user's unsolved tickets (they keep their queue); returns how many were returned."""
     tickets = session.scalars(
-        select(Ticket).where(Ticket.assignee_id == user_id, Ticket.status.in_(sm.UNSOLVED)).order_by(Ticket.id)
+        select(Ticket).where(Ticket.assignee_id == user_id, Ticket.status.in_(sm.UNSOLVED))
+        .order_by(Ticket.id).with_for_update()
     ).all()
     now = clock.now()
     for ticket in tickets:

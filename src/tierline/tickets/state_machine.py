@@ -39,7 +39,7 @@ EVENTS: tuple[tuple[str, str, str, str], ...] = (
     ("customer reply", PENDING_CUSTOMER, OPEN, "the customer answered"),
     ("customer reply", SOLVED, OPEN, "reopens at any time until the ticket is closed"),
     ("customer reply", CLOSED, CLOSED, "the ticket stays closed; a linked follow-up ticket is created"),
-    ("auto-close job", SOLVED, CLOSED, "runs when the reopen window has passed and the ticket is still solved"),
+    ("auto-close job", SOLVED, CLOSED, "once the reopen window has passed, if still solved"),
 )
 
 assert set(TRANSITIONS) == set(STATUSES)
