@@ -94,6 +94,16 @@ def list_(session: Session, *, plan: str | None = None, region: str | None = Non
     return paginate(session, stmt, keys=[SortKey(Customer.id)], limit=limit, cursor=cursor)
 
 
+def plans(session: Session, *, customer_ids: Iterable[int]) -> dict[int, str]:
+    """customer id -> plan, for reports that group by plan."""
+    ids = sorted(set(customer_ids))
+    out: dict[int, str] = {}
+    for i in range(0, len(ids), 1000):
+        rows = session.execute(select(Customer.id, Customer.plan).where(Customer.id.in_(ids[i:i + 1000])))
+        out.update({cid: plan for cid, plan in rows})
+    return out
+
+
 def _state(customer: Customer) -> dict[str, Any]:
     """What the audit trail records of a customer: its columns and its email domains."""
     return {**audit.snapshot(customer), "email_domains": sorted(customer.email_domains)}

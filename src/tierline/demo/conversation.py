@@ -20,8 +20,7 @@ AGENT_ACKS = (
     "Hi {first_name},\n\nThanks for reaching out, and sorry for the trouble. I'm looking into this now. "
     "Could you send me {ask}? That will let me find the right logs on our side.",
     "Hi {first_name},\n\nThanks for the detailed report. I can see the errors on our side for "
-    "{cluster_or_account} "
-    "and I'm investigating. I'll update you within {update_in}.",
+    "{cluster_or_account} and I'm investigating. I'll update you within {update_in}.",
     "Hello {first_name},\n\nI've picked up your ticket. To narrow it down, can you share {ask}?",
     "Hi {first_name},\n\nThank you for contacting support. I'm checking this with our {area} specialists and "
     "will get back to you within {update_in}.",
@@ -37,9 +36,15 @@ GENERIC_ASKS = (
 CUSTOMER_DETAILS = (
     "Sure, here you go: request id {request_id}, last seen at {time_local} our time.",
     "Attached. It happened again at {time_local}; {count} requests failed in that minute.",
-    "Here's what we have: {request_id}. We're on {browser}, and it affects about {users} users.",
+    "Here's what we have: {request_id}. It affects about {users} users.",
+    "Screenshot and logs attached. Let me know if you need anything else.",
+)
+
+CUSTOMER_DETAILS_DB = (
     "The cluster is {cluster}. We also noticed it started right after {time_local}.",
-    "Screenshot attached. Let me know if you need anything else.",
+    "Cluster {cluster}. pg_stat_activity output attached: lots of sessions 'idle in transaction' from our "
+    "workers.",
+    "It's {cluster} in {region}. Nothing changed in our schema this week.",
 )
 
 CUSTOMER_NUDGES = (
@@ -81,10 +86,15 @@ AGENT_SOLVE = (
     "Great! Closing the loop on our side. Have a good {weekday}.",
 )
 
+AGENT_SOLVE_NO_REPLY = (
+    "Hi {first_name}, we haven't heard back, so I'm marking this ticket as solved. Just reply if the problem "
+    "comes back and we'll pick it up again.",
+    "Solving this one since the fix is confirmed on our side. Reply any time within 7 days to reopen it.",
+)
+
 AGENT_ON_HOLD = (
     "Engineering has confirmed this as a bug (ENG-{eng_number}). I'm putting the ticket on hold until the "
-    "fix "
-    "ships; we expect it in release {version}. I'll update you as soon as it's deployed.",
+    "fix ships; we expect it in release {version}. I'll update you as soon as it's deployed.",
     "We're waiting on a change from our infrastructure provider. I've put this on hold and will follow up "
     "when they confirm.",
 )
@@ -118,10 +128,11 @@ OBSERVATIONS = (
     "a spike of connection resets at the pooler",
     "elevated p99 latency on the affected endpoint",
     "repeated {error_code} errors for this tenant only",
-    "no errors on our side; likely client-side configuration",
     "a config change deployed 10 minutes before the first error",
     "timeouts from a single availability zone",
     "the tenant exceeding its plan quota",
 )
 
-UPDATE_WINDOWS = ("1 hour", "2 hours", "4 hours", "the end of the day", "24 hours")
+# When an agent promises the next update, by priority.
+UPDATE_WINDOWS = {"P1": ("30 minutes", "the hour"), "P2": ("the hour", "2 hours"),
+                  "P3": ("4 hours", "a few hours"), "P4": ("a day", "24 hours", "two business days")}

@@ -260,7 +260,7 @@ class _TicketBuilder:
         priority = self._priority(scenario, customer)
         channel = "phone" if priority == "P1" and rng.random() < 0.3 else rng.choices(
             [c for c, _ in CHANNELS], [w for _, w in CHANNELS])[0]
-        text = self.writer.ticket(scenario, customer, requester_name, code, created)
+        text = self.writer.ticket(scenario, customer, requester_name, code, created, priority)
         component = self.components[scenario.component]
         queue = arch.L1_QUEUE_FOR_BILLING if component.l2_queue == "L2 Billing" else arch.L1_QUEUE
         urgency = {"P1": "high", "P2": "high", "P3": "medium", "P4": "low"}[priority]
@@ -272,7 +272,7 @@ class _TicketBuilder:
             channel=channel, component=scenario.component, feature_area=scenario.feature_area,
             error_code=code, tags=sorted(set(scenario.tags) | extra_tags),
             urgency=urgency, affected_users=affected, queue=queue,
-            root_cause=rng.choice(scenario.root_causes) if scenario.root_causes else None)
+            root_cause=text.root_cause)
         self._event(created, index, "create")
         self._lifecycle(plan, scenario, customer, requester_name, text)
         return plan
@@ -342,7 +342,7 @@ class _TicketBuilder:
                 agent = self._pick_agent(queue)
                 at = self._event(at + timedelta(hours=rng.uniform(1, 12)), i, "message",
                                  author=agent.email, author_type="agent", public=False,
-                                 body=w.engineering_note(text, scenario, t))
+                                 body=w.engineering_note(text, scenario))
                 at = self._event(at + timedelta(minutes=1), i, "update", queue=queue, assignee=agent.email,
                                  tier="L3")
             if rng.random() < 0.5:
@@ -360,7 +360,7 @@ class _TicketBuilder:
             at = self._event(at + timedelta(seconds=30), i, "update", status="open")
         work_hours = {"P1": (0.3, 4), "P2": (1, 24), "P3": (2, 72), "P4": (4, 120)}[t.priority]
         at = self._event(at + timedelta(hours=rng.uniform(*work_hours)), i, "message", author=agent.email,
-                         author_type="agent", public=True, body=w.propose(scenario, text, first))
+                         author_type="agent", public=True, body=w.propose(text, first))
         at = self._event(at + timedelta(seconds=30), i, "update", status="pending_customer")
         if rng.random() < 0.7:
             at = self._event(at + timedelta(hours=rng.uniform(0.5, 40)), i, "message",
@@ -369,7 +369,8 @@ class _TicketBuilder:
             at = self._event(at + timedelta(minutes=rng.uniform(5, 120)), i, "message", author=agent.email,
                              author_type="agent", public=True, body=w.solve(text))
         else:
-            at += timedelta(days=rng.uniform(2, 4))
+            at = self._event(at + timedelta(days=rng.uniform(2, 4)), i, "message", author=agent.email,
+                             author_type="agent", public=True, body=w.solve_without_reply(text, first))
         solved = self._event(at + timedelta(seconds=30), i, "update", status="solved",
                              root_cause=t.root_cause)
         closed = self._event(solved + timedelta(days=7, hours=rng.uniform(0, 6)), i, "update",

@@ -51,6 +51,9 @@ class TicketText:
     description: str
     users: int
     ctx: dict[str, Any]
+    resolution: str  # what the agent will find and do, matching the description
+    root_cause: str | None
+    database_area: bool  # the agent asked for database details
 
 
 class TicketWriter:
@@ -90,30 +93,44 @@ class TicketWriter:
             "plan": plan, "new_plan": {"free": "pro", "pro": "business"}.get(plan, "enterprise"),
             "seats": rng.choice((5, 10, 25, 50)), "domain": domain,
             "timezone": customer.timezone if customer else "UTC",
-            "eng_number": rng.randint(2000, 9999), "feature": rng.choice(FEATURE_REQUESTS),
+            "eng_number": rng.randint(2000, 9999),
             "contact_other": _other_contact(rng, customer, requester_name),
             "first_name": requester_name.split()[0],
-            "weekday": WEEKDAYS[local.weekday()], "update_in": rng.choice(conv.UPDATE_WINDOWS),
+            "weekday": WEEKDAYS[local.weekday()],
             "arr": f"${(customer.arr if customer else 0) / 1000:,.1f}k", "area": scenario.feature_area,
             "cluster_or_account": domain, "similar": rng.randint(100, 2000),
         }
+        ctx["feature_title"], ctx["feature"] = rng.choice(FEATURE_REQUESTS)
         ctx["observation"] = rng.choice(conv.OBSERVATIONS).format(**ctx)
         for name, template in TRACES.items():
             ctx[f"trace_{name}"] = template.format(**ctx)
         return ctx
 
     def ticket(self, scenario: Scenario, customer: CustomerPlan | None, requester_name: str, code: str | None,
-               created: datetime) -> TicketText:
+               created: datetime, priority: str = "P3") -> TicketText:
         rng = self.rng
         ctx = self.context(scenario, customer, requester_name, code, created)
-        subject = rng.choice(scenario.subjects).format(**ctx)
-        body = rng.choice(scenario.descriptions).format(**ctx)
+        ctx["update_in"] = rng.choice(conv.UPDATE_WINDOWS[priority])
+        # One variant of the scenario: subject j goes with description j % n, and with n resolutions (and
+        # root causes) each description has its own answer.
+        n = len(scenario.descriptions)
+        k = rng.randrange(n)
+        subject = rng.choice([s for j, s in enumerate(scenario.subjects) if j % n == k]
+                             or scenario.subjects).format(**ctx)
+        body = scenario.descriptions[k].format(**ctx)
+        r = k if len(scenario.resolutions) == n else rng.randrange(len(scenario.resolutions))
+        causes = scenario.root_causes
+        root_cause = None
+        if causes:
+            root_cause = causes[r] if len(causes) == len(scenario.resolutions) else rng.choice(causes)
         urgency = rng.choice(conv.CUSTOMER_URGENCY).format(**ctx)
         company = f"\n{customer.name}" if customer else ""
         description = (f"{rng.choice(conv.CUSTOMER_OPENINGS)}\n\n{body}"
                        + (f"\n\n{urgency}" if urgency else "")
                        + f"\n\n{rng.choice(conv.CUSTOMER_SIGNOFFS)}\n{requester_name}{company}")
-        return TicketText(subject=subject[:200], description=description, users=ctx["users"], ctx=ctx)
+        return TicketText(subject=subject[:200], description=description, users=ctx["users"], ctx=ctx,
+                          resolution=scenario.resolutions[r].format(**ctx), root_cause=root_cause,
+                          database_area=any("cluster ID" in ask for ask in scenario.asks))
 
     def _pick(self, options: tuple[str, ...], ctx: dict[str, Any], **extra: Any) -> str:
         return self.rng.choice(options).format(**{**ctx, **extra})
@@ -127,18 +144,16 @@ class TicketWriter:
         return self._pick(conv.INTERNAL_TRIAGE, text.ctx, similar=max(1, index - self.rng.randint(20, 400)))
 
     def customer_details(self, text: TicketText) -> str:
-        return self._pick(conv.CUSTOMER_DETAILS, text.ctx)
+        return self._pick(conv.CUSTOMER_DETAILS_DB if text.database_area else conv.CUSTOMER_DETAILS, text.ctx)
 
     def escalation_note(self, text: TicketText, queue: str) -> str:
         summary = f"{text.ctx['error_code']} for {text.ctx['domain']}, {text.ctx['users']} users affected"
         return self._pick(conv.INTERNAL_ESCALATE, text.ctx, queue=queue, summary=summary)
 
-    def engineering_note(self, text: TicketText, scenario: Scenario, ticket: Any) -> str:
-        from tierline.demo.architecture import COMPONENTS
-
-        owner = next(c.owner_team for c in COMPONENTS if c.name == scenario.component)
+    def engineering_note(self, text: TicketText, scenario: Scenario) -> str:
+        owner = next(c.owner_team for c in arch.COMPONENTS if c.name == scenario.component)
         return self._pick(conv.INTERNAL_ENGINEERING, text.ctx, owner_team=owner,
-                          root_cause=ticket.root_cause or "configuration on the customer's side")
+                          root_cause=text.root_cause or "configuration on the customer's side")
 
     def working(self, text: TicketText) -> str:
         return self._pick(conv.AGENT_WORKING, text.ctx)
@@ -152,15 +167,17 @@ class TicketWriter:
     def resume(self, text: TicketText) -> str:
         return self._pick(conv.AGENT_RESUME, text.ctx)
 
-    def propose(self, scenario: Scenario, text: TicketText, first: str) -> str:
-        resolution = self.rng.choice(scenario.resolutions).format(**text.ctx)
-        return self._pick(conv.AGENT_PROPOSE, text.ctx, resolution=resolution, first_name=first)
+    def propose(self, text: TicketText, first: str) -> str:
+        return self._pick(conv.AGENT_PROPOSE, text.ctx, resolution=text.resolution, first_name=first)
 
     def confirm(self, text: TicketText) -> str:
         return self._pick(conv.CUSTOMER_CONFIRMS, text.ctx)
 
     def solve(self, text: TicketText) -> str:
         return self._pick(conv.AGENT_SOLVE, text.ctx)
+
+    def solve_without_reply(self, text: TicketText, first: str) -> str:
+        return self._pick(conv.AGENT_SOLVE_NO_REPLY, text.ctx, first_name=first)
 
     def reopen(self, text: TicketText) -> str:
         return self._pick(conv.CUSTOMER_REOPENS, text.ctx)

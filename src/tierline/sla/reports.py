@@ -10,13 +10,13 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from tierline.customers.models import Customer
+from tierline.customers import service as customers_service
 from tierline.platform import clock
 from tierline.platform.errors import Invalid
 from tierline.platform.pagination import SortKey, paginate
 from tierline.sla import clocks as ck
 from tierline.sla.models import SlaClock, SlaPolicy
-from tierline.tickets.models import Ticket
+from tierline.tickets import service as tickets_service
 
 GROUPS = ("priority", "team", "policy", "customer_plan")
 
@@ -29,10 +29,10 @@ def at_risk(session: Session, *, within_minutes: float, team_id: int | None = No
             .where(SlaClock.status == ck.ACTIVE, SlaClock.running_since.is_not(None),
                    SlaClock.due_at.is_not(None), SlaClock.due_at <= now + timedelta(minutes=within_minutes)))
     if team_id is not None:
-        stmt = stmt.where(SlaClock.ticket_id.in_(select(Ticket.id).where(Ticket.team_id == team_id)))
+        stmt = stmt.where(SlaClock.ticket_id.in_(tickets_service.ids_of_team(team_id)))
     rows, next_cursor = paginate(session, stmt, keys=[SortKey(SlaClock.due_at), SortKey(SlaClock.id)],
                                  limit=limit, cursor=cursor)
-    tickets = {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_({c.ticket_id for c in rows})))}
+    tickets = tickets_service.many(session, ticket_ids=[c.ticket_id for c in rows])
     items = []
     for clk in rows:
         ticket = tickets[clk.ticket_id]
@@ -63,15 +63,17 @@ def compliance(session: Session, *, start: datetime, end: datetime, group_by: st
         raise Invalid("to", "must be after from")
     decided = or_(and_(SlaClock.achieved_at >= start, SlaClock.achieved_at < end),
                   and_(SlaClock.breached_at >= start, SlaClock.breached_at < end))
-    stmt = (select(SlaClock, Ticket, Customer.plan, SlaPolicy.name)
-            .join(Ticket, Ticket.id == SlaClock.ticket_id)
-            .outerjoin(Customer, Customer.id == Ticket.customer_id)
-            .join(SlaPolicy, SlaPolicy.id == SlaClock.policy_id)
-            .where(decided))
+    decided_clocks = session.execute(select(SlaClock, SlaPolicy.name)
+                                     .join(SlaPolicy, SlaPolicy.id == SlaClock.policy_id).where(decided)).all()
+    tickets = tickets_service.many(session, ticket_ids=[c.ticket_id for c, _ in decided_clocks])
+    plans = customers_service.plans(session, customer_ids=[t.customer_id for t in tickets.values()
+                                                           if t.customer_id is not None])
     groups: dict[Any, dict[str, Any]] = defaultdict(lambda: {"achieved": 0, "breached": 0,
                                                              "first_response": [], "resolution": []})
     labels: dict[Any, str | None] = {}
-    for clk, ticket, plan, policy_name in session.execute(stmt):
+    for clk, policy_name in decided_clocks:
+        ticket = tickets[clk.ticket_id]
+        plan = plans.get(ticket.customer_id) if ticket.customer_id is not None else None
         key, label = {
             "priority": (ticket.priority, ticket.priority),
             "team": (ticket.team_id, None),

@@ -131,8 +131,12 @@ def reconcile(session: Session, *, actor: Actor, ticket: Any, at: datetime | Non
         elif audit.record_update(session, actor, clk, before, action="sla_clocks.update",
                                  exclude=("updated_at", "segments")):
             clk.updated_at = clock.now()
-    ticket.sla_policy_id = policy.id if policy is not None else None
-    ticket.sla_due_at = next_due(session, ticket.id)
+    policy_id, due = (policy.id if policy is not None else None), next_due(session, ticket.id)
+    # Assign only real changes: every write to a ticket bumps its version (and its clients' ETags).
+    if ticket.sla_policy_id != policy_id:
+        ticket.sla_policy_id = policy_id
+    if ticket.sla_due_at != due:
+        ticket.sla_due_at = due
 
 
 def _drop(session: Session, actor: Actor, clk: SlaClock) -> None:

@@ -19,6 +19,7 @@ from tierline.tickets.schemas import (
     MessageCreate,
     MessageRead,
     TicketCreate,
+    TicketDetail,
     TicketQuery,
     TicketRead,
     TicketUpdate,
@@ -51,13 +52,13 @@ def _owner(actor: Actor) -> str:
     return str(actor.user_id) if actor.user_id is not None else actor.label
 
 
-@router.post("/tickets", status_code=201, response_model=TicketRead, tags=["tickets"])
+@router.post("/tickets", status_code=201, response_model=TicketDetail, tags=["tickets"])
 def create_ticket(body: TicketCreate, request: Request, db: DB,
                   actor: Annotated[Actor, require("tickets:write")],
                   idempotency_key: IdempotencyKey = None) -> JSONResponse:
     def produce() -> tuple[int, dict]:
         ticket = intake.create_ticket(db, actor=actor, data=body)
-        return 201, TicketRead.model_validate(ticket).model_dump(mode="json")
+        return 201, TicketDetail.model_validate(service.detail(db, ticket)).model_dump(mode="json")
 
     response = idempotency.run(db, owner=_owner(actor), key=idempotency_key, method="POST",
                                path=request.url.path, body=body.model_dump(mode="json", exclude_unset=True),
@@ -75,21 +76,21 @@ def list_tickets(query: Annotated[TicketQuery, Query()], db: DB,
     return Page[TicketRead](items=[TicketRead.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
-@router.get("/tickets/{key}", response_model=TicketRead, tags=["tickets"])
+@router.get("/tickets/{key}", response_model=TicketDetail, tags=["tickets"])
 def get_ticket(key: str, response: Response, db: DB,
-               actor: Annotated[Actor, require("tickets:read")]) -> TicketRead:
-    ticket = TicketRead.model_validate(service.get_by_key(db, key=key, actor=actor))
+               actor: Annotated[Actor, require("tickets:read")]) -> TicketDetail:
+    ticket = TicketDetail.model_validate(service.detail(db, service.get_by_key(db, key=key, actor=actor)))
     response.headers["ETag"] = _etag(ticket.version)
     return ticket
 
 
-@router.patch("/tickets/{key}", response_model=TicketRead, tags=["tickets"])
+@router.patch("/tickets/{key}", response_model=TicketDetail, tags=["tickets"])
 def update_ticket(key: str, body: TicketUpdate, response: Response, db: DB,
                   actor: Annotated[Actor, require("tickets:write")],
-                  if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> TicketRead:
+                  if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> TicketDetail:
     ticket = service.update_by_key(db, actor=actor, key=key, changes=body.model_dump(exclude_unset=True),
                                    if_match=_if_match(if_match))
-    out = TicketRead.model_validate(ticket)
+    out = TicketDetail.model_validate(service.detail(db, ticket))
     response.headers["ETag"] = _etag(out.version)
     return out
 

@@ -12,6 +12,7 @@ from tierline.customers import service as customers_service
 from tierline.platform import audit, clock, outbox
 from tierline.platform.auth.actor import Actor
 from tierline.platform.errors import Invalid
+from tierline.sla import service as sla_service
 from tierline.tickets import indexing, service
 from tierline.tickets import state_machine as sm
 from tierline.tickets.models import Ticket
@@ -28,6 +29,7 @@ def create_ticket(session: Session, *, actor: Actor, data: TicketCreate,
     resolve_customer(session, actor=actor, ticket=ticket)
     save(session, ticket)
     indexing.index_ticket(session, ticket)
+    sla_service.start(session, actor=actor, ticket=ticket)
     audit.record_create(session, actor, ticket, action="tickets.create")
     outbox.publish(session, "ticket.created", {
         "ticket_id": ticket.id, "key": ticket.key, "status": ticket.status, "type": ticket.type,

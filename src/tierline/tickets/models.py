@@ -86,6 +86,9 @@ class Ticket(Base):
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     solved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Kept by the SLA domain: the policy that applies and the earliest instant a running target falls due.
+    sla_policy_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("sla_policies.id"), nullable=True)
+    sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     # Optimistic locking: every UPDATE says "WHERE version = <the version I read>" and bumps it.

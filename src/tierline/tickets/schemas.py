@@ -195,9 +195,39 @@ class TicketRead(BaseModel):
     first_response_at: datetime | None
     solved_at: datetime | None
     closed_at: datetime | None
+    sla_policy_id: int | None = None
+    sla_due_at: datetime | None = Field(default=None, description="when the next running SLA target falls due")
     created_at: datetime
     updated_at: datetime
     version: int
+
+
+class SlaPolicyRef(BaseModel):
+    id: int
+    name: str
+
+
+class SlaTarget(BaseModel):
+    """One SLA target of the ticket; minutes are business minutes when business_hours is true."""
+
+    metric: Literal["first_response", "next_reply", "periodic_update", "resolution"]
+    target_minutes: float
+    business_hours: bool
+    due_at: datetime | None
+    status: Literal["active", "paused", "achieved", "breached"]
+    elapsed_minutes: float
+    remaining_minutes: float
+    breached_at: datetime | None
+    achieved_at: datetime | None
+    completed_at: datetime | None = None
+    cycle: int = 1
+
+
+class TicketDetail(TicketRead):
+    """One ticket with its SLA policy and targets (lists carry only sla_due_at)."""
+
+    sla_policy: SlaPolicyRef | None = None
+    sla: list[SlaTarget] = Field(default_factory=list)
 
 
 class TicketQuery(BaseModel):
@@ -220,7 +250,8 @@ class TicketQuery(BaseModel):
                           description="full text: subject, description, messages")
     created_after: AwareDatetime | None = Field(default=None, description="inclusive")
     created_before: AwareDatetime | None = Field(default=None, description="exclusive")
-    order_by: Literal["created_at", "updated_at"] = Field(default="created_at", description="newest first")
+    order_by: Literal["created_at", "updated_at", "sla_due"] = Field(
+        default="created_at", description="created_at, updated_at: newest first; sla_due: next SLA target first")
     limit: int = Field(default=50, ge=1, le=200)
     cursor: str | None = None
 

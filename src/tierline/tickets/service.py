@@ -7,9 +7,10 @@ audit event for the ticket, and is guarded by the ticket's version (optimistic l
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, func, literal, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -19,14 +20,20 @@ from tierline.people import service as people_service
 from tierline.platform import audit, clock, jobs, outbox, rbac
 from tierline.platform.auth import service as auth_service
 from tierline.platform.auth.actor import Actor
+from tierline.platform.db import UTCDateTime
 from tierline.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from tierline.platform.pagination import SortKey, paginate
+from tierline.sla import service as sla_service
 from tierline.tickets import forms, indexing, queues
 from tierline.tickets import state_machine as sm
 from tierline.tickets.models import Queue, Ticket, TicketTag, parse_key
-from tierline.tickets.schemas import TicketQuery
+from tierline.tickets.schemas import TicketQuery, TicketRead
 
 AUTO_CLOSE_JOB = "tickets.auto_close"
+# Changes that can start, pause, complete or re-target SLA clocks (through the policy a ticket matches).
+AUTO_CLOSE_ACTOR = Actor.system("auto-close")
+NEVER_DUE = datetime(9999, 12, 31, tzinfo=UTC)
+SLA_FIELDS = frozenset({"status", "priority", "type", "channel", "component_id", "tags", "customer_id"})
 
 # Fields only agents set: a customer (portal contact) may describe their problem, not route or rank it.
 AGENT_ONLY_FIELDS = frozenset({"customer_id", "assignee_id", "team_id", "tier", "queue_id", "priority",
@@ -98,9 +105,34 @@ def list_(session: Session, *, actor: Actor, query: TicketQuery) -> tuple[list[T
         stmt = stmt.where(Ticket.requester_email == actor.email.lower())
     if query.q and query.q.strip():
         stmt = stmt.where(indexing.matches(session, query.q, include_notes=not actor.is_customer_only))
+    if query.order_by == "sla_due":
+        # Tickets with no running target sort last; the id keeps the order total.
+        due = func.coalesce(Ticket.sla_due_at, literal(NEVER_DUE, UTCDateTime()))
+        return paginate(session, stmt, keys=[SortKey(due), SortKey(Ticket.id)], limit=query.limit,
+                        cursor=query.cursor, row_values=lambda t: [t.sla_due_at or NEVER_DUE, t.id])
     column = Ticket.updated_at if query.order_by == "updated_at" else Ticket.created_at
     keys = [SortKey(column, descending=True), SortKey(Ticket.id, descending=True)]
     return paginate(session, stmt, keys=keys, limit=query.limit, cursor=query.cursor)
+
+
+def detail(session: Session, ticket: Ticket) -> dict[str, Any]:
+    """The ticket as GET /tickets/{key} shows it: its fields with its SLA policy and targets."""
+    policy, targets = sla_service.ticket_sla(session, ticket=ticket)
+    return {**TicketRead.model_validate(ticket).model_dump(), "sla_policy": policy, "sla": targets}
+
+
+def many(session: Session, *, ticket_ids: Iterable[int]) -> dict[int, Ticket]:
+    """Tickets by id, read in chunks (reports that start from another domain's rows)."""
+    ids = sorted(set(ticket_ids))
+    out: dict[int, Ticket] = {}
+    for i in range(0, len(ids), 1000):
+        out.update({t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(ids[i:i + 1000])))})
+    return out
+
+
+def ids_of_team(team_id: int) -> Select:
+    """A SELECT of the ids of a team's tickets, to filter another domain's rows by team."""
+    return select(Ticket.id).where(Ticket.team_id == team_id)
 
 
 def _component_subtree(session: Session, component_id: int) -> set[int]:
@@ -208,8 +240,9 @@ def auto_close(session: Session, *, ticket_id: int) -> bool:
         return False
     before = audit.snapshot(ticket)
     move_status(session, ticket, sm.CLOSED)
+    sla_service.on_ticket_changed(session, actor=AUTO_CLOSE_ACTOR, ticket=ticket)
     ticket.updated_at = clock.now()
-    audit.record_update(session, Actor.system("auto-close"), ticket, before, action="tickets.auto_close")
+    audit.record_update(session, AUTO_CLOSE_ACTOR, ticket, before, action="tickets.auto_close")
     flush(session, ticket)
     return True
 
@@ -245,7 +278,9 @@ def update(session: Session, *, actor: Actor, ticket: Ticket, changes: dict[str,
         sync_tags(session, ticket)
     if "subject" in changed or "description" in changed:
         indexing.index_ticket(session, ticket)
-    flush(session, ticket)
+    flush(session, ticket)  # first, so a concurrent change is a 409 before anything else reads the ticket
+    if SLA_FIELDS.intersection(changed):
+        sla_service.on_ticket_changed(session, actor=actor, ticket=ticket)
     outbox.publish(session, "ticket.updated", {"ticket_id": ticket.id, "key": ticket.key, "fields": changed})
     return ticket
 

@@ -101,9 +101,23 @@ def upgrade() -> None:
         batch_op.create_index('ix_sla_events_kind_at', ['kind', 'at'], unique=False)
         batch_op.create_index('ix_sla_events_ticket', ['ticket_id', 'id'], unique=False)
 
+    # The SLA domain keeps a ticket's policy and its next due instant on the ticket, for sorting and display.
+    with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('sla_policy_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'),
+                                      nullable=True))
+        batch_op.add_column(sa.Column('sla_due_at', tierline.platform.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.create_index(batch_op.f('ix_tickets_sla_due_at'), ['sla_due_at'], unique=False)
+        batch_op.create_foreign_key(batch_op.f('fk_tickets_sla_policy_id_sla_policies'), 'sla_policies',
+                                    ['sla_policy_id'], ['id'])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_tickets_sla_policy_id_sla_policies'), type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_tickets_sla_due_at'))
+        batch_op.drop_column('sla_due_at')
+        batch_op.drop_column('sla_policy_id')
+
     with op.batch_alter_table('sla_events', schema=None) as batch_op:
         batch_op.drop_index('ix_sla_events_ticket')
         batch_op.drop_index('ix_sla_events_kind_at')
