@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,9 @@ PG_URL = os.environ.get("TIERLINE_TEST_DATABASE_URL", "")
 pytestmark = pytest.mark.filterwarnings("ignore:.*expression-based index")
 
 
+@contextmanager
 def _scratch_postgres(url: str) -> Iterator[str]:
+    """A sibling database of the test database, dropped afterwards."""
     base = make_url(url)
     name = f"{base.database}_migrations"
     admin = Database(url)
@@ -53,14 +56,12 @@ def scratch(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database
         return
     if not PG_URL.startswith("postgresql"):
         pytest.skip("TIERLINE_TEST_DATABASE_URL does not name a PostgreSQL database")
-    gen = _scratch_postgres(PG_URL)
-    url = next(gen)
-    db = Database(url)
-    try:
-        yield db
-    finally:
-        db.dispose()
-        next(gen, None)
+    with _scratch_postgres(PG_URL) as url:
+        db = Database(url)
+        try:
+            yield db
+        finally:
+            db.dispose()
 
 
 def _differences(db: Database) -> list:

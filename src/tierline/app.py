@@ -20,6 +20,7 @@ from tierline.platform.jobs import Worker
 from tierline.platform.observability import RequestContextMiddleware, configure_logging
 from tierline.settings import Settings, get_settings
 from tierline.sla import api as sla_api
+from tierline.sla import api_recommendations as sla_recommendations_api
 from tierline.tickets import api as tickets_api
 
 ROUTERS = [
@@ -30,6 +31,7 @@ ROUTERS = [
     components_api.router,
     tickets_api.router,
     sla_api.router,
+    sla_recommendations_api.router,
 ]
 
 OPEN_ROUTES = frozenset({

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from datetime import timedelta
@@ -19,8 +18,6 @@ from tierline.platform.audit import AuditEvent
 from tierline.platform.auth import service as auth_service
 from tierline.platform.auth.models import ApiToken
 from tests.helpers import SYSTEM
-
-IS_POSTGRES = os.environ.get("TIERLINE_TEST_DATABASE_URL", "").startswith("postgresql")
 
 
 def _update_user(db, user_id, **changes):  # noqa: ANN001
@@ -188,7 +185,7 @@ def test_events_carry_the_actor_and_the_request_id_from_the_header(admin, factor
     r = admin.post("/api/v1/tokens", json={"name": "ci"}, headers={"X-Request-ID": "req-4711-abc"})
     assert r.status_code == 201, r.text
     assert r.headers["x-request-id"] == "req-4711-abc"
-    event = _events(admin_db(factory), action="api_tokens.create", actor_id=admin.user_id)[0]
+    event = _events(factory.db, action="api_tokens.create", actor_id=admin.user_id)[0]
     assert event.actor_label == admin.email
     assert event.request_id == "req-4711-abc"
     assert event.entity_id == str(r.json()["id"])
@@ -199,7 +196,7 @@ def test_a_request_without_an_id_gets_one_echoed_and_recorded(admin, factory):
     assert r.status_code == 201
     rid = r.headers["x-request-id"]
     assert re.fullmatch(r"[0-9a-f]{32}", rid)
-    event = _events(admin_db(factory), action="api_tokens.create", actor_id=admin.user_id)[0]
+    event = _events(factory.db, action="api_tokens.create", actor_id=admin.user_id)[0]
     assert event.request_id == rid
 
 
@@ -212,14 +209,10 @@ def test_events_never_contain_secrets(db, factory):
         assert "token_hash" not in event.changes and "password_hash" not in event.changes
 
 
-def admin_db(factory):  # noqa: ANN001, ANN201
-    return factory.db
-
-
 # -- GET /api/v1/audit ---------------------------------------------------------------------------------
 
 def _seed_for_listing(db, factory):  # noqa: ANN001, ANN202
-    """Three users created an hour apart by the test actor, then one renamed by an admin through the API."""
+    """Three users created an hour apart by the test actor."""
     users = []
     for i in range(3):
         users.append(factory.user(roles=["agent_l1"], email=f"listed{i}@example.com"))

@@ -59,6 +59,25 @@ def ancestors(session: Session, *, component_id: int) -> list[Component]:
     return list(reversed(out))
 
 
+_NAME_INDEX: dict[str, object] = {"version": None, "index": {}}
+
+
+def name_index(session: Session) -> dict[str, int]:
+    """Lower-case component names -> id, for spotting components named in ticket text.
+
+    Cached per process and rebuilt when the tree changes (its row count or latest update moves), so intake
+    pays one small aggregate query per ticket rather than reading the tree.
+    """
+    version = tuple(session.execute(select(func.count(Component.id), func.max(Component.updated_at))).one())
+    if _NAME_INDEX["version"] != version:
+        rows = session.execute(select(Component.name, Component.id).order_by(Component.id)).all()
+        index: dict[str, int] = {}
+        for name, cid in rows:
+            index.setdefault(name.strip().lower(), cid)
+        _NAME_INDEX.update(version=version, index=index)
+    return dict(_NAME_INDEX["index"])  # type: ignore[arg-type]
+
+
 def get_detail(session: Session, *, component_id: int) -> tuple[Component, list[str]]:
     """The component and its path: the names of its ancestors, root first."""
     component = get(session, component_id=component_id)

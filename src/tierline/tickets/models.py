@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tierline.platform.db import Base, BigId, JSONType, UTCDateTime
@@ -86,6 +86,15 @@ class Ticket(Base):
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     solved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Kept by triage: what the intake pipeline did (the explain shape), the impact score and its factors, the
+    # customer's mood, the recurrence signature, and why the ticket waits unassigned when nobody fits.
+    triage: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    impact_score: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    impact_explain: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType, nullable=True)
+    sentiment: Mapped[float | None] = mapped_column(Float, nullable=True)
+    frustrated: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+    signature: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    waiting_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
     # Kept by the SLA domain: the policy that applies and the earliest instant a running target falls due.
     sla_policy_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("sla_policies.id"), nullable=True)
     sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)

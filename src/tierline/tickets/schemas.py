@@ -195,6 +195,13 @@ class TicketRead(BaseModel):
     first_response_at: datetime | None
     solved_at: datetime | None
     closed_at: datetime | None
+    impact_score: int | None = None
+    impact_explain: list[dict[str, Any]] | None = None
+    sentiment: float | None = None
+    frustrated: bool = False
+    signature: str | None = None
+    waiting_reason: str | None = Field(default=None, description="why the ticket waits unassigned in its queue")
+    triage: dict[str, Any] | None = Field(default=None, description="what intake triage did, step by step")
     sla_policy_id: int | None = None
     sla_due_at: datetime | None = Field(default=None, description="when the next running SLA target falls due")
     created_at: datetime

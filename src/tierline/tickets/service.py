@@ -130,6 +130,12 @@ def many(session: Session, *, ticket_ids: Iterable[int]) -> dict[int, Ticket]:
     return out
 
 
+def open_count(session: Session, *, customer_id: int) -> int:
+    """How many unsolved tickets the customer has (an impact factor)."""
+    stmt = select(func.count(Ticket.id)).where(Ticket.customer_id == customer_id, Ticket.status.in_(sm.UNSOLVED))
+    return session.scalar(stmt) or 0
+
+
 def ids_of_team(team_id: int) -> Select:
     """A SELECT of the ids of a team's tickets, to filter another domain's rows by team."""
     return select(Ticket.id).where(Ticket.team_id == team_id)

@@ -1,0 +1,203 @@
+"""The triage pipeline: what happens to a ticket between "it arrived" and "someone owns it", in order.
+
+    customer facts -> signals -> classifier -> impact -> rules -> tier and queue -> assignment
+
+`triage()` runs those steps on a ticket that is not saved yet (or is being changed) and writes the results
+onto it; `after_save()` does what needs the ticket's id (recurrence, escalation to engineering, rule
+notifications). The intake flow (tickets/intake.py) calls both, then the SLA clocks, then the outbox.
+Precedence: rules beat predictions; fields the caller set are kept unless a rule sets them; predictions and
+defaults only fill empty fields. Every step writes what it did into `ticket.triage`, the same shape as the
+explain response.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tierline.components import service as components_service
+from tierline.customers import service as customers_service
+from tierline.platform import clock, outbox
+from tierline.platform.auth.actor import Actor
+from tierline.platform.errors import NotFound
+from tierline.problems import service as problems_service
+from tierline.problems.signature import signature_for
+from tierline.settings import get_settings
+from tierline.sla import service as sla_service
+from tierline.triage import assignment, classifier, impact, rules, sentiment, signals
+from tierline.triage.types import TICKET_FIELDS, Draft, Signals
+
+# Classifier targets and the ticket field each one fills.
+PREDICTED_FIELDS = {"queue": "queue_id", "component": "component_id", "type": "type", "priority": "priority"}
+_ID_FIELDS = {"queue_id", "component_id"}
+
+
+def draft_of(ticket: Any, caller_set: set[str]) -> Draft:
+    return Draft(**{name: getattr(ticket, name) for name in TICKET_FIELDS},
+                 sentiment=ticket.sentiment, frustrated=bool(ticket.frustrated), impact_score=ticket.impact_score,
+                 caller_set=set(caller_set))
+
+
+def _customer(session: Session, draft: Draft, customer_id: int | None) -> None:
+    if customer_id is None:
+        return
+    from tierline.tickets import service as tickets_service  # tickets calls triage; this read goes back
+
+    draft.customer = customers_service.facts(session, customer_id=customer_id)
+    draft.customer.open_tickets = tickets_service.open_count(session, customer_id=customer_id)
+
+
+def _signals(session: Session, draft: Draft, message_text: str | None) -> Signals:
+    found = signals.extract(subject=draft.subject, description=draft.description,
+                            custom_fields=draft.custom_fields, component_index=components_service.name_index(session))
+    if message_text is not None:  # a customer reply: the mood of the latest message is what matters now
+        found.sentiment = sentiment.analyse(message_text)
+    if found.sentiment is not None:
+        draft.sentiment, draft.frustrated = found.sentiment.compound, found.sentiment.frustrated
+    if found.error_code and draft.is_free("error_code"):
+        draft.error_code = found.error_code
+    if found.affected_users is not None and draft.is_free("affected_users"):
+        draft.affected_users = found.affected_users
+    if found.component_hints and draft.is_free("component_id"):
+        draft.component_id = found.component_hints[0]
+    return found
+
+
+def _predict(session: Session, draft: Draft) -> list[dict[str, Any]]:
+    threshold = get_settings().classifier_threshold
+    out = []
+    for prediction in classifier.predict(session, text=f"{draft.subject}\n{draft.description}"):
+        field = PREDICTED_FIELDS.get(prediction.target)
+        value: Any = prediction.label
+        if field in _ID_FIELDS:
+            value = int(value) if str(value).isdigit() else None
+        if field and value is not None and prediction.confidence >= threshold and draft.is_free(field):
+            setattr(draft, field, value)
+            prediction.applied = True
+        out.append(asdict(prediction))
+    return out
+
+
+def _route(session: Session, draft: Draft, trigger: str) -> dict[str, Any]:
+    """Tier, queue and team: from the queue when one is set, else the tier's default queue."""
+    from tierline.tickets import service as tickets_service
+
+    if trigger != "create" and not ({"queue_id", "tier", "team_id"} & draft.rule_set):
+        return {"queue_id": draft.queue_id, "tier": draft.tier, "team_id": draft.team_id, "changed": False}
+    if draft.component_id is not None and draft.is_free("team_id"):
+        try:
+            draft.team_id = components_service.get(session, component_id=draft.component_id).support_team_id
+        except NotFound:
+            pass
+    if draft.queue_id is not None and ("queue_id" not in draft.caller_set or trigger == "create"):
+        queue = tickets_service.get_queue(session, queue_id=draft.queue_id)
+        if draft.is_free("tier") or "queue_id" in draft.rule_set:
+            draft.tier = queue.tier
+        if draft.is_free("team_id") and queue.team_id is not None:
+            draft.team_id = queue.team_id
+    elif draft.queue_id is None:
+        draft.queue_id = assignment.default_queue(session, tier=draft.tier or "L1", team_id=draft.team_id,
+                                                  component_id=draft.component_id)
+        if draft.queue_id is not None and draft.tier is None:
+            draft.tier = tickets_service.get_queue(session, queue_id=draft.queue_id).tier
+    return {"queue_id": draft.queue_id, "tier": draft.tier, "team_id": draft.team_id, "changed": True}
+
+
+def _assign(session: Session, draft: Draft, trigger: str, dry_run: bool) -> dict[str, Any] | None:
+    if draft.assignee_id is not None or draft.queue_id is None:
+        return None
+    if trigger != "create" and not ({"queue_id", "tier"} & draft.rule_set):
+        return None
+    result = assignment.choose(session, draft=draft, queue_id=draft.queue_id, dry_run=dry_run)
+    if result.user_id is not None and not dry_run:
+        draft.assignee_id = result.user_id
+    return asdict(result)
+
+
+def triage(session: Session, *, actor: Actor, ticket: Any, trigger: str, caller_set: set[str],
+           message_text: str | None = None, dry_run: bool = False) -> tuple[dict[str, Any], Draft]:
+    """Run the steps on `ticket` and write the outcome onto it; returns the triage record and the draft
+    (whose requested side effects `after_save` carries out)."""
+    draft = draft_of(ticket, caller_set)
+    _customer(session, draft, ticket.customer_id)
+    found = _signals(session, draft, message_text)
+    predictions = _predict(session, draft) if trigger == "create" else []
+    scored = impact.score(draft=draft, signals=found)
+    draft.impact_score = scored.score
+    matched, actions = rules.evaluate(session, draft=draft, signals=found, trigger=trigger)
+    if "priority" in draft.rule_set or trigger != "create":
+        scored = impact.score(draft=draft, signals=found)  # rules may have changed what impact reads
+        draft.impact_score = scored.score
+    routed = _route(session, draft, trigger)
+    candidate = _assign(session, draft, trigger, dry_run)
+    for name in TICKET_FIELDS:
+        if getattr(ticket, name) != getattr(draft, name):
+            setattr(ticket, name, getattr(draft, name))
+    ticket.impact_score, ticket.impact_explain = scored.score, scored.explain
+    ticket.sentiment, ticket.frustrated = draft.sentiment, draft.frustrated
+    ticket.signature = signature_for(error_code=ticket.error_code, subject=ticket.subject,
+                                     description=ticket.description, component_id=ticket.component_id)
+    if candidate is not None:
+        ticket.waiting_reason = None if candidate["user_id"] is not None else candidate["reason"]
+    record = {
+        "trigger": trigger,
+        "at": clock.now().isoformat(),
+        "signals": found.as_dict(),
+        "prediction": predictions,
+        "impact": {"score": scored.score, "explain": scored.explain},
+        "matched_rules": [asdict(m) for m in matched],
+        "actions": [asdict(a) for a in actions],
+        "queue": routed["queue_id"],
+        "tier": routed["tier"],
+        "team": routed["team_id"],
+        "assignee_candidate": candidate,
+        "escalate_to_engineering": draft.escalate_to_engineering,
+        "notify": draft.notify,
+        "signature": ticket.signature,
+    }
+    if not dry_run:
+        ticket.triage = record
+    return record, draft
+
+
+def after_save(session: Session, *, actor: Actor, ticket: Any, draft: Draft) -> None:
+    """The steps that need the saved ticket: recurrence, escalation to engineering, rule notifications."""
+    customer_arr = draft.customer.arr if draft.customer is not None else None
+    problem = problems_service.record_ticket(session, actor=actor, ticket=ticket, customer_arr=customer_arr)
+    if problem is not None and ticket.triage is not None:
+        ticket.triage = {**ticket.triage, "problem": problem}
+    if draft.escalate_to_engineering:
+        owner = None
+        if ticket.component_id is not None:
+            owner = components_service.get(session, component_id=ticket.component_id).owner_team_id
+        outbox.publish(session, "ticket.escalated_to_engineering", {
+            "ticket_id": ticket.id, "key": ticket.key, "component_id": ticket.component_id,
+            "owner_team_id": owner, "reason": draft.escalate_to_engineering})
+    for note in draft.notify:
+        outbox.publish(session, "triage.notify", {"ticket_id": ticket.id, "key": ticket.key, **note})
+
+
+def explain(session: Session, *, actor: Actor, data: Any) -> dict[str, Any]:
+    """What intake would do with this ticket body, without saving anything.
+
+    It runs inside a savepoint that is always rolled back, so even a step that writes as a side effect
+    (finding the requester's customer creates a contact) leaves no trace.
+    """
+    from tierline.tickets import intake
+
+    savepoint = session.begin_nested()
+    try:
+        ticket = intake.new_ticket(session, actor=actor, data=data)
+        intake.resolve_customer(session, actor=actor, ticket=ticket)
+        record, draft = triage(session, actor=actor, ticket=ticket, trigger="create",
+                               caller_set=set(data.model_fields_set), dry_run=True)
+        policy = sla_service.select_policy(session, ticket)
+        record["sla_policy"] = {"id": policy.id, "name": policy.name} if policy is not None else None
+        record["problem"] = problems_service.record_ticket(
+            session, actor=actor, ticket=ticket, customer_arr=draft.customer.arr if draft.customer else None,
+            dry_run=True)
+        return record
+    finally:
+        savepoint.rollback()

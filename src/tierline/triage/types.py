@@ -1,0 +1,132 @@
+"""The values triage steps hand to each other. Plain data: every step can be run and tested on its own."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Sentiment:
+    compound: float  # VADER compound score, -1 (angry) .. 1 (happy)
+    frustrated: bool
+    reasons: list[str] = field(default_factory=list)  # e.g. ["compound -0.71 <= -0.5", "escalation word: lawyer"]
+
+
+@dataclass
+class Signals:
+    error_codes: list[str] = field(default_factory=list)  # every code found, in order of appearance
+    error_code: str | None = None  # the primary one
+    error_family: str | None = None  # e.g. "DB", "AUTH", "PAY", "HTTP5XX"
+    component_hints: list[int] = field(default_factory=list)  # component ids named in the text
+    affected_users: int | None = None  # "about 300 users cannot log in"
+    production_down: bool = False
+    data_loss: bool = False
+    security: bool = False
+    sentiment: Sentiment | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class CustomerFacts:
+    id: int
+    name: str
+    plan: str
+    arr: float
+    region: str | None
+    licensed_users: int | None
+    arr_percentile: float | None  # 0..1 among all customers
+    open_tickets: int = 0
+    health: float | None = None  # 0..100 when the customer-health issue lands
+
+
+@dataclass
+class Prediction:
+    target: str  # queue | component | type | priority
+    label: str
+    confidence: float
+    model_version: int
+    applied: bool = False  # above the threshold and the field was empty: applied; else a suggestion
+
+
+@dataclass
+class Impact:
+    score: int  # 0..100
+    explain: list[dict[str, Any]] = field(default_factory=list)  # [{factor, points, detail}]
+
+
+@dataclass
+class Draft:
+    """The ticket as triage sees and changes it: its fields, the facts around it, and who set what."""
+
+    subject: str
+    description: str
+    requester_email: str
+    type: str = "question"
+    priority: str = "P3"
+    channel: str = "api"
+    component_id: int | None = None
+    feature_area: str | None = None
+    error_code: str | None = None
+    tags: list[str] = field(default_factory=list)
+    custom_fields: dict[str, Any] = field(default_factory=dict)
+    assignee_id: int | None = None
+    team_id: int | None = None
+    tier: str | None = None
+    queue_id: int | None = None
+    urgency: str | None = None
+    affected_users: int | None = None
+    customer: CustomerFacts | None = None
+    sentiment: float | None = None
+    frustrated: bool = False
+    impact_score: int | None = None
+    # Fields the caller set (kept unless a rule explicitly sets them) and fields rules set (predictions and
+    # defaults never overwrite either).
+    caller_set: set[str] = field(default_factory=set)
+    rule_set: set[str] = field(default_factory=set)
+    # Side effects the actions asked for, carried out by the pipeline when the ticket is saved.
+    escalate_to_engineering: str | None = None  # the reason
+    notify: list[dict[str, Any]] = field(default_factory=list)
+
+    def is_free(self, name: str) -> bool:
+        """May a prediction or a default fill this field? Only when nobody set it, and it is empty or holds
+        the ticket default (type, priority and channel always hold a value)."""
+        if name in self.caller_set or name in self.rule_set:
+            return False
+        if name in DEFAULTED_FIELDS:
+            return True
+        value = getattr(self, name)
+        return value is None or value == [] or value == {}
+
+
+@dataclass
+class RuleMatch:
+    rule_id: int
+    name: str
+    conditions: list[dict[str, Any]]  # the conditions that held, each {field, op, value, actual}
+    stop_processing: bool = False
+
+
+@dataclass
+class ActionResult:
+    rule_id: int
+    type: str
+    value: Any
+    applied: bool
+    note: str = ""
+
+
+@dataclass
+class AssignmentResult:
+    user_id: int | None
+    strategy: str | None
+    reason: str  # why this agent, or why nobody
+    considered: int = 0
+
+
+DEFAULTED_FIELDS = frozenset({"type", "priority", "channel"})
+TICKET_FIELDS = ("subject", "description", "requester_email", "type", "priority", "channel", "component_id",
+                 "feature_area", "error_code", "tags", "custom_fields", "assignee_id", "team_id", "tier",
+                 "queue_id", "urgency", "affected_users")
