@@ -36,10 +36,11 @@ def ensure_secret_key(session: Session) -> str:
     return value
 
 
-def secret_key(session: Session) -> str:
+def secret_key(session: Session, configured: str | None = None) -> str:
+    """The configured key (the app's settings, else TIERLINE_SECRET_KEY), else the one kept at migrate."""
     from tierline.settings import get_settings
 
-    configured = get_settings().secret_key
+    configured = configured or get_settings().secret_key
     if configured:
         return configured
     stored = get(session, SECRET_KEY)

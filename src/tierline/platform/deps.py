@@ -44,8 +44,9 @@ def _db(request: Request) -> Iterator[Session]:
 DB = Annotated[Session, Depends(_db, scope="function")]
 
 
-def session_serializer(session: Session) -> URLSafeSerializer:
-    return URLSafeSerializer(app_settings.secret_key(session), salt="tierline.session")
+def session_serializer(request: Request, session: Session) -> URLSafeSerializer:
+    key = app_settings.secret_key(session, request.app.state.settings.secret_key)
+    return URLSafeSerializer(key, salt="tierline.session")
 
 
 def _current(request: Request, db: DB) -> Actor:
@@ -59,7 +60,7 @@ def _current(request: Request, db: DB) -> Actor:
     cookie = request.cookies.get(settings.session_cookie_name)
     if cookie:
         try:
-            raw = session_serializer(db).loads(cookie)
+            raw = session_serializer(request, db).loads(cookie)
         except BadSignature as exc:
             raise Unauthorized("the session cookie is not valid") from exc
         actor, ws = auth_service.authenticate_session(db, str(raw))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Any
 
@@ -16,8 +17,8 @@ from tierline.sla.business_time import BusinessCalendar, add_business_minutes, b
 from tierline.sla.models import BusinessCalendarRecord, SlaPolicy
 
 _FIELDS = ("timezone", "hours", "holidays", "holiday_country", "holiday_subdivision")
-# Compiled calendars keyed by (id, updated_at): their tables are built once and reused by every request.
-_compiled: dict[tuple[int, datetime], BusinessCalendar] = {}
+# Compiled calendars: their tables are built once per process and reused by every request.
+_compiled: dict[str, BusinessCalendar] = {}
 
 
 def _compile(spec: dict[str, Any]) -> BusinessCalendar:
@@ -46,9 +47,12 @@ def get_calendar(session: Session, *, calendar_id: int) -> BusinessCalendarRecor
 
 
 def compiled(record: BusinessCalendarRecord) -> BusinessCalendar:
-    key = (record.id, record.updated_at)
+    # Keyed by the spec itself: a changed calendar is a new key, and an equal spec shares its tables.
+    key = json.dumps(record.spec(), sort_keys=True)
     cal = _compiled.get(key)
     if cal is None:
+        if len(_compiled) > 1000:
+            _compiled.clear()
         cal = _compiled[key] = BusinessCalendar.from_dict(record.spec())
     return cal
 

@@ -22,7 +22,7 @@ def login(body: LoginIn, request: Request, response: Response, db: DB) -> LoginO
     settings = request.app.state.settings
     max_age = timedelta(hours=settings.session_max_age_hours)
     user, ws, raw = service.login(db, email=body.email, password=body.password, max_age=max_age)
-    response.set_cookie(settings.session_cookie_name, session_serializer(db).dumps(raw),
+    response.set_cookie(settings.session_cookie_name, session_serializer(request, db).dumps(raw),
                         max_age=int(max_age.total_seconds()), httponly=True, samesite="lax",
                         secure=settings.cookie_secure, path="/")
     response.set_cookie(settings.csrf_cookie_name, ws.csrf_token, max_age=int(max_age.total_seconds()),
