@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from alembic import context
 from sqlalchemy import pool
 
@@ -10,6 +12,8 @@ from tierline.platform.db import make_engine
 from tierline.platform.migrate import include_object
 
 config = context.config
+# SQLite cannot reflect expression indexes (uq_components_sibling_name); the migration creates it by hand.
+warnings.filterwarnings("ignore", message=".*expression-based index")
 
 
 def run_migrations() -> None:

@@ -141,7 +141,8 @@ def first_response(cap: Capacity, priority: str, level: float, current: dict[str
     by_class = {p: rates[p][busy] for p in classes}
     rate = sum(by_class.values())
     traffic = sum(by_class[p] * aht[p] / 60.0 for p in classes)
-    aht_mean = traffic * 60.0 / rate if rate > 0 else statistics.fmean(aht.values())
+    # With no arrivals (or instant handling) any positive AHT gives the same answer: nobody waits.
+    aht_mean = max(1e-6, traffic * 60.0 / rate if rate > 0 else statistics.fmean(aht.values()))
     inputs["busy_hour"] = {
         "hour_of_week": busy, "label": hour_label(busy), "timezone": cap.unit.timezone,
         "arrivals_per_hour": _r(rate), "arrivals_per_hour_by_priority": {p: _r(v) for p, v in by_class.items()},

@@ -1,25 +1,17 @@
-"""Capacity-based SLA targets: compute them from last quarter, store them with their inputs, apply one.
+"""Capacity-based SLA targets, the service: compute a run from last quarter, store it, list it, apply one.
 
-Per priority, for the quarter asked (from the quarter before it):
-- first response: the answer time the staffing meets at the asked service level, by Erlang C on a busy
-  staffed hour. Servers are open-ticket slots (agents x max_open_tickets), handle time is first touch to
-  solve (an estimate until time tracking exists). Agents take the most urgent work first, so a P3 ticket
-  queues behind P1-P3 work only: its queue carries the load of its own and the more urgent priorities on all
-  slots (the usual approximation of priority queueing). The busy hour is the 90th-percentile staffed hour
-  of the week by that load's arrival rate (nearest rank).
-- resolution: the asked service level's percentile (nearest rank, so an observed value) of the resolution
-  minutes of that priority's tickets created in the busy hours (staffed hours at or above the 75th
-  percentile of all arrivals), when at least MIN_TICKETS such tickets exist; else of all its tickets.
-Each is shown beside the current target (of the policy that applied to most of the quarter's tickets of
-that priority) and the rate achieved in the quarter (its SLA clocks), with every input that drove it.
+For the quarter asked, from the quarter before it, per priority and metric (first_response, resolution):
+the policy that applies (the active one that timed most of that priority's tickets, else the first matching
+a bare ticket of that priority), its current target, the rate achieved (the quarter's SLA clocks), the unit
+of time (the policy's calendar, a given one, or calendar minutes), and the recommendation with every input
+that drove it. The maths is in sla/erlang.py and sla/capacity_targets.py; the inputs come from
+sla/capacity.py. A run stores one audited row per priority and metric; applying a row writes its minutes
+into the policy's target, explicitly and audited, once.
 """
 
 from __future__ import annotations
 
-import math
-import statistics
 import uuid
-from collections import Counter
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -30,175 +22,12 @@ from tierline.platform import audit, clock
 from tierline.platform.auth.actor import Actor
 from tierline.platform.errors import Conflict, Invalid, NotFound
 from tierline.platform.pagination import SortKey, paginate
-from tierline.sla import calendars, erlang, policies
-from tierline.sla.capacity import Capacity, Quarter, Staffing, gather, hour_label, parse_quarter, staffing
+from tierline.sla import calendars, capacity_targets, policies
+from tierline.sla.capacity import Capacity, Quarter, gather, parse_quarter, staffing
 from tierline.sla.models import BusinessCalendarRecord, SlaClock, SlaPolicy, SlaRecommendation
 from tierline.tickets.models import PRIORITIES, Ticket
 
 METRICS = ("first_response", "resolution")
-BUSY_HOUR_PERCENTILE = 0.9
-UNDER_LOAD_PERCENTILE = 0.75
-MIN_TICKETS = 5
-MAX_TARGET_MINUTES = 525_600  # what a policy target may hold
-
-
-def _r(value: float | None, digits: int = 6) -> float | None:
-    return None if value is None else round(float(value), digits)
-
-
-def nearest_rank(values: list[float], q: float) -> float | None:
-    """The q-quantile by nearest rank: an observed value, the smallest with at least q of values <= it."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
-
-
-def _observed(values: list[float]) -> dict[str, Any]:
-    return {"samples": len(values), "p50": _r(nearest_rank(values, 0.5)), "p75": _r(nearest_rank(values, 0.75)),
-            "p90": _r(nearest_rank(values, 0.9)), "p95": _r(nearest_rank(values, 0.95)),
-            "mean": _r(statistics.fmean(values)) if values else None}
-
-
-def _busy_hour(rates: dict[int, float], q: float) -> int | None:
-    if not rates:
-        return None
-    ordered = sorted(rates, key=lambda b: (rates[b], b))
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
-
-
-# -- first response: Erlang C -----------------------------------------------------------------------------
-
-def _handle_times(cap: Capacity, classes: tuple[str, ...]) -> tuple[dict[str, float], dict[str, Any]]:
-    """Mean handle minutes per priority; a priority without samples borrows the mean of all tickets."""
-    everyone = [s.handle for s in cap.samples if s.handle is not None]
-    overall = statistics.fmean(everyone) if everyone else None
-    means, detail = {}, {}
-    for p in classes:
-        own = [s.handle for s in cap.of_priority(p) if s.handle is not None]
-        if own:
-            means[p] = statistics.fmean(own)
-        elif overall is not None:
-            means[p] = overall
-        detail[p] = {"samples": len(own), "mean_minutes": _r(means.get(p)),
-                     "borrowed_from_all_priorities": not own and overall is not None}
-    return means, {"by_priority": detail, "mean_minutes_all_priorities": _r(overall), "samples_all": len(everyone),
-                   "estimate": True,
-                   "definition": f"{cap.unit.name.replace('_', ' ')} from the first agent touch (first_response_at)"
-                                 " to solved_at: an estimate until time tracking exists; it includes time spent "
-                                 "waiting on the customer, which max_open_tickets slots make up for"}
-
-
-def first_response(cap: Capacity, priority: str, level: float, current: dict[str, Any] | None
-                   ) -> tuple[float | None, dict[str, Any]]:
-    """(recommended minutes or None, inputs)."""
-    classes = PRIORITIES[:PRIORITIES.index(priority) + 1]
-    own = len(cap.of_priority(priority))
-    inputs: dict[str, Any] = {
-        "model": "Erlang C (M/M/N): P(wait <= t) = 1 - Pw * exp(-(N - A) * t / AHT)",
-        "queue": list(classes),
-        "queue_rule": f"agents take the most urgent work first, so {priority} tickets wait behind "
-                      f"{'-'.join((classes[0], classes[-1])) if len(classes) > 1 else classes[0]} work only",
-        "service_level": level, "tickets_of_priority": own,
-    }
-    aht, inputs["handle_time"] = _handle_times(cap, classes)
-    rates = {p: cap.rates([p]) for p in classes}
-    total = {b: sum(rates[p][b] for p in classes) for b in cap.staffed_buckets()}
-    busy = _busy_hour(total, BUSY_HOUR_PERCENTILE)
-    servers = cap.servers
-    inputs["servers"] = servers
-    inputs["busy_hour_rule"] = (f"the {int(BUSY_HOUR_PERCENTILE * 100)}th-percentile hour of the week (nearest "
-                                f"rank) among the {len(total)} staffed ones, by arrivals per open hour of "
-                                f"{', '.join(classes)}")
-    if own < MIN_TICKETS:
-        return None, {**inputs, "reason": f"too few {priority} tickets in {cap.quarter.label} ({own}; at least "
-                                          f"{MIN_TICKETS} are needed)"}
-    if busy is None:
-        return None, {**inputs, "reason": f"the calendar has no open hours in {cap.quarter.label}"}
-    if not aht:
-        return None, {**inputs, "reason": "no ticket of the quarter has both a first agent touch and a solve, so "
-                                          "there is no handle time"}
-    by_class = {p: rates[p][busy] for p in classes}
-    rate = sum(by_class.values())
-    traffic = sum(by_class[p] * aht[p] / 60.0 for p in classes)
-    mean_aht = traffic * 60.0 / rate if rate > 0 else None
-    inputs["busy_hour"] = {"hour_of_week": busy, "label": hour_label(busy), "timezone": cap.unit.timezone,
-                           "arrivals_per_hour": _r(rate), "arrivals_per_hour_by_priority":
-                           {p: _r(v) for p, v in by_class.items()}, "open_hours_in_quarter": _r(cap.open_hours[busy])}
-    inputs.update({"offered_load_erlangs": _r(traffic), "aht_minutes": _r(mean_aht)})
-    if servers == 0:
-        return None, {**inputs, "reason": "no active, available agent (with an agent role) is on duty"}
-    if rate == 0:
-        inputs.update({"probability_of_waiting": 0.0, "answer_time_minutes": 0.0,
-                       "note": "the busy hour saw no arrivals of this queue: capacity is free whenever one comes"})
-        return 1.0, _versus_current(inputs, cap, current, servers, 0.0, None, level)
-    pw = erlang.erlang_c(servers, traffic)
-    inputs["probability_of_waiting"] = _r(pw)
-    if not erlang.is_stable(servers, traffic):
-        return None, {**_versus_current(inputs, cap, current, servers, traffic, mean_aht, level),
-                      "reason": f"unstable: {traffic:.2f} Erlangs of work meet {servers} slots in the busy hour, "
-                                "so the queue grows without bound; no first-response target is met until "
-                                "staffing grows"}
-    t = erlang.answer_time(servers, traffic, mean_aht, level)
-    inputs["answer_time_minutes"] = _r(t)
-    inputs["mean_wait_minutes"] = _r(erlang.mean_wait(servers, traffic, mean_aht))
-    observed = [s.first_response for s in cap.of_priority(priority) if s.first_response is not None]
-    inputs["observed_first_response_minutes"] = _observed(observed)
-    seen = nearest_rank(observed, level)
-    if seen is not None and seen > t + 1:
-        inputs["note"] = (f"the team answered slower than its capacity allows (observed {seen:.0f} vs {t:.0f} "
-                          "minutes at this level): the gap is reaction time, not queueing for a free slot")
-    return float(max(1, math.ceil(t - 1e-9))), _versus_current(inputs, cap, current, servers, traffic, mean_aht,
-                                                                 level)
-
-
-def _versus_current(inputs: dict[str, Any], cap: Capacity, current: dict[str, Any] | None, servers: int,
-                    traffic: float, aht: float | None, level: float) -> dict[str, Any]:
-    """What the model says of the current target, when it is in the same unit."""
-    if current is None or bool(current.get("business_hours")) != cap.unit.business_hours or aht is None:
-        return inputs
-    minutes = float(current["minutes"])
-    inputs["predicted_service_level_at_current_target"] = _r(erlang.service_level(servers, traffic, aht, minutes))
-    if traffic > 0:
-        slots = erlang.servers_needed(traffic, aht, level, minutes)
-        per_agent = cap.staffing.slots / cap.staffing.agents if cap.staffing.agents else None
-        inputs["slots_needed_for_current_target"] = slots
-        inputs["agents_needed_for_current_target"] = math.ceil(slots / per_agent) if per_agent else None
-    return inputs
-
-
-# -- resolution: observed under load ----------------------------------------------------------------------
-
-def resolution(cap: Capacity, priority: str, level: float) -> tuple[float | None, dict[str, Any]]:
-    rates = cap.rates(PRIORITIES)
-    threshold = nearest_rank(list(rates.values()), UNDER_LOAD_PERCENTILE)
-    busy = sorted(b for b, r in rates.items() if threshold is not None and r >= threshold and r > 0)
-    solved = [s for s in cap.of_priority(priority) if s.resolution is not None]
-    under_load = [s for s in solved if s.bucket in set(busy)]
-    inputs: dict[str, Any] = {
-        "model": "observed percentile",
-        "rule": f"the {level:g} quantile (nearest rank) of resolution {cap.unit.name.replace('_', ' ')} of "
-                f"{priority} tickets created in the busy hours: staffed hours at or above the "
-                f"{int(UNDER_LOAD_PERCENTILE * 100)}th percentile of arrivals per open hour (all priorities)",
-        "service_level": level, "busy_hours": [hour_label(b) for b in busy], "timezone": cap.unit.timezone,
-        "solved_tickets": len(solved), "solved_in_busy_hours": len(under_load),
-        "observed_all": _observed([s.resolution for s in solved]),
-        "staffing_note": "observed under the quarter's staffing, not recomputed for today's",
-    }
-    sample = under_load
-    if len(under_load) < MIN_TICKETS:
-        sample = solved
-        inputs["fallback"] = (f"fewer than {MIN_TICKETS} solved {priority} tickets were created in busy hours; "
-                              "all solved ones are used")
-    if len(sample) < MIN_TICKETS:
-        return None, {**inputs, "reason": f"too few solved {priority} tickets in {cap.quarter.label} "
-                                          f"({len(sample)}; at least {MIN_TICKETS} are needed)"}
-    values = [s.resolution for s in sample]
-    inputs["sources"] = dict(Counter(s.resolution_source for s in sample))
-    inputs["observed_under_load"] = _observed(values)
-    value = nearest_rank(values, level)
-    inputs["percentile_minutes"] = _r(value)
-    return float(min(MAX_TARGET_MINUTES, max(1, math.ceil(value - 1e-9)))), inputs
 
 
 # -- current targets and achieved rates -------------------------------------------------------------------
@@ -289,7 +118,7 @@ def compute(session: Session, *, actor: Actor, quarter: str, service_level: floa
     """Compute and store one run: a recommendation per priority and metric, each audited."""
     asked, given = _check_inputs(session, quarter, service_level, team_id, calendar_id)
     observed = asked.previous()
-    staff: Staffing = staffing(session, team_id=team_id)
+    staff = staffing(session, team_id=team_id)
     gathered: dict[int | None, Capacity] = {}
     run_id, now = uuid.uuid4().hex, clock.now()
     rows = []
@@ -304,16 +133,16 @@ def compute(session: Session, *, actor: Actor, quarter: str, service_level: floa
                 gathered[key] = gather(session, quarter=observed, team_id=team_id, calendar=record, staff=staff)
             cap = gathered[key]
             if metric == "first_response":
-                minutes, detail = first_response(cap, priority, service_level, target)
+                minutes, detail = capacity_targets.first_response(cap, priority, service_level, target)
             else:
-                minutes, detail = resolution(cap, priority, service_level)
+                minutes, detail = capacity_targets.resolution(cap, priority, service_level)
             rate = achieved(session, quarter=observed, priority=priority, metric=metric, team_id=team_id)
             inputs = {
                 "quarter": asked.label, **cap.describe(), "metric": metric, "priority": priority,
                 "policy": None if policy is None else {"id": policy.id, "name": policy.name, "rule": policy_rule},
                 "current_target": target, "achieved": rate, **detail,
             }
-            inputs["summary"] = _summary(metric, minutes, inputs)
+            inputs["summary"] = capacity_targets.summary(metric, minutes, inputs)
             row = SlaRecommendation(
                 run_id=run_id, quarter=asked.label, service_level=float(service_level), team_id=team_id,
                 priority=priority, metric=metric, policy_id=policy.id if policy is not None else None,
@@ -328,25 +157,6 @@ def compute(session: Session, *, actor: Actor, quarter: str, service_level: floa
     for row in rows:
         audit.record_create(session, actor, row)
     return rows
-
-
-def _summary(metric: str, minutes: float | None, inputs: dict[str, Any]) -> str:
-    """The key inputs in one line, for tables."""
-    if minutes is None and "busy_hour" not in inputs:
-        return inputs.get("reason", "")
-    if metric == "first_response":
-        busy = inputs.get("busy_hour") or {}
-        parts = [f"busy hour {busy.get('label')} {inputs.get('timezone')}",
-                 f"{busy.get('arrivals_per_hour', 0):.2f}/h", f"AHT {inputs.get('aht_minutes') or 0:.0f}m (est.)",
-                 f"N={inputs.get('servers')} slots", f"A={inputs.get('offered_load_erlangs') or 0:.2f}",
-                 f"Pw={inputs.get('probability_of_waiting') or 0:.3f}"]
-        if minutes is None:
-            parts.append(inputs.get("reason", ""))
-        return ", ".join(parts)
-    load = inputs.get("observed_under_load") or {}
-    where = "all solved" if "fallback" in inputs else "busy-hour"
-    return (f"{inputs['service_level']:g} quantile of {load.get('samples', 0)} {where} {inputs['priority']} "
-            f"tickets; p50 {load.get('p50') or 0:.0f}m")
 
 
 def get(session: Session, *, recommendation_id: int) -> SlaRecommendation:
@@ -395,7 +205,7 @@ def apply(session: Session, *, actor: Actor, recommendation_id: int) -> SlaRecom
     if row.business_hours and policy.calendar_id != row.calendar_id:
         raise Conflict(f"this recommendation is in business minutes of calendar {row.calendar_id}, but policy "
                        f"{policy.name!r} uses calendar {policy.calendar_id}; compute again", allowed=[])
-    if row.recommended_minutes > MAX_TARGET_MINUTES:
+    if row.recommended_minutes > capacity_targets.MAX_TARGET_MINUTES:
         raise Conflict(f"{row.recommended_minutes:g} minutes is beyond what a target may hold", allowed=[])
     old_target = policies.target_for(policy, row.metric, row.priority)
     new_target = {"metric": row.metric, "priority": row.priority, "minutes": row.recommended_minutes,

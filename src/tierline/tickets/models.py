@@ -18,6 +18,7 @@ PRIORITIES = ("P1", "P2", "P3", "P4")
 CHANNELS = ("email", "web", "api", "chat", "phone", "alert")
 URGENCIES = ("low", "medium", "high")
 AUTHOR_TYPES = ("agent", "customer")
+ASSIGNMENT_STRATEGIES = ("round_robin", "least_loaded", "skills")
 
 KEY_PREFIX = "T-"
 _KEY = re.compile(r"^T-([1-9][0-9]{0,17})$", re.IGNORECASE)
@@ -31,13 +32,34 @@ class Queue(Base):
     """Where unassigned work waits for a tier's agents (the Triage issue adds assignment strategies)."""
 
     __tablename__ = "queues"
-    __table_args__ = (CheckConstraint(_one_of("tier", TIERS), name="tier"),)
+    __table_args__ = (CheckConstraint(_one_of("tier", TIERS), name="tier"),
+                      CheckConstraint(_one_of("assignment_strategy", ASSIGNMENT_STRATEGIES),
+                                      name="assignment_strategy"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
     tier: Mapped[str] = mapped_column(String(2), nullable=False)
     team_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("teams.id"), nullable=True, index=True)
     description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # How triage picks an agent for new work here (triage/assignment.py), and the skills every ticket in the
+    # queue needs (on top of its component's required_skills).
+    assignment_strategy: Mapped[str] = mapped_column(String(20), nullable=False, default="round_robin",
+                                                     server_default="round_robin")
+    required_skills: Mapped[list[str]] = mapped_column(JSONType, nullable=False, default=list,
+                                                       server_default="[]")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class QueueCursor(Base):
+    """The round-robin position of a queue: the agent it assigned last. Intake locks this row (SELECT ... FOR
+    UPDATE on PostgreSQL) while it picks an agent, so concurrent intakes into one queue take turns. It is
+    bookkeeping, like a sequence, so moving it is not audited; the assignment it leads to is."""
+
+    __tablename__ = "queue_cursors"
+
+    queue_id: Mapped[int] = mapped_column(BigId, ForeignKey("queues.id", ondelete="CASCADE"), primary_key=True)
+    last_user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import exists, select
@@ -13,7 +14,7 @@ from tierline.platform import audit, clock
 from tierline.platform.auth.actor import Actor
 from tierline.platform.errors import Conflict, Invalid, NotFound
 from tierline.platform.pagination import SortKey, paginate
-from tierline.tickets.models import Queue, Ticket
+from tierline.tickets.models import ASSIGNMENT_STRATEGIES, Queue, Ticket
 
 
 def get(session: Session, *, queue_id: int) -> Queue:
@@ -52,6 +53,11 @@ def _check_team(session: Session, team_id: int | None) -> None:
         raise Invalid("team_id", f"team {team_id} does not exist") from exc
 
 
+def _check_strategy(strategy: str) -> None:
+    if strategy not in ASSIGNMENT_STRATEGIES:
+        raise Invalid("assignment_strategy", f"must be one of {', '.join(ASSIGNMENT_STRATEGIES)}")
+
+
 def _check_name_free(session: Session, name: str, *, except_id: int | None = None) -> None:
     stmt = select(Queue.id).where(Queue.name == name)
     if except_id is not None:
@@ -61,14 +67,18 @@ def _check_name_free(session: Session, name: str, *, except_id: int | None = Non
 
 
 def create(session: Session, *, actor: Actor, name: str, tier: str, team_id: int | None = None,
-           description: str = "") -> Queue:
+           description: str = "", assignment_strategy: str = "round_robin",
+           required_skills: Iterable[str] = ()) -> Queue:
     name = name.strip()
     if not name:
         raise Invalid("name", "must not be blank")
+    _check_strategy(assignment_strategy)
+    skills = people_service.normalise_skills(required_skills, field="required_skills")
     _check_team(session, team_id)
     _check_name_free(session, name)
     now = clock.now()
-    queue = Queue(name=name, tier=tier, team_id=team_id, description=description, created_at=now,
+    queue = Queue(name=name, tier=tier, team_id=team_id, description=description,
+                  assignment_strategy=assignment_strategy, required_skills=skills, created_at=now,
                   updated_at=now)
     session.add(queue)
     _flush(session, f"a queue named {name!r} already exists")
@@ -77,8 +87,13 @@ def create(session: Session, *, actor: Actor, name: str, tier: str, team_id: int
 
 
 def update(session: Session, *, actor: Actor, queue_id: int, changes: dict[str, Any]) -> Queue:
-    """Apply the given fields (name, tier, team_id, description)."""
+    """Apply the given fields (name, tier, team_id, description, assignment_strategy, required_skills)."""
     queue = get(session, queue_id=queue_id)
+    if "assignment_strategy" in changes:
+        _check_strategy(changes["assignment_strategy"])
+    skills = None
+    if "required_skills" in changes:
+        skills = people_service.normalise_skills(changes["required_skills"], field="required_skills")
     before = audit.snapshot(queue)
     if "name" in changes:
         name = changes["name"].strip()
@@ -89,9 +104,11 @@ def update(session: Session, *, actor: Actor, queue_id: int, changes: dict[str, 
     if "team_id" in changes:
         _check_team(session, changes["team_id"])
         queue.team_id = changes["team_id"]
-    for field in ("tier", "description"):
+    for field in ("tier", "description", "assignment_strategy"):
         if field in changes:
             setattr(queue, field, changes[field])
+    if skills is not None:
+        queue.required_skills = skills
     if audit.record_update(session, actor, queue, before):
         queue.updated_at = clock.now()
         _flush(session, f"a queue named {queue.name!r} already exists")

@@ -15,6 +15,7 @@ Priority = Literal["P1", "P2", "P3", "P4"]
 Channel = Literal["email", "web", "api", "chat", "phone", "alert"]
 Urgency = Literal["low", "medium", "high"]
 AuthorType = Literal["agent", "customer"]
+AssignmentStrategy = Literal["round_robin", "least_loaded", "skills"]
 
 MAX_TAGS = 50
 _TAG = re.compile(r"^[^\s,]{1,64}$")
@@ -64,6 +65,11 @@ class QueueCreate(BaseModel):
     tier: Tier
     team_id: int | None = None
     description: str = Field(default="", max_length=10_000)
+    assignment_strategy: AssignmentStrategy = Field(
+        default="round_robin", description="round_robin: take turns; least_loaded: fewest open tickets weighted "
+                                           "by priority; skills: most matching skills, then least loaded")
+    required_skills: list[str] = Field(default_factory=list, max_length=50,
+                                       description="every agent assigned from this queue needs all of these")
 
 
 class QueueUpdate(_Patch):
@@ -73,6 +79,8 @@ class QueueUpdate(_Patch):
     tier: Tier | None = None
     team_id: int | None = None
     description: str | None = Field(default=None, max_length=10_000)
+    assignment_strategy: AssignmentStrategy | None = None
+    required_skills: list[str] | None = Field(default=None, max_length=50)
 
 
 class QueueRead(BaseModel):
@@ -83,8 +91,26 @@ class QueueRead(BaseModel):
     tier: Tier
     team_id: int | None
     description: str
+    assignment_strategy: AssignmentStrategy
+    required_skills: list[str]
     created_at: datetime
     updated_at: datetime
+
+
+class TierChange(BaseModel):
+    """The body of POST /tickets/{key}/escalate and /de-escalate."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    to_tier: Tier
+    reason: str = Field(min_length=1, max_length=2000)
+
+    @field_validator("reason")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
 
 
 # -- tickets --------------------------------------------------------------------------------------------

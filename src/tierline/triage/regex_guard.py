@@ -1,0 +1,94 @@
+"""Regular expressions written by administrators, run on customer text without ever hanging intake.
+
+Rules are data: anyone with `triage:write` can type a pattern, and customers choose the text it runs on. A
+backtracking engine (Python's `re`) takes exponential time on patterns such as `(a+)+$`, so rule patterns
+run on RE2 (google-re2), whose automata run in time linear in the text whatever the pattern. RE2 refuses
+the few constructs it cannot run in linear time (backreferences, lookaround); `check` reports them as the
+reason a rule is invalid. A catastrophic pattern for `re` is simply an ordinary pattern here.
+
+Many rules test patterns against the same field, so `PatternSet` compiles them into one RE2::Set and scans
+the text once for all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+import re2
+
+MAX_PATTERN_LENGTH = 1000
+# The memory RE2 may use for one pattern's (or one set's) automata; past it RE2 falls back to slower but still
+# linear matching. 32 MiB keeps a set of a few hundred patterns on the fast path.
+MAX_MEMORY = 32 << 20
+
+
+def _options() -> re2.Options:
+    options = re2.Options()
+    options.log_errors = False  # a refused pattern is a 422 for the caller, not a line on stderr
+    options.max_mem = MAX_MEMORY
+    return options
+
+
+def _reason(exc: Exception) -> str:
+    message = exc.args[0] if exc.args else str(exc)
+    if isinstance(message, bytes):
+        message = message.decode("utf-8", "replace")
+    return str(message)
+
+
+def check(pattern: object) -> str | None:
+    """Why `pattern` cannot be a rule's regex, or None when it can."""
+    if not isinstance(pattern, str):
+        return "must be a regular expression (a string)"
+    if not pattern:
+        return "must not be empty"
+    if len(pattern) > MAX_PATTERN_LENGTH:
+        return f"must be at most {MAX_PATTERN_LENGTH} characters"
+    try:
+        _compiled(pattern)
+    except re2.error as exc:
+        return (f"is not a regular expression the linear-time engine (RE2) accepts: {_reason(exc)} "
+                "(backreferences and lookaround are not supported)")
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _compiled(pattern: str) -> re2._Regexp:
+    # Compiled from UTF-8 bytes and run on UTF-8 bytes: see `_encode`.
+    return re2.compile(pattern.encode("utf-8"), options=_options())
+
+
+def _encode(text: str) -> bytes:
+    # Lone surrogates (valid in a JSON string, not in UTF-8) become "?" rather than an error.
+    return text.encode("utf-8", "replace")
+
+
+def search(pattern: str, text: str) -> bool:
+    """Does `pattern` (already accepted by `check`) occur anywhere in `text`? Linear time in `text`."""
+    return _compiled(pattern).search(_encode(text)) is not None
+
+
+class PatternSet:
+    """Several patterns scanned in one pass: `matching(text)` is the set of indices of those that occur."""
+
+    __slots__ = ("_set", "size")
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        self.size = len(patterns)
+        self._set = None
+        if not patterns:
+            return
+        built = re2.Set.SearchSet(_options())
+        for i, pattern in enumerate(patterns):
+            if reason := check(pattern):
+                raise ValueError(f"pattern {i} {reason}")
+            built.Add(pattern)
+        built.Compile()
+        self._set = built
+
+    def matching(self, text: str) -> frozenset[int]:
+        if self._set is None:
+            return frozenset()
+        found = self._set.Match(_encode(text))
+        return frozenset(found) if found else frozenset()
