@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import os
 import random
-import shutil
 import signal
 import socket
 import statistics
@@ -32,13 +31,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
-
-from tierline.demo.generator import generate  # noqa: E402
+from support import ROOT, scratch_database, ticket_bodies  # noqa: E402
 from tierline.platform.db import Database  # noqa: E402
 from tierline.platform.migrate import upgrade  # noqa: E402
 
@@ -49,34 +44,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-@contextmanager
-def scratch_database(url: str | None) -> Iterator[tuple[str, str]]:
-    """(url, label) of an empty database that is removed on exit."""
-    if not url or url.startswith("sqlite"):
-        tmp = tempfile.mkdtemp(prefix="tierline-bench-")
-        try:
-            yield f"sqlite:///{tmp}/bench.db", "SQLite (temporary file, WAL)"
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        return
-    base = make_url(url)
-    name = f"{base.database or 'tierline'}_scratch_{os.getpid()}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        version = ""
-        probe = create_engine(base.set(database=name))
-        with probe.connect() as conn:
-            version = conn.execute(text("SHOW server_version")).scalar_one()
-        probe.dispose()
-        yield base.set(database=name).render_as_string(hide_password=False), f"PostgreSQL {version} ({name})"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def prepare(url: str) -> str:
@@ -95,14 +62,6 @@ def prepare(url: str) -> str:
         _, raw = auth_service.create_token(session, actor=actor, user=user, name="bench")
     db.dispose()
     return raw
-
-
-def payloads(n: int = 400) -> list[dict]:
-    """Realistic request bodies from the demo corpus (subjects, descriptions with traces, error codes)."""
-    plan = generate(seed=99, customers=20, tickets=n, now=datetime(2026, 1, 1, tzinfo=UTC))
-    return [{"subject": t.subject, "description": t.description, "requester_email": t.requester_email,
-             "type": t.type, "priority": t.priority, "channel": t.channel, "feature_area": t.feature_area,
-             "error_code": t.error_code, "tags": t.tags, "urgency": t.urgency} for t in plan.tickets]
 
 
 @contextmanager
@@ -227,7 +186,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.clients < 1 or args.seconds <= 0:
         parser.error("--clients must be >= 1 and --seconds > 0")
-    bodies = payloads()
+    bodies = ticket_bodies()
     port = args.port or free_port()
     with scratch_database(args.database_url) as (url, label), tempfile.TemporaryDirectory() as tmp:
         token = prepare(url)

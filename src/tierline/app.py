@@ -22,6 +22,8 @@ from tierline.settings import Settings, get_settings
 from tierline.sla import api as sla_api
 from tierline.sla import api_recommendations as sla_recommendations_api
 from tierline.tickets import api as tickets_api
+from tierline.triage import api as triage_api
+from tierline.triage import api_tiers as triage_tiers_api
 
 ROUTERS = [
     platform_api.router,
@@ -32,6 +34,8 @@ ROUTERS = [
     tickets_api.router,
     sla_api.router,
     sla_recommendations_api.router,
+    triage_api.router,
+    triage_tiers_api.router,
 ]
 
 OPEN_ROUTES = frozenset({

@@ -16,6 +16,7 @@ from tierline.platform.auth.actor import Actor
 from tierline.platform.db import get_database
 from tierline.settings import get_settings
 from tierline.sla.cli import app as sla_app
+from tierline.triage.cli import triage_app
 
 app = typer.Typer(help="Tierline: technical-support operations.", no_args_is_help=True, add_completion=False)
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
@@ -27,6 +28,7 @@ app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 app.add_typer(docs_app, name="docs")
 app.add_typer(sla_app, name="sla")
+app.add_typer(triage_app, name="triage")
 
 console = Console()
 err = Console(stderr=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -27,6 +28,14 @@ class Settings(BaseSettings):
 
     # Tickets
     reopen_window_days: int = 7
+
+    # Problems: a signature becomes a problem at >= N tickets from >= M distinct customers inside the window.
+    problem_min_tickets: int = 5
+    problem_min_customers: int = 3
+    problem_window_days: int = 7
+
+    # Classifier: a prediction at least this confident fills an empty field; below it, a suggestion.
+    classifier_threshold: float = Field(default=0.6, ge=0.0, le=1.0)
 
     # Workers
     worker_poll_seconds: float = 1.0

@@ -42,7 +42,8 @@ def test_it_matches_a_textbook_service_level():
 
 
 @settings(max_examples=150, deadline=None)
-@given(n=st.integers(min_value=1, max_value=40), a=st.fractions(min_value=0, max_value=60, max_denominator=64))
+@given(n=st.integers(min_value=1, max_value=40),
+       a=st.fractions(min_value=0, max_value=60, max_denominator=64))
 def test_erlang_b_and_c_agree_with_the_closed_form(n, a):
     assert erlang.erlang_b(n, float(a)) == pytest.approx(brute_force_erlang_b(n, a), rel=1e-9, abs=1e-12)
     if a < n:
@@ -61,7 +62,7 @@ def test_the_probability_of_waiting_is_a_probability(n, a):
 @given(n=servers, a=traffic)
 def test_more_servers_never_make_waiting_more_likely(n, a):
     assert erlang.erlang_c(n + 1, a) <= erlang.erlang_c(n, a) + 1e-12
-    if n > a > 0:
+    if n > a and erlang.erlang_c(n, a) > 1e-200:  # strictly, while a float can still tell them apart
         assert erlang.erlang_c(n + 1, a) < erlang.erlang_c(n, a)
 
 

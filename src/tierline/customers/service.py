@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import case, exists, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +19,7 @@ from tierline.platform.auth.actor import Actor
 from tierline.platform.auth.service import normalise_email, validate_timezone
 from tierline.platform.errors import Conflict, Invalid, NotFound
 from tierline.platform.pagination import SortKey, paginate
+from tierline.triage.types import CustomerFacts
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$")
 # Addresses at these providers belong to people, not companies: a customer cannot claim them.
@@ -325,3 +326,25 @@ def resolve_requester(session: Session, *, actor: Actor, email: str) -> Customer
     if inserted_id is not None:
         audit.record_create(session, actor, contact, action="contacts.create_from_requester")
     return get(session, customer_id=contact.customer_id)
+
+
+# -- facts for triage ----------------------------------------------------------------------------------
+
+def facts(session: Session, *, customer_id: int) -> CustomerFacts:
+    """What triage needs to know about a ticket's customer, with its ARR percentile among all customers.
+
+    The percentile is the mid-rank (customers below + half of those level) / all customers, so equal ARRs get
+    equal percentiles and a lone customer sits at 0.5. One aggregate query, no rows read into Python.
+    `open_tickets` is left 0 (the pipeline counts them) and `health` None until customer health exists.
+    """
+    customer = get(session, customer_id=customer_id)
+    arr = customer.arr_cents
+    total, below, level = session.execute(
+        select(func.count(Customer.id),
+               func.coalesce(func.sum(case((Customer.arr_cents < arr, 1), else_=0)), 0),
+               func.coalesce(func.sum(case((Customer.arr_cents == arr, 1), else_=0)), 0))
+    ).one()
+    percentile = (int(below) + int(level) / 2) / total if total else None
+    return CustomerFacts(id=customer.id, name=customer.name, plan=customer.plan, arr=customer.arr,
+                         region=customer.region, licensed_users=customer.licensed_users or None,
+                         arr_percentile=percentile)

@@ -53,7 +53,8 @@ def get_recommendation(recommendation_id: int, db: DB, _: Annotated[Actor, requi
 
 
 @router.post("/{recommendation_id}/apply", response_model=RecommendationRead)
-def apply(recommendation_id: int, db: DB, actor: Annotated[Actor, require("sla:write")]) -> RecommendationRead:
-    """Write the recommended minutes into the policy's target (audited); a recommendation applies once (409)."""
+def apply(recommendation_id: int, db: DB, actor: Annotated[Actor, require("sla:write")]
+          ) -> RecommendationRead:
+    """Write the recommended minutes into the policy's target (audited); it applies once (then 409)."""
     return RecommendationRead.model_validate(recommendations.apply(db, actor=actor,
                                                                    recommendation_id=recommendation_id))

@@ -139,7 +139,8 @@ class Unit:
     def describe(self) -> dict[str, Any]:
         if self.calendar is None:
             return {"unit": self.name, "calendar": None, "timezone": self.timezone,
-                    "hours": "round the clock: no calendar applies, so agents are taken as on duty at all hours"}
+                    "hours": "round the clock: no calendar applies, so agents are taken as on duty at all "
+                             "hours"}
         return {"unit": self.name, "timezone": self.timezone,
                 "calendar": {"id": self.calendar_id, "name": self.calendar_name, "timezone": self.timezone}}
 
@@ -307,9 +308,9 @@ def gather(session: Session, *, quarter: Quarter, team_id: int | None,
                 resolution, source = float(clk.final_minutes), "sla_clock"
             else:
                 resolution, source = unit.minutes(created_at, solved_at), "timestamps"
-        samples.append(TicketSample(ticket_id=ticket_id, priority=priority, bucket=bucket, arrived_closed=closed,
-                                    first_response=first_response, handle=handle, resolution=resolution,
-                                    resolution_source=source))
+        samples.append(TicketSample(ticket_id=ticket_id, priority=priority, bucket=bucket,
+                                    arrived_closed=closed, first_response=first_response, handle=handle,
+                                    resolution=resolution, resolution_source=source))
     weeks = (quarter.end - quarter.start).total_seconds() / (7 * 86_400)
     return Capacity(quarter=quarter, team_id=team_id, unit=unit, open_hours=_open_hours(unit, quarter),
                     weeks=weeks, samples=samples,

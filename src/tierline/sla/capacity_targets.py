@@ -104,9 +104,9 @@ def handle_times(cap: Capacity, classes: tuple[str, ...]) -> tuple[dict[str, flo
     return means, {
         "estimate": True, "by_priority": detail, "mean_minutes_all_priorities": _r(overall),
         "samples_all_priorities": len(everyone),
-        "definition": f"{unit} from the first agent touch (first_response_at) to solved_at: an estimate until "
-                      "time tracking exists; it includes time spent waiting on the customer, which the "
-                      "max_open_tickets slots per agent make up for",
+        "definition": f"{unit} from the first agent touch (first_response_at) to solved_at: an estimate "
+                      "until time tracking exists; it includes time spent waiting on the customer, which "
+                      "the max_open_tickets slots per agent make up for",
     }
 
 
@@ -127,8 +127,8 @@ def first_response(cap: Capacity, priority: str, level: float, current: dict[str
         "queue_rule": f"agents take the most urgent work first, so {priority} tickets wait behind {ahead} "
                       "work only, on all slots",
         "service_level": level, "tickets_of_priority": own, "handle_time": handle, "servers": servers,
-        "busy_hour_rule": f"the {int(BUSY_HOUR_PERCENTILE * 100)}th-percentile hour of the week (nearest rank) "
-                          f"among the {len(total)} staffed ones, by arrivals per open hour of {ahead}",
+        "busy_hour_rule": f"the {int(BUSY_HOUR_PERCENTILE * 100)}th-percentile hour of the week (nearest "
+                          f"rank) among the {len(total)} staffed ones, by arrivals per open hour of {ahead}",
     }
     if own < MIN_TICKETS:
         return None, {**inputs, "reason": f"too few {priority} tickets in {cap.quarter.label} ({own}; at "
@@ -145,7 +145,8 @@ def first_response(cap: Capacity, priority: str, level: float, current: dict[str
     aht_mean = max(1e-6, traffic * 60.0 / rate if rate > 0 else statistics.fmean(aht.values()))
     inputs["busy_hour"] = {
         "hour_of_week": busy, "label": hour_label(busy), "timezone": cap.unit.timezone,
-        "arrivals_per_hour": _r(rate), "arrivals_per_hour_by_priority": {p: _r(v) for p, v in by_class.items()},
+        "arrivals_per_hour": _r(rate),
+        "arrivals_per_hour_by_priority": {p: _r(v) for p, v in by_class.items()},
         "open_hours_in_quarter": _r(cap.open_hours[busy]),
     }
     inputs.update({"offered_load_erlangs": _r(traffic), "aht_minutes": _r(aht_mean)})
@@ -155,9 +156,9 @@ def first_response(cap: Capacity, priority: str, level: float, current: dict[str
     inputs["probability_of_waiting"] = _r(pw)
     _versus_current(inputs, cap, current, servers, traffic, aht_mean, level)
     if not erlang.is_stable(servers, traffic):
-        return None, {**inputs, "reason": f"unstable: {traffic:.2f} Erlangs of work meet {servers} slots in the "
-                                          "busy hour, so the queue grows without bound; no first-response "
-                                          "target is met until staffing grows"}
+        return None, {**inputs, "reason": f"unstable: {traffic:.2f} Erlangs of work meet {servers} slots in "
+                                          "the busy hour, so the queue grows without bound; no "
+                                          "first-response target is met until staffing grows"}
     wait = erlang.answer_time(servers, traffic, aht_mean, level)
     inputs["answer_time_minutes"] = _r(wait)
     inputs["mean_wait_minutes"] = _r(erlang.mean_wait(servers, traffic, aht_mean))
@@ -167,9 +168,9 @@ def first_response(cap: Capacity, priority: str, level: float, current: dict[str
                                          "quantile_minutes": _r(seen)}
     if seen is not None and seen > wait:
         inputs["binding"] = "observed first response"
-        inputs["binding_note"] = (f"slots are free often enough that a ticket waits {wait:.1f} minutes at this "
-                                  f"level, but the team answered within {seen:.0f}: reaction time, not "
-                                  "capacity, sets the target")
+        inputs["binding_note"] = (f"slots are free often enough that a ticket waits {wait:.1f} minutes at "
+                                  f"this level, but the team answered within {seen:.0f}: reaction time, "
+                                  "not capacity, sets the target")
         return _whole_minutes(seen), inputs
     inputs["binding"] = "capacity (Erlang C)"
     return _whole_minutes(wait), inputs

@@ -14,8 +14,6 @@ from tierline.platform.db import get_database
 from tierline.platform.errors import DomainError
 
 app = typer.Typer(help="SLA: capacity-based targets.", no_args_is_help=True)
-console = Console()
-err = Console(stderr=True)
 CLI_ACTOR = Actor.system("cli")
 
 
@@ -36,13 +34,14 @@ def _table(run: dict[str, Any]) -> Table:
     unit = "" if not first else f", history from {run['observed_quarter']}"
     table = Table(title=f"SLA recommendations for {run['quarter']} at service level "
                         f"{run['service_level']:.0%}{unit} (run {run['run_id'][:8]})",
-                  caption="Handle time is an estimate (first agent touch to solve) until time tracking exists; "
-                          "each agent is taken to work max_open_tickets tickets at once (one slot per open "
-                          "ticket) whenever the calendar is open. Apply one with "
+                  caption="Handle time is an estimate (first agent touch to solve) until time tracking "
+                          "exists; each agent is taken to work max_open_tickets tickets at once (one slot "
+                          "per open ticket) whenever the calendar is open. Apply one with "
                           "POST /api/v1/sla/recommendations/{id}/apply.", caption_justify="left")
     for name, justify in (("id", "right"), ("priority", "left"), ("metric", "left"), ("current", "right"),
-                          ("recommended", "right"), ("achieved %", "right"), ("key inputs", "left")):
-        table.add_column(name, justify=justify, overflow="fold")
+                          ("recommended", "right"), ("achieved %", "right")):
+        table.add_column(name, justify=justify, no_wrap=True)
+    table.add_column("key inputs", overflow="fold", min_width=30)
     for item in run["items"]:
         achieved = "-" if item["achieved_percent"] is None else f"{item['achieved_percent']:.1f}"
         table.add_row(str(item["id"]), item["priority"], item["metric"],
@@ -56,7 +55,7 @@ def _table(run: dict[str, Any]) -> Table:
 def recommend(
     quarter: Annotated[str, typer.Option(help="the quarter the targets are for, e.g. 2026Q4")],
     service_level: Annotated[float, typer.Option(help="share of tickets that must meet a target")] = 0.9,
-    team_id: Annotated[int | None, typer.Option(help="one team's tickets and agents (default: everyone)")] = None,
+    team_id: Annotated[int | None, typer.Option(help="one team's tickets and agents (default: all)")] = None,
     calendar_id: Annotated[int | None, typer.Option(help="use this calendar's hours")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
 ) -> None:
@@ -67,14 +66,15 @@ def recommend(
 
     try:
         with get_database().unit_of_work() as session:
-            rows = recommendations.compute(session, actor=CLI_ACTOR, quarter=quarter, service_level=service_level,
-                                           team_id=team_id, calendar_id=calendar_id)
+            rows = recommendations.compute(session, actor=CLI_ACTOR, quarter=quarter,
+                                           service_level=service_level, team_id=team_id,
+                                           calendar_id=calendar_id)
             run = RecommendationRun.of(rows)
     except DomainError as exc:
-        err.print(f"[red]error:[/red] {exc.detail}")
+        Console(stderr=True).print(f"[red]error:[/red] {exc.detail}")
         raise typer.Exit(2) from exc
     data = json.loads(run.model_dump_json())
     if as_json:
         print(json.dumps(data, indent=2))
         return
-    console.print(_table(data))
+    Console().print(_table(data))

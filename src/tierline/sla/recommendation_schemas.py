@@ -20,7 +20,8 @@ class RecommendationCompute(BaseModel):
 
     quarter: str = Field(pattern=QUARTER_PATTERN, examples=["2026Q4"],
                          description="the quarter the targets are for; last quarter's history drives them")
-    service_level: float = Field(default=0.9, gt=0, lt=1, description="share of tickets that must meet a target")
+    service_level: float = Field(default=0.9, gt=0, lt=1,
+                                 description="share of tickets that must meet a target")
     team_id: int | None = Field(default=None, description="one team's tickets and agents (default: everyone)")
     calendar_id: int | None = Field(default=None, description="staffed hours and business minutes from this "
                                                               "calendar instead of the policies' own")
@@ -63,6 +64,7 @@ class RecommendationRun(BaseModel):
     def of(cls, rows: list[Any]) -> RecommendationRun:
         """The run's stored rows (SlaRecommendation, one per priority and metric) as one answer."""
         first = rows[0]
-        return cls(run_id=first.run_id, quarter=first.quarter, observed_quarter=first.inputs["observed_quarter"],
-                   service_level=first.service_level, team_id=first.team_id,
+        return cls(run_id=first.run_id, quarter=first.quarter,
+                   observed_quarter=first.inputs["observed_quarter"], service_level=first.service_level,
+                   team_id=first.team_id,
                    items=[RecommendationRead.model_validate(r) for r in rows])

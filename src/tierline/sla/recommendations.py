@@ -59,7 +59,8 @@ def policy_for(session: Session, *, quarter: Quarter, priority: str, metric: str
 
 def achieved(session: Session, *, quarter: Quarter, priority: str, metric: str, team_id: int | None
              ) -> dict[str, Any]:
-    """Targets of this priority and metric decided (achieved or breached) in the quarter, as compliance does."""
+    """Targets of this priority and metric decided (achieved or breached) in the quarter, as the compliance
+    report counts them."""
     decided = or_(and_(SlaClock.achieved_at >= quarter.start, SlaClock.achieved_at < quarter.end),
                   and_(SlaClock.breached_at >= quarter.start, SlaClock.breached_at < quarter.end))
     stmt = (select(SlaClock.status, func.count()).join(Ticket, Ticket.id == SlaClock.ticket_id)
@@ -72,7 +73,8 @@ def achieved(session: Session, *, quarter: Quarter, priority: str, metric: str, 
     total = met + breached
     return {"achieved": met, "breached": breached,
             "percent": round(100.0 * met / total, 2) if total else None,
-            "rule": f"{metric} targets of {priority} tickets achieved or breached in {quarter.label} (sla_clocks)"}
+            "rule": f"{metric} targets of {priority} tickets achieved or breached in {quarter.label} "
+                    "(sla_clocks)"}
 
 
 # -- the service ------------------------------------------------------------------------------------------
@@ -108,7 +110,9 @@ def _unit_calendar(session: Session, policy: SlaPolicy | None, target: dict[str,
     """A given calendar wins; else the policy's, unless the current target runs in calendar minutes."""
     if given is not None:
         return given
-    if policy is None or policy.calendar_id is None or (target is not None and not target.get("business_hours")):
+    if policy is None or policy.calendar_id is None:
+        return None
+    if target is not None and not target.get("business_hours"):
         return None
     return calendars.get_calendar(session, calendar_id=policy.calendar_id)
 
@@ -130,7 +134,8 @@ def compute(session: Session, *, actor: Actor, quarter: str, service_level: floa
             record = _unit_calendar(session, policy, target, given)
             key = record.id if record is not None else None
             if key not in gathered:
-                gathered[key] = gather(session, quarter=observed, team_id=team_id, calendar=record, staff=staff)
+                gathered[key] = gather(session, quarter=observed, team_id=team_id, calendar=record,
+                                       staff=staff)
             cap = gathered[key]
             if metric == "first_response":
                 minutes, detail = capacity_targets.first_response(cap, priority, service_level, target)
@@ -139,7 +144,8 @@ def compute(session: Session, *, actor: Actor, quarter: str, service_level: floa
             rate = achieved(session, quarter=observed, priority=priority, metric=metric, team_id=team_id)
             inputs = {
                 "quarter": asked.label, **cap.describe(), "metric": metric, "priority": priority,
-                "policy": None if policy is None else {"id": policy.id, "name": policy.name, "rule": policy_rule},
+                "policy": None if policy is None else {"id": policy.id, "name": policy.name,
+                                                       "rule": policy_rule},
                 "current_target": target, "achieved": rate, **detail,
             }
             inputs["summary"] = capacity_targets.summary(metric, minutes, inputs)
@@ -149,7 +155,8 @@ def compute(session: Session, *, actor: Actor, quarter: str, service_level: floa
                 current_minutes=float(target["minutes"]) if target else None,
                 current_business_hours=bool(target.get("business_hours")) if target else None,
                 recommended_minutes=minutes, business_hours=cap.unit.business_hours,
-                calendar_id=cap.unit.calendar_id, achieved_percent=rate["percent"], inputs=audit.jsonable(inputs),
+                calendar_id=cap.unit.calendar_id, achieved_percent=rate["percent"],
+                inputs=audit.jsonable(inputs),
                 created_at=now, updated_at=now)
             session.add(row)
             rows.append(row)
@@ -203,8 +210,9 @@ def apply(session: Session, *, actor: Actor, recommendation_id: int) -> SlaRecom
                        allowed=[])
     policy = policies.get_policy(session, policy_id=row.policy_id)
     if row.business_hours and policy.calendar_id != row.calendar_id:
-        raise Conflict(f"this recommendation is in business minutes of calendar {row.calendar_id}, but policy "
-                       f"{policy.name!r} uses calendar {policy.calendar_id}; compute again", allowed=[])
+        raise Conflict(f"this recommendation is in business minutes of calendar {row.calendar_id}, but "
+                       f"policy {policy.name!r} uses calendar {policy.calendar_id}; compute again",
+                       allowed=[])
     if row.recommended_minutes > capacity_targets.MAX_TARGET_MINUTES:
         raise Conflict(f"{row.recommended_minutes:g} minutes is beyond what a target may hold", allowed=[])
     old_target = policies.target_for(policy, row.metric, row.priority)

@@ -14,7 +14,7 @@ from tierline.platform.auth.actor import Actor
 from tierline.platform.deps import DB, require
 from tierline.platform.errors import Invalid
 from tierline.platform.pagination import MAX_LIMIT, Page
-from tierline.tickets import api_forms, api_queues, intake, messages, service
+from tierline.tickets import api_escalation, api_forms, api_queues, intake, messages, service
 from tierline.tickets.schemas import (
     MessageCreate,
     MessageRead,
@@ -28,6 +28,7 @@ from tierline.tickets.schemas import (
 router = APIRouter(prefix="/api/v1")
 router.include_router(api_queues.router)
 router.include_router(api_forms.router)
+router.include_router(api_escalation.router)
 
 IdempotencyKey = Annotated[str | None, Header(
     alias=idempotency.HEADER, max_length=255, description="a retry with the same key replays the answer")]

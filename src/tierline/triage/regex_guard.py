@@ -48,8 +48,10 @@ def check(pattern: object) -> str | None:
     try:
         _compiled(pattern)
     except re2.error as exc:
-        return (f"is not a regular expression the linear-time engine (RE2) accepts: {_reason(exc)} "
-                "(backreferences and lookaround are not supported)")
+        reason = _reason(exc)
+        hint = " (backreferences and lookaround are not supported)" \
+            if "escape sequence" in reason or "perl operator" in reason else ""
+        return f"is not a regular expression the linear-time engine (RE2) accepts: {reason}{hint}"
     return None
 
 
@@ -72,23 +74,32 @@ def search(pattern: str, text: str) -> bool:
 class PatternSet:
     """Several patterns scanned in one pass: `matching(text)` is the set of indices of those that occur."""
 
-    __slots__ = ("_set", "size")
+    __slots__ = ("_set", "_patterns")
 
     def __init__(self, patterns: Sequence[str]) -> None:
-        self.size = len(patterns)
-        self._set = None
-        if not patterns:
-            return
-        built = re2.Set.SearchSet(_options())
         for i, pattern in enumerate(patterns):
             if reason := check(pattern):
                 raise ValueError(f"pattern {i} {reason}")
-            built.Add(pattern)
-        built.Compile()
-        self._set = built
+        self._patterns = tuple(patterns)
+        self._set = None
+        if patterns:
+            built = re2.Set.SearchSet(_options())
+            try:
+                for pattern in patterns:
+                    built.Add(pattern.encode("utf-8"))
+                built.Compile()
+                self._set = built
+            except re2.error:  # too big to combine: scan the patterns one by one (still linear, just slower)
+                self._set = None
+
+    def __len__(self) -> int:
+        return len(self._patterns)
 
     def matching(self, text: str) -> frozenset[int]:
-        if self._set is None:
+        if not self._patterns:
             return frozenset()
-        found = self._set.Match(_encode(text))
+        encoded = _encode(text)
+        if self._set is None:
+            return frozenset(i for i, p in enumerate(self._patterns) if _compiled(p).search(encoded) is not None)
+        found = self._set.Match(encoded)
         return frozenset(found) if found else frozenset()

@@ -1,0 +1,91 @@
+"""API shapes of problems: the list's filters, the read shapes, and the PATCH body."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+Status = Literal["open", "investigating", "known_error", "fixed", "closed"]
+OrderBy = Literal["arr_exposure", "customer_count", "ticket_count", "last_seen"]
+
+
+class ProblemQuery(BaseModel):
+    """The filters of GET /api/v1/problems (repeat status to match any of several)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: list[Status] | None = None
+    component_id: int | None = Field(default=None, description="matches the component and its descendants")
+    owner_team_id: int | None = None
+    regression: bool | None = Field(default=None, description="true: only problems reopened by a recurrence")
+    order_by: OrderBy = Field(default="arr_exposure", description="largest first")
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = None
+
+
+class ProblemUpdate(BaseModel):
+    """PATCH: omitted fields keep their value; `owner_team_id` may be set to null, `status` may not."""
+
+    model_config = ConfigDict(extra="forbid")
+    nullable: ClassVar[frozenset[str]] = frozenset({"owner_team_id"})
+
+    status: Status | None = Field(default=None, description="open -> investigating -> known_error -> fixed -> "
+                                                            "closed, and fixed -> open (reopen)")
+    owner_team_id: int | None = Field(default=None, description="the team that owns the fix")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _refuse_null(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name not in cls.nullable:
+            raise ValueError("may not be null; leave the field out to keep its value")
+        return value
+
+
+class ProblemRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    key: str
+    title: str
+    signature: str
+    component_id: int | None
+    owner_team_id: int | None
+    status: Status
+    regression: bool = Field(description="reopened by a ticket that arrived after it was fixed")
+    ticket_count: int
+    customer_count: int
+    arr_exposure: float = Field(description="the affected customers' ARR, each customer once")
+    impact_score: int | None = Field(description="the highest impact score among its tickets")
+    first_seen: datetime
+    last_seen: datetime
+    fixed_at: datetime | None
+    closed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProblemTicketRead(BaseModel):
+    key: str
+    subject: str
+    status: str
+    priority: str
+    customer_id: int | None
+    impact_score: int | None
+    created_at: datetime
+    linked_at: datetime
+
+
+class ProblemCustomerRead(BaseModel):
+    id: int
+    name: str
+    plan: str
+    arr: float
+    ticket_count: int = Field(description="how many of the problem's tickets are this customer's")
+
+
+class ProblemDetail(ProblemRead):
+    tickets: list[ProblemTicketRead] = Field(description="the linked tickets, newest first (at most 200)")
+    tickets_truncated: bool = Field(description="true when the problem has more tickets than are listed")
+    customers: list[ProblemCustomerRead] = Field(description="the affected customers, largest ARR first")

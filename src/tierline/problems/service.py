@@ -1,0 +1,200 @@
+"""Problems: read, list, change status and owner. Intake feeds them through `record_ticket` (recurrence.py).
+
+Status machine (`TRANSITIONS`): open -> investigating -> known_error -> fixed -> closed, and fixed -> open
+(a reopen by hand; a new ticket after the fix reopens it on its own as a regression). `closed` is final: the
+signature's next wave of tickets makes a new problem. Fixing a problem posts a public update, signed by the
+user who fixed it, to each of its linked tickets that is still unsolved.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tierline.components import service as components_service
+from tierline.customers import service as customers_service
+from tierline.people import service as people_service
+from tierline.platform import audit, clock, outbox
+from tierline.platform.auth.actor import Actor
+from tierline.platform.errors import Conflict, Invalid, NotFound
+from tierline.platform.pagination import SortKey, paginate
+from tierline.problems.models import (
+    CLOSED,
+    FIXED,
+    INVESTIGATING,
+    KNOWN_ERROR,
+    OPEN,
+    STATUSES,
+    Problem,
+    ProblemTicket,
+    parse_key,
+)
+from tierline.problems.recurrence import owner_team_for, record_ticket  # noqa: F401  (the intake entry point)
+from tierline.problems.schemas import ProblemQuery, ProblemRead
+from tierline.tickets import state_machine as ticket_states
+from tierline.tickets.models import Ticket
+
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    OPEN: (INVESTIGATING,),
+    INVESTIGATING: (KNOWN_ERROR,),
+    KNOWN_ERROR: (FIXED,),
+    FIXED: (CLOSED, OPEN),
+    CLOSED: (),
+}
+assert set(TRANSITIONS) == set(STATUSES)
+
+ORDERS = {
+    "arr_exposure": Problem.arr_exposure_cents,
+    "customer_count": Problem.customer_count,
+    "ticket_count": Problem.ticket_count,
+    "last_seen": Problem.last_seen,
+}
+DETAIL_TICKETS = 200
+
+FIX_UPDATE = (
+    "An update on your ticket: our engineering team has fixed the underlying problem behind it "
+    "(\"{title}\", tracked as {key}). If you still see this, please reply here and we will look at it again."
+)
+
+
+# -- reading --------------------------------------------------------------------------------------------
+
+def get(session: Session, *, problem_id: int, lock: bool = False) -> Problem:
+    stmt = select(Problem).where(Problem.id == problem_id)
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    problem = session.scalars(stmt).one_or_none()
+    if problem is None:
+        raise NotFound(f"problem PRB-{problem_id} does not exist")
+    return problem
+
+
+def get_by_key(session: Session, *, key: str, lock: bool = False) -> Problem:
+    problem_id = parse_key(key)
+    if problem_id is None:
+        raise NotFound(f"{key!r} is not a problem key (PRB-<number>)")
+    return get(session, problem_id=problem_id, lock=lock)
+
+
+def list_(session: Session, *, query: ProblemQuery) -> tuple[list[Problem], str | None]:
+    """Largest first by the chosen figure (the id breaks ties), keyset-paginated."""
+    stmt = select(Problem)
+    if query.status:
+        stmt = stmt.where(Problem.status.in_(query.status))
+    if query.component_id is not None:
+        try:
+            subtree = components_service.descendant_ids(session, component_id=query.component_id)
+        except NotFound:
+            subtree = {query.component_id}
+        stmt = stmt.where(Problem.component_id.in_(subtree))
+    if query.owner_team_id is not None:
+        stmt = stmt.where(Problem.owner_team_id == query.owner_team_id)
+    if query.regression is not None:
+        stmt = stmt.where(Problem.regression.is_(query.regression))
+    keys = [SortKey(ORDERS[query.order_by], descending=True), SortKey(Problem.id, descending=True)]
+    return paginate(session, stmt, keys=keys, limit=query.limit, cursor=query.cursor)
+
+
+def detail(session: Session, *, key: str) -> dict[str, Any]:
+    """The problem with its linked tickets (newest first) and its affected customers (largest ARR first)."""
+    problem = get_by_key(session, key=key)
+    rows = session.execute(
+        select(Ticket, ProblemTicket.created_at)
+        .join(ProblemTicket, ProblemTicket.ticket_id == Ticket.id)
+        .where(ProblemTicket.problem_id == problem.id)
+        .order_by(Ticket.id.desc()).limit(DETAIL_TICKETS + 1)
+    ).all()
+    tickets = [{"key": t.key, "subject": t.subject, "status": t.status, "priority": t.priority,
+                "customer_id": t.customer_id, "impact_score": t.impact_score, "created_at": t.created_at,
+                "linked_at": linked_at} for t, linked_at in rows[:DETAIL_TICKETS]]
+    per_customer = session.execute(
+        select(ProblemTicket.customer_id, func.count(ProblemTicket.id))
+        .where(ProblemTicket.problem_id == problem.id, ProblemTicket.customer_id.is_not(None))
+        .group_by(ProblemTicket.customer_id)
+    ).all()
+    customers = []
+    for customer_id, count in per_customer:
+        try:
+            customer = customers_service.get(session, customer_id=customer_id)
+        except NotFound:
+            continue
+        customers.append({"id": customer.id, "name": customer.name, "plan": customer.plan,
+                          "arr": customer.arr, "ticket_count": count})
+    customers.sort(key=lambda c: (-c["arr"], c["id"]))
+    return {**_fields(problem), "tickets": tickets, "tickets_truncated": len(rows) > DETAIL_TICKETS,
+            "customers": customers}
+
+
+def _fields(problem: Problem) -> dict[str, Any]:
+    return ProblemRead.model_validate(problem).model_dump()
+
+
+# -- changing -------------------------------------------------------------------------------------------
+
+def allowed(status: str) -> list[str]:
+    return list(TRANSITIONS[status])
+
+
+def update(session: Session, *, actor: Actor, key: str, changes: dict[str, Any]) -> Problem:
+    """Apply a PATCH (`changes` holds only the fields sent): status along the machine, and the owner team."""
+    problem = get_by_key(session, key=key, lock=True)
+    if "owner_team_id" in changes and changes["owner_team_id"] is not None:
+        try:
+            people_service.get_team(session, team_id=changes["owner_team_id"])
+        except NotFound:
+            raise Invalid("owner_team_id", f"team {changes['owner_team_id']} does not exist") from None
+    if problem.status == CLOSED and any(getattr(problem, f) != v for f, v in changes.items()):
+        raise Conflict(f"problem {problem.key} is closed, and closed is final; a new wave of tickets makes "
+                       "a new problem", allowed=[])
+    target = changes.get("status")
+    if target is not None and target != problem.status and target not in TRANSITIONS[problem.status]:
+        raise Conflict(f"problem {problem.key} cannot go from {problem.status} to {target}",
+                       allowed=allowed(problem.status))
+    before = audit.snapshot(problem)
+    if "owner_team_id" in changes:
+        problem.owner_team_id = changes["owner_team_id"]
+    was = problem.status
+    if target is not None and target != was:
+        _move(problem, target)
+    if not audit.record_update(session, actor, problem, before, action="problems.update"):
+        return problem
+    problem.updated_at = clock.now()
+    session.flush()
+    changed = sorted(set(audit.diff(before, audit.snapshot(problem))) - {"updated_at"})
+    outbox.publish(session, "problem.updated", {
+        "problem_id": problem.id, "key": problem.key, "fields": changed, "from_status": was,
+        "status": problem.status, "owner_team_id": problem.owner_team_id,
+    })
+    if problem.status == FIXED and was != FIXED:
+        announce_fix(session, actor=actor, problem=problem)
+    return problem
+
+
+def _move(problem: Problem, target: str) -> None:
+    now = clock.now()
+    if target == FIXED:
+        problem.fixed_at = now
+    elif target == OPEN:  # reopened by hand from fixed
+        problem.fixed_at = None
+    elif target == CLOSED:
+        problem.closed_at = now
+    problem.status = target
+
+
+def announce_fix(session: Session, *, actor: Actor, problem: Problem) -> int:
+    """Post a public agent update to each unsolved linked ticket; returns how many were told."""
+    # Imported here: tickets.messages imports the intake flow, which runs triage, which imports this module.
+    from tierline.tickets import messages
+
+    ticket_ids = session.scalars(
+        select(Ticket.id).join(ProblemTicket, ProblemTicket.ticket_id == Ticket.id)
+        .where(ProblemTicket.problem_id == problem.id, Ticket.status.in_(ticket_states.UNSOLVED))
+        .order_by(Ticket.id)
+    ).all()
+    body = FIX_UPDATE.format(title=problem.title, key=problem.key)
+    for ticket_id in ticket_ids:
+        messages.create(session, actor=actor, ticket_key=f"T-{ticket_id}", body=body, public=True,
+                        author_type="agent")
+    return len(ticket_ids)

@@ -1,0 +1,28 @@
+"""Routes: GET /api/v1/triage/tier-report."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from tierline.platform.auth.actor import Actor
+from tierline.platform.deps import DB, require
+from tierline.tickets.schemas import TicketType
+from tierline.triage import tiers
+from tierline.triage.tier_schemas import TierReport
+
+router = APIRouter(prefix="/api/v1/triage", tags=["triage"])
+
+
+@router.get("/tier-report", response_model=TierReport)
+def tier_report(
+    db: DB,
+    _: Annotated[Actor, require("triage:read")],
+    days: Annotated[int, Query(ge=1, le=3650, description="tickets created in the last N days")] = 90,
+    component_id: Annotated[int | None, Query(description="this component and its descendants")] = None,
+    type: TicketType | None = None,  # noqa: A002 (the ticket field's name)
+) -> TierReport:
+    """Per component and ticket type: volume, MTTR, reopen and escalation rates per first-touch tier, and the
+    tier that should take first touch, with the thresholds and the rules that fired."""
+    return TierReport.model_validate(tiers.report(db, days=days, component_id=component_id, type=type))

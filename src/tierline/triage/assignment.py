@@ -1,0 +1,283 @@
+"""Assignment: which agent takes a ticket from its queue, and which queue a tier's work lands in by default.
+
+Who may take a ticket from a queue (every strategy):
+- an active user whose agent profile is available;
+- of the queue's tier: their tier (the highest agent role, `rbac.tier_for`) equals the queue's tier. SMEs also
+  take L3 work: a user holding the `sme` role is eligible for L3 queues whatever their agent tier (an SME with
+  no agent role has no tier and is eligible for L3 queues only);
+- in the queue's team, when the queue has one (the demo's "L2 Database & Data" queue is worked by the database
+  team, not by every L2 agent);
+- under capacity: fewer open tickets (new, open, pending_customer, on_hold) than max_open_tickets;
+- holding every required skill: the queue's required_skills plus the ticket component's required_skills.
+
+Strategies, among the eligible agents:
+- round_robin: the first agent after the queue's cursor (the user id it assigned last) in user-id order,
+  wrapping around: fair over time, and agents who come back (available again, under capacity) rejoin the turn.
+- least_loaded: the lowest weighted load, ties to the lowest user id. Load weighs each open ticket by its
+  priority with `PRIORITY_WEIGHTS` (P1=4, P2=3, P3=2, P4=1): one P1 on a desk weighs as much as two P3s.
+- skills: the most matching skills beyond the required ones (the agent's skills found among the ticket's tags,
+  feature area, error-code family, and its component's and ancestors' names and required skills), then the
+  least weighted load, then the lowest user id.
+
+Concurrency: every real (not dry-run) assignment first locks the queue's cursor row (`SELECT ... FOR UPDATE` on
+PostgreSQL; SQLite writers are serialised by BEGIN IMMEDIATE already), so intakes into one queue take turns:
+the second reads the cursor and the loads the first committed. The lock lasts until the intake's commit.
+A dry run (explain) reads the cursor without locking it and never moves it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from tierline.components import service as components_service
+from tierline.people import service as people_service
+from tierline.platform import clock
+from tierline.platform.errors import NotFound
+from tierline.tickets import queues
+from tierline.tickets.models import Queue, QueueCursor, Ticket
+from tierline.tickets.state_machine import UNSOLVED
+from tierline.triage.types import AssignmentResult, Draft
+
+PRIORITY_WEIGHTS: dict[str, int] = {"P1": 4, "P2": 3, "P3": 2, "P4": 1}
+SME_TIER = "L3"  # the tier SMEs may take work from, beside their own agent tier
+MAX_REASON = 200  # tickets.waiting_reason holds the reason when nobody fits
+_PAGE = 200
+
+
+@dataclass
+class Candidate:
+    user_id: int
+    skills: set[str]
+    max_open_tickets: int
+    open_tickets: int = 0
+    load: int = 0  # open tickets weighted by priority
+    matching: list[str] = field(default_factory=list)  # skills beyond the required that fit this ticket
+
+
+# -- who may take the ticket ------------------------------------------------------------------------------
+
+def _people(session: Session, queue: Queue) -> list[people_service.UserView]:
+    """The users who could work this queue before availability, capacity and skills are weighed."""
+    if queue.team_id is not None:
+        filters: list[dict] = [{"team_id": queue.team_id}]
+    else:
+        filters = [{"tier": queue.tier}] + ([{"role": "sme"}] if queue.tier == SME_TIER else [])
+    found: dict[int, people_service.UserView] = {}
+    for where in filters:
+        cursor = None
+        while True:
+            rows, cursor = people_service.list_users(session, **where, limit=_PAGE, cursor=cursor)
+            found.update((view.id, view) for view in rows)
+            if cursor is None:
+                break
+    return [found[uid] for uid in sorted(found)]
+
+
+def fits_tier(roles: list[str], tier: str | None, queue_tier: str) -> bool:
+    return tier == queue_tier or (queue_tier == SME_TIER and "sme" in roles)
+
+
+def required_skills(session: Session, *, queue: Queue, component_id: int | None) -> set[str]:
+    needed = {s.strip().lower() for s in queue.required_skills}
+    if component_id is not None:
+        try:
+            component = components_service.get(session, component_id=component_id)
+        except NotFound:
+            return needed
+        needed |= {s.strip().lower() for s in component.required_skills}
+    return needed
+
+
+def _wanted_skills(session: Session, draft: Draft) -> set[str]:
+    """Words of this ticket an agent's skills can match beyond the required ones (the skills strategy)."""
+    wanted = {t.lower() for t in draft.tags}
+    if draft.feature_area:
+        wanted.add(draft.feature_area.strip().lower())
+    if draft.error_code:
+        wanted.add(draft.error_code.split("-")[0].strip().lower())
+    if draft.component_id is not None:
+        try:
+            chain = [*components_service.ancestors(session, component_id=draft.component_id),
+                     components_service.get(session, component_id=draft.component_id)]
+        except NotFound:
+            chain = []
+        for component in chain:
+            wanted.add(component.name.strip().lower())
+            wanted |= {s.strip().lower() for s in component.required_skills}
+    return wanted
+
+
+def _open_loads(session: Session, user_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """user id -> (open tickets, open tickets weighted by priority)."""
+    out: dict[int, tuple[int, int]] = {}
+    if not user_ids:
+        return out
+    rows = session.execute(
+        select(Ticket.assignee_id, Ticket.priority, func.count(Ticket.id))
+        .where(Ticket.assignee_id.in_(user_ids), Ticket.status.in_(UNSOLVED))
+        .group_by(Ticket.assignee_id, Ticket.priority)
+    )
+    for user_id, priority, count in rows:
+        n, load = out.get(user_id, (0, 0))
+        out[user_id] = (n + count, load + count * PRIORITY_WEIGHTS.get(priority, 1))
+    return out
+
+
+def eligible(session: Session, *, queue: Queue, draft: Draft) -> tuple[list[Candidate], int, Counter]:
+    """The eligible agents (user-id order), how many people were looked at, and why the others were not."""
+    needed = required_skills(session, queue=queue, component_id=draft.component_id)
+    people = _people(session, queue)
+    excluded: Counter = Counter()
+    passed: list[Candidate] = []
+    for view in people:
+        if not fits_tier(view.roles, view.tier, queue.tier):
+            excluded["not " + queue.tier] += 1
+        elif not view.active:
+            excluded["inactive"] += 1
+        elif not view.available:
+            excluded["unavailable"] += 1
+        elif not needed <= set(view.skills):
+            excluded["missing skills"] += 1
+        else:
+            passed.append(Candidate(user_id=view.id, skills=set(view.skills),
+                                    max_open_tickets=view.max_open_tickets))
+    loads = _open_loads(session, [c.user_id for c in passed])
+    out = []
+    for candidate in passed:
+        candidate.open_tickets, candidate.load = loads.get(candidate.user_id, (0, 0))
+        if candidate.open_tickets >= candidate.max_open_tickets:
+            excluded["at capacity"] += 1
+        else:
+            out.append(candidate)
+    if needed and excluded["missing skills"]:
+        excluded[f"missing skills ({', '.join(sorted(needed))})"] = excluded.pop("missing skills")
+    return out, len(people), excluded
+
+
+# -- the queue's cursor -------------------------------------------------------------------------------------
+
+def _cursor_select(queue_id: int, *, lock: bool):  # noqa: ANN202
+    stmt = select(QueueCursor).where(QueueCursor.queue_id == queue_id).execution_options(populate_existing=True)
+    return stmt
+
+
+def lock_cursor(session: Session, *, queue_id: int) -> QueueCursor:
+    """The queue's cursor row, created on first use, locked until the transaction ends."""
+    cursor = session.scalar(_cursor_select(queue_id, lock=True))
+    if cursor is None:
+        now = clock.now()
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        session.execute(insert(QueueCursor).values(queue_id=queue_id, last_user_id=None, created_at=now,
+                                                   updated_at=now)
+                        .on_conflict_do_nothing(index_elements=["queue_id"]))
+        cursor = session.scalar(_cursor_select(queue_id, lock=True))
+    assert cursor is not None
+    return cursor
+
+
+# -- choosing -----------------------------------------------------------------------------------------------
+
+def _round_robin(candidates: list[Candidate], last_user_id: int | None) -> tuple[Candidate, str]:
+    after = [c for c in candidates if last_user_id is None or c.user_id > last_user_id]
+    pick = after[0] if after else candidates[0]
+    where = "first in turn" if last_user_id is None else f"next after user {last_user_id}"
+    return pick, f"round_robin: {where} among {len(candidates)} eligible"
+
+
+def _least_loaded(candidates: list[Candidate]) -> tuple[Candidate, str]:
+    pick = min(candidates, key=lambda c: (c.load, c.user_id))
+    return pick, (f"least_loaded: weighted load {pick.load} (P1=4 P2=3 P3=2 P4=1), lowest among "
+                  f"{len(candidates)} eligible")
+
+
+def _by_skills(candidates: list[Candidate], wanted: set[str], needed: set[str]) -> tuple[Candidate, str]:
+    for candidate in candidates:
+        candidate.matching = sorted((candidate.skills & wanted) - needed)
+    pick = min(candidates, key=lambda c: (-len(c.matching), c.load, c.user_id))
+    matched = ", ".join(pick.matching) or "none"
+    return pick, (f"skills: {len(pick.matching)} matching beyond the required ({matched}), weighted load "
+                  f"{pick.load}, among {len(candidates)} eligible")
+
+
+def _nobody(queue: Queue, considered: int, excluded: Counter) -> str:
+    if considered == 0:
+        who = f"team {queue.team_id} has no members" if queue.team_id is not None else "no agents"
+        reason = f"nobody fits queue {queue.name!r} ({queue.tier}): {who}"
+    else:
+        why = ", ".join(f"{n} {what}" for what, n in sorted(excluded.items(), key=lambda kv: (-kv[1], kv[0])))
+        reason = f"nobody fits queue {queue.name!r} ({queue.tier}): {considered} considered; {why}"
+    return reason if len(reason) <= MAX_REASON else reason[:MAX_REASON - 1] + "…"
+
+
+def choose(session: Session, *, draft: Draft, queue_id: int, dry_run: bool = False) -> AssignmentResult:
+    """Pick the agent for a ticket in `queue_id` with the queue's strategy; user_id None (and why) if nobody fits.
+
+    Not a dry run: the queue's cursor is locked and moved to the chosen agent. The caller sets the assignee.
+    """
+    queue = queues.get(session, queue_id=queue_id)
+    strategy = queue.assignment_strategy
+    cursor = None if dry_run else lock_cursor(session, queue_id=queue.id)
+    if dry_run:
+        peek = session.scalar(_cursor_select(queue.id, lock=False))
+        last_user_id = peek.last_user_id if peek is not None else None
+    else:
+        last_user_id = cursor.last_user_id  # type: ignore[union-attr]
+    candidates, considered, excluded = eligible(session, queue=queue, draft=draft)
+    if not candidates:
+        return AssignmentResult(user_id=None, strategy=strategy, reason=_nobody(queue, considered, excluded),
+                                considered=considered)
+    if strategy == "least_loaded":
+        pick, reason = _least_loaded(candidates)
+    elif strategy == "skills":
+        needed = required_skills(session, queue=queue, component_id=draft.component_id)
+        pick, reason = _by_skills(candidates, _wanted_skills(session, draft), needed)
+    else:
+        pick, reason = _round_robin(candidates, last_user_id)
+    if cursor is not None:
+        cursor.last_user_id = pick.user_id
+        cursor.updated_at = clock.now()
+    return AssignmentResult(user_id=pick.user_id, strategy=strategy, reason=reason, considered=considered)
+
+
+# -- default queues -----------------------------------------------------------------------------------------
+
+def _support_team(session: Session, component_id: int) -> int | None:
+    """The component's support team, else the nearest ancestor's."""
+    try:
+        component = components_service.get(session, component_id=component_id)
+        if component.support_team_id is not None:
+            return component.support_team_id
+        for parent in reversed(components_service.ancestors(session, component_id=component_id)):
+            if parent.support_team_id is not None:
+                return parent.support_team_id
+    except NotFound:
+        pass
+    return None
+
+
+def default_queue(session: Session, *, tier: str | None, team_id: int | None,
+                  component_id: int | None) -> int | None:
+    """A queue of `tier` (None: L1, the first-touch tier): the component's support team's (or its nearest
+    ancestor's), else `team_id`'s, else any; the lowest id among equals. None when the tier has no queue."""
+    tier = tier or "L1"
+    rows: list[Queue] = []
+    page = None
+    while True:
+        batch, page = queues.list_(session, tier=tier, limit=_PAGE, cursor=page)
+        rows.extend(batch)
+        if page is None:
+            break
+    if not rows:
+        return None
+    preferred = [_support_team(session, component_id) if component_id is not None else None, team_id]
+    for team in preferred:
+        if team is not None:
+            for queue in rows:
+                if queue.team_id == team:
+                    return queue.id
+    return rows[0].id

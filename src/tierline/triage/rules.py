@@ -1,0 +1,240 @@
+"""Triage rules: the CRUD service, and `evaluate`, the pipeline step that runs them on a ticket.
+
+Rules run in order of position, then id, among the active rules of the trigger (create, update,
+customer_reply). Each matching rule's actions change the Draft in turn, so later rules see what earlier ones
+did; `stop_processing` ends the run after its rule matched.
+
+Rules are compiled once per process (conditions into closures, every regex on one field into one RE2 set) and
+kept under the rule set's revision token. `evaluate` reads the token (one primary-key read, once per
+transaction) and recompiles only when it changed; every create, update and delete writes a new token in the
+same transaction as the change, so all processes see a change as soon as it commits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tierline.platform import audit, clock
+from tierline.platform.auth.actor import Actor
+from tierline.platform.errors import Conflict, Invalid, NotFound
+from tierline.platform.pagination import SortKey, paginate
+from tierline.triage import actions as actions_mod
+from tierline.triage import conditions as conditions_mod
+from tierline.triage.actions import CompiledAction
+from tierline.triage.conditions import CompiledConditions, Facts
+from tierline.triage.models import TRIGGERS, TriageRule, TriageRuleRevision
+from tierline.triage.regex_guard import PatternSet
+from tierline.triage.types import ActionResult, Draft, RuleMatch, Signals
+
+_REVISION_ROW = 1
+_CHECKED = "tierline.triage.rules.checked"  # session.info: (transaction, RuleSet) already checked in it
+_compiled: dict[str, tuple[str, RuleSet]] = {}  # per process: database URL -> (revision token, rules)
+FIELDS = ("name", "description", "position", "active", "trigger", "conditions", "actions", "stop_processing")
+
+
+# -- compiled rules --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CompiledRule:
+    id: int
+    name: str
+    trigger: str
+    conditions: CompiledConditions
+    actions: tuple[CompiledAction, ...]
+    stop_processing: bool
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    by_trigger: dict[str, tuple[CompiledRule, ...]]
+    patterns: dict[str, PatternSet]
+
+
+def compile_rules(rules: Iterable[Any]) -> RuleSet:
+    """Compile valid rules (TriageRule rows or objects alike); inactive ones are left out."""
+    patterns: dict[str, list[str]] = {}
+    by_trigger: dict[str, list[CompiledRule]] = {t: [] for t in TRIGGERS}
+    for rule in sorted(rules, key=lambda r: (r.position, r.id)):
+        if not rule.active:
+            continue
+        by_trigger[rule.trigger].append(CompiledRule(
+            id=rule.id, name=rule.name, trigger=rule.trigger,
+            conditions=conditions_mod.compile_conditions(rule.conditions, patterns),
+            actions=tuple(CompiledAction(a) for a in rule.actions), stop_processing=rule.stop_processing))
+    return RuleSet(by_trigger={t: tuple(rs) for t, rs in by_trigger.items()},
+                   patterns={field: PatternSet(p) for field, p in patterns.items()})
+
+
+def run(session: Session | None, rule_set: RuleSet, *, draft: Draft, signals: Signals | None,
+        trigger: str) -> tuple[list[RuleMatch], list[ActionResult]]:
+    """Run compiled rules on the draft, changing it; the matches (with the conditions that held) and results."""
+    facts = Facts(session, draft, signals, rule_set.patterns)
+    matches: list[RuleMatch] = []
+    results: list[ActionResult] = []
+    for rule in rule_set.by_trigger.get(trigger, ()):
+        held = rule.conditions.held(facts)
+        if held is None:
+            continue
+        matches.append(RuleMatch(rule_id=rule.id, name=rule.name, conditions=held,
+                                 stop_processing=rule.stop_processing))
+        for action in rule.actions:
+            results.append(action.apply(facts, rule.id, rule.name))
+        if rule.stop_processing:
+            break
+    return matches, results
+
+
+def current(session: Session) -> RuleSet:
+    """The active rules compiled, from this process's cache unless the rule set changed since."""
+    memo = session.info.get(_CHECKED)
+    if memo is not None and memo[0] is session.get_transaction():
+        return memo[1]
+    token = session.scalar(select(TriageRuleRevision.token).where(TriageRuleRevision.id == _REVISION_ROW))
+    key = session.get_bind().url.render_as_string(hide_password=True)
+    cached = _compiled.get(key)
+    if token is not None and cached is not None and cached[0] == token:
+        rule_set = cached[1]
+    else:
+        rule_set = compile_rules(session.scalars(select(TriageRule).where(TriageRule.active.is_(True))))
+        if token is not None:  # no token: rows written behind the service's back; never trust a cache then
+            _compiled[key] = (token, rule_set)
+    session.info[_CHECKED] = (session.get_transaction(), rule_set)
+    return rule_set
+
+
+def evaluate(session: Session, *, draft: Draft, signals: Signals | None,
+             trigger: str) -> tuple[list[RuleMatch], list[ActionResult]]:
+    """Run the active rules of `trigger` on the draft, changing it (fields rules set go in draft.rule_set)."""
+    if trigger not in TRIGGERS:
+        raise Invalid("trigger", f"must be one of {', '.join(TRIGGERS)}")
+    return run(session, current(session), draft=draft, signals=signals, trigger=trigger)
+
+
+def _new_revision(session: Session) -> None:
+    """A fresh token for the rule set, in the caller's transaction (an upsert: it also serialises writers)."""
+    now = clock.now()
+    token = uuid.uuid4().hex
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(TriageRuleRevision).values(id=_REVISION_ROW, token=token, created_at=now, updated_at=now)
+    session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_={"token": token, "updated_at": now}))
+    session.info.pop(_CHECKED, None)
+
+
+# -- reading ---------------------------------------------------------------------------------------------
+
+def get(session: Session, *, rule_id: int) -> TriageRule:
+    rule = session.get(TriageRule, rule_id) if conditions_mod.is_id(rule_id) else None
+    if rule is None:
+        raise NotFound(f"triage rule {rule_id} does not exist")
+    return rule
+
+
+def list_(session: Session, *, trigger: str | None = None, active: bool | None = None, q: str | None = None,
+          limit: int | None = None, cursor: str | None = None) -> tuple[list[TriageRule], str | None]:
+    """Rules in the order they run: by position, then id."""
+    stmt = select(TriageRule)
+    if trigger is not None:
+        stmt = stmt.where(TriageRule.trigger == trigger)
+    if active is not None:
+        stmt = stmt.where(TriageRule.active.is_(active))
+    if q:
+        stmt = stmt.where(TriageRule.name.icontains(q, autoescape=True))
+    return paginate(session, stmt, keys=[SortKey(TriageRule.position), SortKey(TriageRule.id)], limit=limit,
+                    cursor=cursor)
+
+
+# -- changes ---------------------------------------------------------------------------------------------
+
+def _stored_conditions(conditions: dict[str, Any] | None) -> dict[str, Any]:
+    conditions = conditions or {}
+    return {group: [{"field": c["field"], "op": c["op"], "value": c.get("value")} for c in conditions.get(group) or []]
+            for group in ("all", "any")}
+
+
+def _check(session: Session, values: dict[str, Any]) -> dict[str, Any]:
+    """Validate a whole rule; returns it as stored. Every problem at once, each naming its path."""
+    errors: list[tuple[str, str]] = []
+    name = values.get("name")
+    if not isinstance(name, str) or not name.strip():
+        errors.append(("name", "must not be blank"))
+    elif len(name.strip()) > 200:
+        errors.append(("name", "must be at most 200 characters"))
+    if values.get("trigger") not in TRIGGERS:
+        errors.append(("trigger", f"must be one of {', '.join(TRIGGERS)}"))
+    position = values.get("position")
+    if not isinstance(position, int) or isinstance(position, bool) or not 0 <= position <= 1_000_000:
+        errors.append(("position", "must be an integer from 0 to 1000000"))
+    errors += conditions_mod.validate(session, values.get("conditions"))
+    errors += actions_mod.validate(session, values.get("actions"))
+    if errors:
+        raise Invalid(errors=errors)
+    return {**values, "name": name.strip(), "conditions": _stored_conditions(values.get("conditions")),
+            "actions": actions_mod.normalise(values["actions"])}
+
+
+def _check_name_free(session: Session, name: str, *, except_id: int | None = None) -> None:
+    stmt = select(TriageRule.id).where(TriageRule.name == name)
+    if except_id is not None:
+        stmt = stmt.where(TriageRule.id != except_id)
+    if session.scalar(stmt) is not None:
+        raise Conflict(f"a triage rule named {name!r} already exists")
+
+
+def _flush(session: Session, name: str) -> None:
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:  # a concurrent request took the name
+        raise Conflict(f"a triage rule named {name!r} already exists") from exc
+
+
+def create(session: Session, *, actor: Actor, name: str, actions: list[dict[str, Any]],
+           conditions: dict[str, Any] | None = None, description: str = "", position: int = 0,
+           active: bool = True, trigger: str = "create", stop_processing: bool = False) -> TriageRule:
+    values = _check(session, {"name": name, "description": description, "position": position, "active": active,
+                              "trigger": trigger, "conditions": conditions, "actions": actions,
+                              "stop_processing": stop_processing})
+    _check_name_free(session, values["name"])
+    now = clock.now()
+    rule = TriageRule(**values, created_at=now, updated_at=now)
+    session.add(rule)
+    _flush(session, values["name"])
+    audit.record_create(session, actor, rule)
+    _new_revision(session)
+    return rule
+
+
+def update(session: Session, *, actor: Actor, rule_id: int, changes: dict[str, Any]) -> TriageRule:
+    """Apply the given fields; the rule is validated whole, as it will be after the change."""
+    rule = get(session, rule_id=rule_id)
+    unknown = sorted(set(changes) - set(FIELDS))
+    if unknown:
+        raise Invalid(unknown[0], "is not a field of a triage rule")
+    values = _check(session, {**{f: getattr(rule, f) for f in FIELDS}, **changes})
+    if values["name"] != rule.name:
+        _check_name_free(session, values["name"], except_id=rule.id)
+    before = audit.snapshot(rule)
+    for field in FIELDS:
+        setattr(rule, field, values[field])
+    if audit.record_update(session, actor, rule, before):
+        rule.updated_at = clock.now()
+        _flush(session, rule.name)
+        _new_revision(session)
+    return rule
+
+
+def delete(session: Session, *, actor: Actor, rule_id: int) -> None:
+    rule = get(session, rule_id=rule_id)
+    audit.record_delete(session, actor, rule)
+    session.delete(rule)
+    session.flush()
+    _new_revision(session)
