@@ -18,6 +18,7 @@ from tierline.platform.errors import install_handlers
 from tierline.platform.input_guard import RejectNulCharacters
 from tierline.platform.jobs import Worker
 from tierline.platform.observability import RequestContextMiddleware, configure_logging
+from tierline.problems import api as problems_api
 from tierline.settings import Settings, get_settings
 from tierline.sla import api as sla_api
 from tierline.sla import api_recommendations as sla_recommendations_api
@@ -36,6 +37,7 @@ ROUTERS = [
     sla_recommendations_api.router,
     triage_api.router,
     triage_tiers_api.router,
+    problems_api.router,
 ]
 
 OPEN_ROUTES = frozenset({

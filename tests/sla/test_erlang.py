@@ -113,7 +113,7 @@ def test_servers_needed_is_the_fewest_meeting_the_level(a, h, q, t):
 
 
 def test_an_unstable_queue_is_named_explicitly():
-    for n, a in ((10, 10.0), (5, 12.5), (0, 3.0)):
+    for n, a in ((10, 10.0), (5, 12.5), (0, 3.0), (0, 0.0)):
         assert not erlang.is_stable(n, a)
         assert erlang.erlang_c(n, a) == 1.0
         assert erlang.service_level(n, a, 5.0, 1_000.0) == 0.0

@@ -9,13 +9,15 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from tierline.cli import app as cli
 from tierline.platform import clock
 from tierline.platform.auth import service as auth_service
-from tierline.sla import erlang
-from tierline.sla.capacity import parse_quarter
+from tierline.sla import capacity_targets, erlang
+from tierline.sla.capacity import Capacity, Staffing, TicketSample, Unit, parse_quarter
 from tierline.sla.models import SlaPolicy, SlaRecommendation
 from tierline.tickets import intake, messages
 from tierline.tickets import service as tickets_service
@@ -227,6 +229,27 @@ def test_without_history_or_policies_it_explains_instead_of_guessing(admin):
     assert admin.post(f"/api/v1/sla/recommendations/{first}/apply").status_code == 409
 
 
+def test_listing_pages_newest_first_and_reading_computes_nothing(admin, factory):
+    first, second = _compute(admin), _compute(admin, quarter="2027Q1")
+    assert factory.count(SlaRecommendation) == 16
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 5} if cursor is None else {"limit": 5, "cursor": cursor}
+        page = admin.get("/api/v1/sla/recommendations", params=params).json()
+        seen += [i["id"] for i in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == sorted({i["id"] for i in first["items"] + second["items"]}, reverse=True)
+    only = admin.get("/api/v1/sla/recommendations",
+                     params={"quarter": "2027Q1", "metric": "resolution"}).json()
+    assert {(i["quarter"], i["metric"]) for i in only["items"]} == {("2027Q1", "resolution")}
+    assert len(only["items"]) == 4
+    assert second["observed_quarter"] == "2026Q4"
+    assert factory.count(SlaRecommendation) == 16
+    assert admin.get("/api/v1/sla/recommendations/999999").status_code == 404
+
+
 def test_a_policy_or_calendar_a_recommendation_names_can_still_be_deleted(admin, desk):
     run = _compute(admin, team_id=desk["team_id"])
     fr = _row(run, "P3", "first_response")
@@ -300,3 +323,40 @@ def test_the_cli_refuses_a_bad_quarter_or_level_with_exit_2(db, factory):
     assert _run_cli("sla", "recommend", "--quarter", "2026Q7").exit_code == 2
     assert _run_cli("sla", "recommend", "--quarter", "2026Q4", "--service-level", "1.2").exit_code == 2
     assert factory.count(SlaRecommendation) == 0 and factory.count(SlaPolicy) == 0
+
+
+samples = st.lists(st.tuples(st.sampled_from(("P1", "P2", "P3", "P4")), st.integers(0, 167),
+                             st.floats(0, 600), st.floats(1, 5_000)), min_size=5, max_size=80)
+
+
+def _capacity(rows, slots: int) -> Capacity:
+    tickets = [TicketSample(ticket_id=i, priority=p, bucket=b, arrived_closed=False, first_response=fr,
+                            handle=h, resolution=fr + h, resolution_source="timestamps")
+               for i, (p, b, fr, h) in enumerate(rows)]
+    return Capacity(quarter=parse_quarter("2026Q3"), team_id=None, unit=Unit(), open_hours=[13.0] * 168,
+                    weeks=13.0, samples=tickets, staffing=Staffing({"L1": 1, "L2": 0, "L3": 0},
+                                                                    {"L1": slots, "L2": 0, "L3": 0}))
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=samples, slots=st.integers(0, 40), more=st.integers(1, 40), level=st.floats(0.5, 0.99))
+def test_more_slots_never_lengthen_a_first_response_recommendation(rows, slots, more, level):
+    for priority in ("P1", "P4"):
+        few, _ = capacity_targets.first_response(_capacity(rows, slots), priority, level, None)
+        many, _ = capacity_targets.first_response(_capacity(rows, slots + more), priority, level, None)
+        if few is not None:
+            assert many is not None and many <= few
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=samples, level=st.floats(0.5, 0.98), step=st.floats(0.001, 0.5))
+def test_a_higher_service_level_never_shortens_a_recommendation(rows, level, step):
+    cap = _capacity(rows, 30)
+    higher = min(0.99, level + step)
+    for priority in ("P2", "P4"):
+        for compute in (lambda lv: capacity_targets.first_response(cap, priority, lv, None),
+                        lambda lv: capacity_targets.resolution(cap, priority, lv)):
+            low, _ = compute(level)
+            high, _ = compute(higher)
+            if low is not None and high is not None:
+                assert high >= low

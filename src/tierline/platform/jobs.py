@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import Index, Integer, String, Text, or_, select
+from sqlalchemy import Index, Integer, String, Text, delete, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -62,12 +62,14 @@ def handler(kind: str) -> Callable[[JobHandler], JobHandler]:
 
 
 def enqueue(session: Session, kind: str, payload: dict[str, Any], *, due_at: datetime | None = None,
-            dedupe_key: str | None = None, max_attempts: int = 5) -> None:
-    """Schedule a job. With a `dedupe_key`, an existing job of that key is rescheduled instead."""
+            dedupe_key: str | None = None, max_attempts: int = 5, fresh: bool = False) -> None:
+    """Schedule a job. With a `dedupe_key`, an existing job of that key is rescheduled instead; `fresh`
+    says the caller knows no job has that key yet (a timer of a row created in this transaction), which
+    lets the insert join the session's batched flush instead of an upsert round trip."""
     now = clock.now()
     values = dict(kind=kind, payload=jsonable(payload), due_at=due_at or now, status=PENDING, attempts=0,
                   max_attempts=max_attempts, dedupe_key=dedupe_key, created_at=now)
-    if dedupe_key is None:
+    if dedupe_key is None or fresh:
         session.add(Job(**values))
         return
     dialect = session.get_bind().dialect.name
@@ -83,10 +85,10 @@ def enqueue(session: Session, kind: str, payload: dict[str, Any], *, due_at: dat
 
 
 def cancel(session: Session, dedupe_key: str) -> None:
-    job = session.scalar(select(Job).where(Job.dedupe_key == dedupe_key, Job.status == PENDING))
-    if job is not None:
-        job.status, job.finished_at = DONE, clock.now()
-        job.last_error = "cancelled"
+    """Forget the timer of this key (a running one finishes; it re-checks its subject when it runs). The row
+    goes, so the key is free for a `fresh` enqueue later."""
+    session.execute(delete(Job).where(Job.dedupe_key == dedupe_key, Job.status != RUNNING)
+                    .execution_options(synchronize_session=False))
 
 
 def claim(session: Session, worker_id: str, *, limit: int = 20, lock_seconds: int = 300) -> list[int]:

@@ -150,11 +150,10 @@ def first_response(cap: Capacity, priority: str, level: float, current: dict[str
         "open_hours_in_quarter": _r(cap.open_hours[busy]),
     }
     inputs.update({"offered_load_erlangs": _r(traffic), "aht_minutes": _r(aht_mean)})
+    inputs["probability_of_waiting"] = _r(erlang.erlang_c(servers, traffic))
+    _versus_current(inputs, cap, current, servers, traffic, aht_mean, level)
     if servers == 0:
         return None, {**inputs, "reason": "no active, available agent with an agent role is on duty"}
-    pw = erlang.erlang_c(servers, traffic)
-    inputs["probability_of_waiting"] = _r(pw)
-    _versus_current(inputs, cap, current, servers, traffic, aht_mean, level)
     if not erlang.is_stable(servers, traffic):
         return None, {**inputs, "reason": f"unstable: {traffic:.2f} Erlangs of work meet {servers} slots in "
                                           "the busy hour, so the queue grows without bound; no "

@@ -59,8 +59,11 @@ def recommend(
     calendar_id: Annotated[int | None, typer.Option(help="use this calendar's hours")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
 ) -> None:
-    """Recommend first-response and resolution targets per priority from last quarter's load and today's
-    staffing (Erlang C on the busy hours), beside the current targets; the run is stored (and audited)."""
+    """Recommend first-response and resolution targets per priority, beside the current ones.
+
+    From last quarter's arrivals and handle times and today's staffing (Erlang C on the busy hours); the run is
+    stored (and audited), and each row can be applied with POST /api/v1/sla/recommendations/{id}/apply.
+    """
     from tierline.sla import recommendations
     from tierline.sla.recommendation_schemas import RecommendationRun
 

@@ -145,27 +145,30 @@ def retarget(session: Session, clk: SlaClock, policy: SlaPolicy, target: dict[st
     return True
 
 
-def schedule(session: Session, clk: SlaClock, policy: SlaPolicy) -> None:
-    """Point the durable warning and breach timers at this clock's instants (or cancel them)."""
+def schedule(session: Session, clk: SlaClock, policy: SlaPolicy, *, fresh: bool = False) -> None:
+    """Point the durable warning and breach timers at this clock's instants (or cancel them). `fresh`: the
+    clock was created in this transaction, so it has no timers yet."""
     breach_key, warning_key = f"{BREACH_JOB}:{clk.id}", f"{WARNING_JOB}:{clk.id}"
     if clk.running_since is None or clk.status == BREACHED:
         if clk.status != BREACHED:
             clk.due_at = None
         clk.warning_at = None
-        jobs.cancel(session, breach_key)
-        jobs.cancel(session, warning_key)
+        if not fresh:
+            jobs.cancel(session, breach_key)
+            jobs.cancel(session, warning_key)
         return
     clk.due_at = due_instant(session, clk)
     jobs.enqueue(session, BREACH_JOB, {"clock_id": clk.id, "cycle": clk.cycle}, due_at=clk.due_at,
-                 dedupe_key=breach_key)
+                 dedupe_key=breach_key, fresh=fresh)
     warn_after = clk.target_minutes * policy.warning_percent / 100.0 - clk.consumed_minutes
     if clk.warned_at is None and warn_after > 0:
         clk.warning_at = add_minutes(session, clk, clk.running_since, warn_after)
         jobs.enqueue(session, WARNING_JOB, {"clock_id": clk.id, "cycle": clk.cycle}, due_at=clk.warning_at,
-                     dedupe_key=warning_key)
+                     dedupe_key=warning_key, fresh=fresh)
     else:
         clk.warning_at = None
-        jobs.cancel(session, warning_key)
+        if not fresh:
+            jobs.cancel(session, warning_key)
 
 
 def clocks_of(session: Session, ticket_id: int) -> dict[str, SlaClock]:
@@ -182,7 +185,6 @@ def new_clock(session: Session, *, ticket_id: int, metric: str, policy: SlaPolic
                    status=ACTIVE, cycle=1, started_at=started_at, consumed_minutes=0.0, segments=[],
                    running_since=started_at, created_at=now, updated_at=now)
     session.add(clk)
-    session.flush()
     return clk
 
 

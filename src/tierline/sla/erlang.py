@@ -62,10 +62,11 @@ def offered_load(rate_per_hour: float, aht_minutes: float) -> float:
 
 
 def is_stable(servers: int, traffic: float) -> bool:
-    """Whether the queue reaches a steady state: more servers than offered Erlangs (or no work at all)."""
+    """Whether the queue reaches a steady state: more servers than offered Erlangs (N > A; with no servers
+    at all nothing is ever answered, even with no work)."""
     _check_servers(servers)
     _check_traffic(traffic)
-    return traffic == 0 or servers > traffic
+    return servers > traffic
 
 
 def erlang_b(servers: int, traffic: float) -> float:
@@ -91,7 +92,7 @@ def erlang_c(servers: int, traffic: float) -> float:
 
 
 def service_level(servers: int, traffic: float, aht: float, t: float) -> float:
-    """P(wait <= t) = 1 - Pw·exp(-(N - A)·t / aht); 0.0 for an unstable queue (N <= A with work arriving)."""
+    """P(wait <= t) = 1 - Pw·exp(-(N - A)·t / aht); 0.0 for an unstable queue (N <= A)."""
     _check_positive("aht", aht)
     _check_time(t)
     if not is_stable(servers, traffic):

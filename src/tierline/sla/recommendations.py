@@ -117,6 +117,13 @@ def _unit_calendar(session: Session, policy: SlaPolicy | None, target: dict[str,
     return calendars.get_calendar(session, calendar_id=policy.calendar_id)
 
 
+def _same_unit(policy: SlaPolicy | None, target: dict[str, Any] | None, cap: Capacity) -> bool:
+    """Whether the current target is measured in the computation's unit (so the model can judge it)."""
+    if policy is None or target is None or bool(target.get("business_hours")) != cap.unit.business_hours:
+        return False
+    return not cap.unit.business_hours or policy.calendar_id == cap.unit.calendar_id
+
+
 def compute(session: Session, *, actor: Actor, quarter: str, service_level: float = 0.9,
             team_id: int | None = None, calendar_id: int | None = None) -> list[SlaRecommendation]:
     """Compute and store one run: a recommendation per priority and metric, each audited."""
@@ -138,7 +145,8 @@ def compute(session: Session, *, actor: Actor, quarter: str, service_level: floa
                                        staff=staff)
             cap = gathered[key]
             if metric == "first_response":
-                minutes, detail = capacity_targets.first_response(cap, priority, service_level, target)
+                minutes, detail = capacity_targets.first_response(
+                    cap, priority, service_level, target if _same_unit(policy, target, cap) else None)
             else:
                 minutes, detail = capacity_targets.resolution(cap, priority, service_level)
             rate = achieved(session, quarter=observed, priority=priority, metric=metric, team_id=team_id)
@@ -209,10 +217,10 @@ def apply(session: Session, *, actor: Actor, recommendation_id: int) -> SlaRecom
         raise Conflict(f"no SLA policy applied to {row.priority} tickets when this was computed; create one",
                        allowed=[])
     policy = policies.get_policy(session, policy_id=row.policy_id)
-    if row.business_hours and policy.calendar_id != row.calendar_id:
-        raise Conflict(f"this recommendation is in business minutes of calendar {row.calendar_id}, but "
-                       f"policy {policy.name!r} uses calendar {policy.calendar_id}; compute again",
-                       allowed=[])
+    if row.business_hours and (row.calendar_id is None or policy.calendar_id != row.calendar_id):
+        raise Conflict(f"this recommendation is in business minutes of calendar {row.calendar_id} (null: "
+                       f"deleted since), but policy {policy.name!r} uses calendar {policy.calendar_id}; "
+                       "compute again", allowed=[])
     if row.recommended_minutes > capacity_targets.MAX_TARGET_MINUTES:
         raise Conflict(f"{row.recommended_minutes:g} minutes is beyond what a target may hold", allowed=[])
     old_target = policies.target_for(policy, row.metric, row.priority)

@@ -107,6 +107,7 @@ def reconcile(session: Session, *, actor: Actor, ticket: Any, at: datetime | Non
     at = at or clock.now()
     policy = select_policy(session, ticket)
     existing = ck.clocks_of(session, ticket.id)
+    work: list[tuple[SlaClock, dict[str, Any] | None]] = []  # (clock, its audit snapshot; None when new)
     for metric in METRICS:
         clk = existing.get(metric)
         target = policies.target_for(policy, metric, ticket.priority) if policy is not None else None
@@ -116,22 +117,25 @@ def reconcile(session: Session, *, actor: Actor, ticket: Any, at: datetime | Non
             continue
         if clk is None:
             start = _natural_start(metric, ticket, at, customer_wrote)
-            if start is None:
-                continue
-            clk = ck.new_clock(session, ticket_id=ticket.id, metric=metric, policy=policy, target=target,
-                               started_at=start)
-            before = None
+            if start is not None:
+                work.append((ck.new_clock(session, ticket_id=ticket.id, metric=metric, policy=policy,
+                                          target=target, started_at=start), None))
         else:
-            before = ck.snapshot_for_audit(clk)
+            work.append((clk, ck.snapshot_for_audit(clk)))
             ck.retarget(session, clk, policy, target)
+    if any(before is None for _, before in work):
+        session.flush()  # one INSERT batch gives the new clocks their ids, which their timers are keyed by
+    for clk, before in work:
         _drive(session, actor, clk, policy, ticket, at, agent_replied, customer_wrote)
-        ck.schedule(session, clk, policy)
+        ck.schedule(session, clk, policy, fresh=before is None)
         if before is None:
             audit.record_create(session, actor, clk, action="sla_clocks.start", exclude=("segments",))
         elif audit.record_update(session, actor, clk, before, action="sla_clocks.update",
                                  exclude=("updated_at", "segments")):
             clk.updated_at = clock.now()
-    policy_id, due = (policy.id if policy is not None else None), next_due(session, ticket.id)
+    policy_id = policy.id if policy is not None else None
+    due = min((c.due_at for c, _ in work if c.completed_at is None and c.running_since is not None
+               and c.due_at is not None), default=None)
     # Assign only real changes: every write to a ticket bumps its version (and its clients' ETags).
     if ticket.sla_policy_id != policy_id:
         ticket.sla_policy_id = policy_id
@@ -146,12 +150,6 @@ def _drop(session: Session, actor: Actor, clk: SlaClock) -> None:
     audit.record_delete(session, actor, clk, action="sla_clocks.drop")
     session.delete(clk)
     session.flush()
-
-
-def next_due(session: Session, ticket_id: int) -> datetime | None:
-    dues = [c.due_at for c in ck.clocks_of(session, ticket_id).values()
-            if c.completed_at is None and c.running_since is not None and c.due_at is not None]
-    return min(dues) if dues else None
 
 
 # -- the entry points the tickets domain calls -----------------------------------------------------------

@@ -248,7 +248,7 @@ def _set(field: str, check: Callable[[Facts, Any], str | None] | None = None) ->
             return ActionResult(rule_id=rule_id, type=kind, value=value, applied=False, note=problem)
         setattr(facts.draft, field, value)
         facts.draft.rule_set.add(field)
-        facts.changed()
+        facts.changed(field)
         return ActionResult(rule_id=rule_id, type=kind, value=value, applied=True)
     return apply
 
@@ -293,9 +293,10 @@ def _add_tags(facts: Facts, rule_id: int, rule_name: str, value: list[str]) -> A
     new = [t for i, t in enumerate(wanted) if t not in current and t not in wanted[:i]]
     room = max(0, MAX_TAGS - len(current))
     added, dropped = new[:room], new[room:]
-    draft.tags = current + added
     draft.rule_set.add("tags")
-    facts.changed()
+    if added:
+        draft.tags = current + added
+        facts.changed("tags")
     note = f"no room for {', '.join(dropped)} (at most {MAX_TAGS} tags)" if dropped else ""
     return ActionResult(rule_id=rule_id, type="add_tags", value=added, applied=bool(added) or not new, note=note)
 
@@ -312,7 +313,7 @@ def _set_custom_field(facts: Facts, rule_id: int, rule_name: str, value: dict[st
     current[name] = field_value
     draft.custom_fields = current
     draft.rule_set.add("custom_fields")
-    facts.changed()
+    facts.changed("custom_fields")
     return ActionResult(rule_id=rule_id, type="set_custom_field", value=value, applied=True)
 
 

@@ -163,7 +163,7 @@ def eligible(session: Session, *, queue: Queue, draft: Draft) -> tuple[list[Cand
 
 def _cursor_select(queue_id: int, *, lock: bool):  # noqa: ANN202
     stmt = select(QueueCursor).where(QueueCursor.queue_id == queue_id).execution_options(populate_existing=True)
-    return stmt
+    return stmt.with_for_update() if lock else stmt
 
 
 def lock_cursor(session: Session, *, queue_id: int) -> QueueCursor:

@@ -290,14 +290,11 @@ def predict(session: Session, *, text: str) -> list[Prediction]:
 
     Costs one small indexed query for the active versions; each model is unpickled and compiled once per
     process (see model_store) and the text is analysed once for all of them."""
-    models = model_store.active_models(session)
-    if not models:
+    ensemble = model_store.active_ensemble(session)
+    if ensemble is None:
         return []
-    prepared = prepare_text(text)
-    analysed: dict[tuple, model_store.Analysed] = {}
     out = []
-    for model in models:
-        proba = model.proba(prepared, analysed)
+    for model, proba in zip(ensemble.models, ensemble.predict_proba(prepare_text(text))):
         best = int(proba.argmax())
         out.append(Prediction(target=model.target, label=model.labels[best], confidence=round(float(proba[best]), 4),
                               model_version=model.version))

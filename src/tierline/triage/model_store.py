@@ -3,17 +3,18 @@
 A scikit-learn pipeline asked about one text spends ~2 ms per model in input validation, sparse-matrix
 assembly and the FeatureUnion, far more than the arithmetic. So a stored pipeline is *compiled* when first
 loaded into the plain numbers it computes with: for each TF-IDF block its analyzer, vocabulary and idf, and the
-linear model's weights (transposed, so one text's features pick rows), intercepts and sigmoid calibration.
-Predicting is then a few dictionary look-ups and small numpy products. Every text is analysed (tokenised,
-n-grammed, counted) once and the counts are shared by all the active models that analyse alike.
+linear model's weights (transposed, so one text's terms pick rows), intercepts and sigmoid calibration. The
+active models form an `Ensemble` that shares one term index per analyzer: a text is analysed (tokenised,
+n-grammed, counted) and looked up once, then each model is a numpy gather and a small product.
 
-The compiled model must give the pipeline's own probabilities: after compiling, both are asked about a few
-probe texts and, if they disagree (a scikit-learn release that changed its internals, a pipeline we did not
-build), the pipeline itself is used, slowly but correctly, and a warning is logged.
+The compiled model must give the pipeline's own probabilities: after compiling, both are asked about probe
+texts and, if they disagree (a scikit-learn release that changed its internals, a pipeline we did not build),
+the pipeline itself is used, slowly but correctly, and a warning is logged.
 
 Which models are active is read from the database on every call (one small indexed query), so a model
-activated by another process is used from the next ticket on; the compiled models are cached per process by
-(database, model id, sha256 of the stored bytes), and dropped once no longer active.
+activated by another process is used from its next ticket on, and a transaction sees its own activation.
+Compiled models are cached per process by (database, model id, sha256 of the stored bytes) and dropped once
+no longer active.
 """
 
 from __future__ import annotations
@@ -331,53 +332,60 @@ def compile_model(row: Any, pipeline: Any) -> CompiledModel:
 # --- the per-process cache -------------------------------------------------------------------------------
 
 _lock = threading.Lock()
-_cache: dict[tuple[str, int, str], CompiledModel] = {}
+_models: dict[tuple[str, int, str], CompiledModel] = {}  # (database, model id, sha256) -> compiled
+_ensembles: dict[str, tuple[tuple, Ensemble]] = {}  # database -> (its active models' keys, their ensemble)
 
 
 def _database_key(session: Session) -> str:
     return session.get_bind().url.render_as_string(hide_password=True)
 
 
-def active_models(session: Session) -> list[CompiledModel]:
-    """The active model of each target, compiled; loads (and compiles) a model the first time only."""
+def active_ensemble(session: Session) -> Ensemble | None:
+    """The active models (one per target) ready to predict, or None when no model is active. One small
+    indexed query per call; a model is unpickled and compiled only the first time this process meets it."""
     with session.no_autoflush:
         rows = session.execute(
-            select(TriageModel.id, TriageModel.target, TriageModel.version, TriageModel.sha256)
-            .where(TriageModel.active).order_by(TriageModel.target)
+            select(TriageModel.id, TriageModel.sha256).where(TriageModel.active).order_by(TriageModel.target)
         ).all()
+    if not rows:
+        return None
     database = _database_key(session)
-    wanted = {(database, r.id, r.sha256) for r in rows}
+    keys = tuple((database, r.id, r.sha256) for r in rows)
     with _lock:
-        stale = [k for k in _cache if k[0] == database and k not in wanted]
-        for key in stale:
-            del _cache[key]
-        found = {key: _cache.get(key) for key in wanted}
-    out = []
-    for r in rows:
-        key = (database, r.id, r.sha256)
-        compiled = found[key]
-        if compiled is None:
-            compiled = _load_and_compile(session, r.id)
-            with _lock:
-                _cache[key] = compiled
-        out.append(compiled)
-    return out
+        current = _ensembles.get(database)
+        if current is not None and current[0] == keys:
+            return current[1]
+        models = [_models.get(key) for key in keys]
+    models = [m if m is not None else _load_and_compile(session, key[1]) for m, key in zip(models, keys)]
+    ensemble = Ensemble(models)
+    with _lock:
+        for key in [k for k in _models if k[0] == database and k not in keys]:
+            del _models[key]  # no longer active here: free its memory
+        _models.update(zip(keys, models))
+        _ensembles[database] = (keys, ensemble)
+    return ensemble
 
 
 def _load_and_compile(session: Session, model_id: int) -> CompiledModel:
     with session.no_autoflush:
-        row = session.get(TriageModel, model_id)
-        data = session.scalar(select(TriageModel.pipeline).where(TriageModel.id == model_id))
-    pipeline = load(data, sha256=row.sha256)
-    log.info("classifier.loaded", model_version=row.version, target=row.target, size_bytes=row.size_bytes)
-    return compile_model(row, pipeline)
+        row = session.execute(
+            select(TriageModel.id, TriageModel.target, TriageModel.version, TriageModel.sha256,
+                   TriageModel.size_bytes, TriageModel.pipeline).where(TriageModel.id == model_id)
+        ).one()
+    pipeline = load(row.pipeline, sha256=row.sha256)
+    compiled = compile_model(row, pipeline)
+    log.info("classifier.loaded", model_version=row.version, target=row.target, size_bytes=row.size_bytes,
+             compiled=compiled.kind != "pipeline")
+    return compiled
 
 
 def clear_cache() -> None:
     with _lock:
-        _cache.clear()
+        _models.clear()
+        _ensembles.clear()
 
 
 def cached_versions() -> list[int]:
+    """The model versions this process holds compiled (for tests and diagnostics)."""
     with _lock:
-        return sorted(m.version for m in _cache.values())
+        return sorted(m.version for m in _models.values())
