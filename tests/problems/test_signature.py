@@ -40,10 +40,12 @@ NEAR_DUPLICATES: dict[str, list[tuple[str, str]]] = {
                              "since 14:02."),
         ("Webhooks are failing again", "Hello, none of our webhooks arrived in the last 2 hours (event ids "
                                        "evt_91f2a, evt_77c01)."),
-        ("Webhook errors since 10:40", "We see failed webhook calls in the delivery log, about 1,200 so far."),
+        ("Webhook errors since 10:40", "We see failed webhook calls in the delivery log, about 1,200 so "
+                                       "far."),
     ],
     "invoice pdf download": [
-        ("Invoice PDF download broken", "The download button on invoice INV-2024-12345 returns a blank page."),
+        ("Invoice PDF download broken", "The download button on invoice INV-2024-12345 returns a blank "
+                                        "page."),
         ("invoice pdf downloads not working", "Hi! I cannot download the PDF of my last invoice (INV-2025-"
                                               "00017), the link does nothing. Thanks, Jo"),
         ("Error downloading invoice PDF", "Downloading the invoice as PDF gives error 500. Regards"),
@@ -113,7 +115,8 @@ _HEX = st.from_regex(r"[0-9a-f]{8,16}", fullmatch=True).filter(lambda s: any(c.i
 
 @given(number=st.integers(min_value=0, max_value=10**9), email=_EMAIL, url=_URL, hex_id=_HEX,
        uuid=st.uuids(), separator=_SEPARATOR)
-def test_numbers_ids_emails_and_urls_never_change_the_fingerprint(number, email, url, hex_id, uuid, separator):
+def test_numbers_ids_emails_and_urls_never_change_the_fingerprint(number, email, url, hex_id, uuid,
+                                                                   separator):
     subject = f"Export {number} failed"
     description = (f"Hi,{separator}the export job failed for {email} after {number} rows.{separator}"
                    f"Details: {url} (request {hex_id}, trace {uuid}).")
@@ -123,8 +126,9 @@ def test_numbers_ids_emails_and_urls_never_change_the_fingerprint(number, email,
 
 
 def test_an_error_code_is_the_signature_normalised_with_the_component():
-    assert signature_for(error_code=" db_1042 ", subject="x", description="y", component_id=12) == "DB-1042|c:12"
-    assert signature_for(error_code="HTTP 503", subject="x", description="y", component_id=None) == "HTTP-503|c:-"
+    text = {"subject": "x", "description": "y"}
+    assert signature_for(error_code=" db_1042 ", component_id=12, **text) == "DB-1042|c:12"
+    assert signature_for(error_code="HTTP 503", component_id=None, **text) == "HTTP-503|c:-"
     assert normalise_error_code("--") is None
 
 
@@ -136,7 +140,8 @@ def test_without_an_error_code_the_text_fingerprint_and_the_component_make_the_s
 
 
 def test_a_ticket_without_content_gets_a_signature_that_never_makes_a_problem():
-    sig = signature_for(error_code=None, subject="Hi!!", description="Please help, thanks. 12345", component_id=1)
+    sig = signature_for(error_code=None, subject="Hi!!", description="Please help, thanks. 12345",
+                        component_id=1)
     assert sig == "fp:none|c:1"
     assert not is_recurrence_signature(sig)
     assert is_recurrence_signature("DB-1042|c:-")

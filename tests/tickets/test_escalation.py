@@ -44,17 +44,19 @@ def test_escalating_moves_the_ticket_to_the_components_l2_queue_and_reassigns_it
                    json={"to_tier": "L2", "reason": "Replication lag needs a DBA"})
     assert r.status_code == 200, r.text
     moved = r.json()
-    assert (moved["tier"], moved["queue_id"], moved["team_id"]) == ("L2", desk["l2_db"]["id"], desk["db_team"]["id"])
+    assert (moved["tier"], moved["queue_id"]) == ("L2", desk["l2_db"]["id"])
+    assert moved["team_id"] == desk["db_team"]["id"]
     assert (moved["assignee_id"], moved["waiting_reason"], moved["status"]) == (desk["dba"], None, "open")
     assert r.headers["ETag"] == f'"{moved["version"]}"'
     assert get_ticket(agent, ticket["key"]) == moved
 
     [event] = [e for e in _audit(db, ticket["id"]) if e.action == "tickets.escalate"]
     assert event.note == "Replication lag needs a DBA"
-    assert event.changes["tier"] == ["L1", "L2"] and event.changes["assignee_id"] == [desk["l1_agent"], desk["dba"]]
+    assert event.changes["tier"] == ["L1", "L2"]
+    assert event.changes["assignee_id"] == [desk["l1_agent"], desk["dba"]]
     [message] = _outbox(db, "ticket.escalated")
-    assert (message["from_tier"], message["to_tier"], message["previous_assignee_id"], message["assignee_id"]) == \
-        ("L1", "L2", desk["l1_agent"], desk["dba"])
+    assert (message["from_tier"], message["to_tier"]) == ("L1", "L2")
+    assert (message["previous_assignee_id"], message["assignee_id"]) == (desk["l1_agent"], desk["dba"])
     assert message["reason"] == "Replication lag needs a DBA"
 
 
@@ -108,7 +110,8 @@ def test_escalating_down_from_l3_names_the_tiers_below(admin, agent, desk, facto
 def test_when_nobody_fits_the_ticket_waits_unassigned_in_the_new_queue_with_the_reason(admin, agent, desk):
     admin.patch(f"/api/v1/users/{desk['dba']}", json={"available": False})
     ticket = _l1_ticket(agent, desk)
-    r = agent.post(f"/api/v1/tickets/{ticket['key']}/escalate", json={"to_tier": "L2", "reason": "DBA needed"})
+    r = agent.post(f"/api/v1/tickets/{ticket['key']}/escalate",
+                   json={"to_tier": "L2", "reason": "DBA needed"})
     assert r.status_code == 200, r.text
     assert (r.json()["queue_id"], r.json()["assignee_id"]) == (desk["l2_db"]["id"], None)
     assert r.json()["waiting_reason"].startswith("nobody fits queue 'L2 database' (L2)")
@@ -119,7 +122,8 @@ def test_a_new_unassigned_ticket_opens_when_escalation_assigns_it(agent, desk):
     ticket = create_ticket(agent, tier="L1", queue_id=desk["l1"]["id"], component_id=desk["component"]["id"])
     if ticket["assignee_id"] is None:  # (intake triage may already have assigned it)
         assert ticket["status"] == "new"
-    r = agent.post(f"/api/v1/tickets/{ticket['key']}/escalate", json={"to_tier": "L2", "reason": "DBA needed"})
+    r = agent.post(f"/api/v1/tickets/{ticket['key']}/escalate",
+                   json={"to_tier": "L2", "reason": "DBA needed"})
     assert (r.json()["assignee_id"], r.json()["status"]) == (desk["dba"], "open")
 
 
@@ -159,7 +163,8 @@ def test_bad_bodies_name_the_field_and_change_nothing(agent, desk, factory):
         r = agent.post(f"/api/v1/tickets/{ticket['key']}/escalate", json=body)
         assert r.status_code == 422, (body, r.text)
         assert r.json()["errors"][0]["field"] == field
-    assert agent.post("/api/v1/tickets/T-999/escalate", json={"to_tier": "L2", "reason": "x"}).status_code == 404
+    missing = agent.post("/api/v1/tickets/T-999/escalate", json={"to_tier": "L2", "reason": "x"})
+    assert missing.status_code == 404
     assert factory.audit_count() == events
     assert get_ticket(agent, ticket["key"]) == ticket
 

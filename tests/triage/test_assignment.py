@@ -222,7 +222,8 @@ def test_queues_carry_a_strategy_and_normalised_required_skills(admin, factory):
     r = admin.post("/api/v1/queues", json={"name": "L2 database", "tier": "L2"})
     assert (r.json()["assignment_strategy"], r.json()["required_skills"]) == ("round_robin", [])
     r = admin.patch(f"/api/v1/queues/{r.json()['id']}",
-                    json={"assignment_strategy": "skills", "required_skills": [" Postgres", "postgres", "WAL"]})
+                    json={"assignment_strategy": "skills",
+                          "required_skills": [" Postgres", "postgres", "WAL"]})
     assert r.status_code == 200, r.text
     assert (r.json()["assignment_strategy"], r.json()["required_skills"]) == ("skills", ["postgres", "wal"])
     assert factory.audit_count(entity_type="queues") == 2
@@ -259,7 +260,8 @@ def _concurrent_intakes(db, queue_id: int, n: int) -> list[int | None]:  # noqa:
                 now = clock.now()
                 ticket = Ticket(subject=f"Concurrent {i}", description="d", status="new", type="question",
                                 priority="P3", channel="api", requester_email="c@customer.example", tags=[],
-                                custom_fields={}, queue_id=queue_id, tier="L1", created_at=now, updated_at=now)
+                                custom_fields={}, queue_id=queue_id, tier="L1", created_at=now,
+                                updated_at=now)
                 session.add(ticket)
                 draft = Draft(subject=ticket.subject, description="d", requester_email="c@customer.example")
                 result = assignment.choose(session, draft=draft, queue_id=queue_id)

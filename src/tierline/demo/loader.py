@@ -20,12 +20,14 @@ from sqlalchemy.orm import Session
 from tierline.components import service as components_service
 from tierline.customers import service as customers_service
 from tierline.demo import architecture as arch
+from tierline.demo import service_levels
 from tierline.demo.generator import DemoPlan, Event, TicketPlan
 from tierline.people import service as people_service
 from tierline.people import teams as people_teams
 from tierline.platform import app_settings, audit, clock
 from tierline.platform.auth import service as auth_service
 from tierline.platform.auth.actor import Actor
+from tierline.sla import calendars, policies
 from tierline.tickets import forms, intake, messages, queues
 from tierline.tickets import service as tickets_service
 from tierline.tickets import state_machine as sm
@@ -85,6 +87,7 @@ class Loader:
         start = self.plan.now - ORG_AGE
         with clock.frozen(start):
             self._organisation()
+            self._service_levels()
         self._customers(start)
         self._tickets()
         return self.stats
@@ -134,6 +137,16 @@ class Loader:
             self.keep.append(row)
             done += 1
             self.progress("organisation", done, total)
+
+    def _service_levels(self) -> None:
+        calendar_ids = {}
+        for spec in service_levels.CALENDARS:
+            calendar_ids[spec["name"]] = calendars.create_calendar(self.session, actor=DEMO, **spec).id
+        for spec in service_levels.POLICIES:
+            values = {k: v for k, v in spec.items() if k != "calendar"}
+            values.update(calendar_id=calendar_ids[spec["calendar"]], active=True, warning_percent=75,
+                          pause_statuses=["pending_customer", "on_hold"])
+            policies.create_policy(self.session, actor=DEMO, values=values)
 
     def _customers(self, start: datetime) -> None:
         s, custs = self.session, self.plan.customers

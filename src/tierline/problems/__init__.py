@@ -1,1 +1,1 @@
-"""Problems: recurring issues found by ticket signatures and sent to engineering with their customer impact."""
+"""Problems: recurring issues found by ticket signatures, sent to engineering with their customer impact."""

@@ -22,7 +22,8 @@ class Problem(Base):
 
     __tablename__ = "problems"
     __table_args__ = (
-        CheckConstraint("status IN ('open', 'investigating', 'known_error', 'fixed', 'closed')", name="status"),
+        CheckConstraint("status IN ('open', 'investigating', 'known_error', 'fixed', 'closed')",
+                        name="status"),
         CheckConstraint("ticket_count >= 0 AND customer_count >= 0 AND arr_exposure_cents >= 0",
                         name="counts_non_negative"),
         # Exactly one problem per signature that is not closed (intake also serialises on problem_signatures;
@@ -41,7 +42,8 @@ class Problem(Base):
     signature: Mapped[str] = mapped_column(String(200), nullable=False)
     component_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("components.id"), nullable=True,
                                                      index=True)
-    owner_team_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("teams.id"), nullable=True, index=True)
+    owner_team_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("teams.id"), nullable=True,
+                                                      index=True)
     status: Mapped[str] = mapped_column(String(20), nullable=False, index=True)
     # True once a ticket arrived after the problem was fixed and reopened it.
     regression: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
@@ -103,7 +105,8 @@ class ProblemSignature(Base):
     __tablename__ = "problem_signatures"
 
     signature: Mapped[str] = mapped_column(String(200), primary_key=True)
-    problem_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("problems.id"), nullable=True, index=True)
+    problem_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("problems.id"), nullable=True,
+                                                   index=True)
     last_ticket_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

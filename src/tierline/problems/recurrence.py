@@ -52,7 +52,9 @@ def record_ticket(session: Session, *, actor: Actor, ticket: Any, customer_arr: 
     if dry_run:
         with session.no_autoflush:
             return _preview(session, ticket=ticket, signature=signature, customer_arr=customer_arr)
-    session.flush()  # the ticket row must exist to be counted and linked
+    if ticket.signature is None:
+        ticket.signature = signature  # intake sets it; a ticket recorded without one is counted by it too
+    session.flush()  # the ticket row must exist (with its signature) to be counted and linked
     current = _linked_problem(session, ticket.id)
     if current is not None:
         return _result(current, signature=signature, created=False, reopened=False, linked=False)
@@ -240,10 +242,11 @@ def _link_later_ticket(session: Session, *, actor: Actor, problem: Problem, tick
 def _escalate(session: Session, problem: Problem, *, reason: str) -> None:
     """Tell the component's engineering owner team (delivered by notifications from the outbox)."""
     outbox.publish(session, ESCALATED, {
-        "problem_id": problem.id, "key": problem.key, "title": problem.title, "team_id": problem.owner_team_id,
-        "component_id": problem.component_id, "reason": reason, "regression": problem.regression,
-        "status": problem.status, "ticket_count": problem.ticket_count, "customer_count": problem.customer_count,
-        "arr_exposure": problem.arr_exposure, "impact_score": problem.impact_score,
+        "problem_id": problem.id, "key": problem.key, "title": problem.title,
+        "team_id": problem.owner_team_id, "component_id": problem.component_id, "reason": reason,
+        "regression": problem.regression, "status": problem.status, "ticket_count": problem.ticket_count,
+        "customer_count": problem.customer_count, "arr_exposure": problem.arr_exposure,
+        "impact_score": problem.impact_score,
     })
 
 
@@ -254,7 +257,8 @@ def _preview(session: Session, *, ticket: Any, signature: str,
     """What record_ticket would do, read-only: the ticket may be unsaved (explain)."""
     current = _linked_problem(session, ticket.id)
     if current is not None:
-        return _result(current, signature=signature, created=False, reopened=False, linked=False, dry_run=True)
+        return _result(current, signature=signature, created=False, reopened=False, linked=False,
+                       dry_run=True)
     row = session.get(ProblemSignature, signature)
     problem = _live_problem(session, row.problem_id if row is not None else None, lock=False)
     if problem is not None:

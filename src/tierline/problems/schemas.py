@@ -31,8 +31,8 @@ class ProblemUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     nullable: ClassVar[frozenset[str]] = frozenset({"owner_team_id"})
 
-    status: Status | None = Field(default=None, description="open -> investigating -> known_error -> fixed -> "
-                                                            "closed, and fixed -> open (reopen)")
+    status: Status | None = Field(
+        default=None, description="open -> investigating -> known_error -> fixed -> closed; fixed -> open")
     owner_team_id: int | None = Field(default=None, description="the team that owns the fix")
 
     @field_validator("*", mode="before")

@@ -31,7 +31,7 @@ from tierline.problems.models import (
     ProblemTicket,
     parse_key,
 )
-from tierline.problems.recurrence import owner_team_for, record_ticket  # noqa: F401  (the intake entry point)
+from tierline.problems.recurrence import record_ticket  # noqa: F401  (intake's entry point)
 from tierline.problems.schemas import ProblemQuery, ProblemRead
 from tierline.tickets import state_machine as ticket_states
 from tierline.tickets.models import Ticket
@@ -135,6 +135,15 @@ def _fields(problem: Problem) -> dict[str, Any]:
 
 def allowed(status: str) -> list[str]:
     return list(TRANSITIONS[status])
+
+
+def render_markdown() -> str:
+    """The transition table as docs/problems.md publishes it."""
+    lines = ["| from | may be set to |", "|---|---|"]
+    for status in STATUSES:
+        targets = ", ".join(f"`{t}`" for t in TRANSITIONS[status]) or "nothing: closed is final"
+        lines.append(f"| `{status}` | {targets} |")
+    return "\n".join(lines) + "\n"
 
 
 def update(session: Session, *, actor: Actor, key: str, changes: dict[str, Any]) -> Problem:

@@ -100,7 +100,8 @@ def stem(word: str) -> str:
 
 
 def _undouble(word: str) -> str:
-    if len(word) > 2 and word[-1] == word[-2] and word[-1] not in _UNDOUBLE_EXCEPT and word[-1] not in "aeiou":
+    last = word[-1:]
+    if len(word) > 2 and last == word[-2] and last not in _UNDOUBLE_EXCEPT and last not in "aeiou":
         return word[:-1]
     return word
 

@@ -145,30 +145,40 @@ def retarget(session: Session, clk: SlaClock, policy: SlaPolicy, target: dict[st
     return True
 
 
-def schedule(session: Session, clk: SlaClock, policy: SlaPolicy, *, fresh: bool = False) -> None:
-    """Point the durable warning and breach timers at this clock's instants (or cancel them). `fresh`: the
-    clock was created in this transaction, so it has no timers yet."""
-    breach_key, warning_key = f"{BREACH_JOB}:{clk.id}", f"{WARNING_JOB}:{clk.id}"
-    if clk.running_since is None or clk.status == BREACHED:
-        if clk.status != BREACHED:
-            clk.due_at = None
-        clk.warning_at = None
-        if not fresh:
-            jobs.cancel(session, breach_key)
-            jobs.cancel(session, warning_key)
-        return
-    clk.due_at = due_instant(session, clk)
-    jobs.enqueue(session, BREACH_JOB, {"clock_id": clk.id, "cycle": clk.cycle}, due_at=clk.due_at,
-                 dedupe_key=breach_key, fresh=fresh)
+def schedule(session: Session, clk: SlaClock, policy: SlaPolicy, *, before: dict[str, Any] | None) -> None:
+    """Point the durable warning and breach timers at this clock's instants, touching a timer only when its
+    instant or cycle moved. `before` is the clock's audit snapshot from the start of this change (None for a
+    clock created in this transaction, which has no timers yet)."""
+    running = clk.running_since is not None and clk.status != BREACHED
+    if running:
+        clk.due_at = due_instant(session, clk)
+    elif clk.status != BREACHED:
+        clk.due_at = None
     warn_after = clk.target_minutes * policy.warning_percent / 100.0 - clk.consumed_minutes
-    if clk.warned_at is None and warn_after > 0:
-        clk.warning_at = add_minutes(session, clk, clk.running_since, warn_after)
-        jobs.enqueue(session, WARNING_JOB, {"clock_id": clk.id, "cycle": clk.cycle}, due_at=clk.warning_at,
-                     dedupe_key=warning_key, fresh=fresh)
-    else:
-        clk.warning_at = None
+    clk.warning_at = (add_minutes(session, clk, clk.running_since, warn_after)
+                      if running and clk.warned_at is None and warn_after > 0 else None)
+    new_breach = (audit.jsonable(clk.due_at), clk.cycle) if running else None
+    new_warning = (audit.jsonable(clk.warning_at), clk.cycle) if clk.warning_at is not None else None
+    old_breach = old_warning = None
+    if before is not None:
+        if before["running_since"] is not None and before["status"] != BREACHED:
+            old_breach = (before["due_at"], before["cycle"])
+        if before["warning_at"] is not None:
+            old_warning = (before["warning_at"], before["cycle"])
+    _sync_timer(session, BREACH_JOB, clk, clk.due_at, old_breach, new_breach, fresh=before is None)
+    _sync_timer(session, WARNING_JOB, clk, clk.warning_at, old_warning, new_warning, fresh=before is None)
+
+
+def _sync_timer(session: Session, kind: str, clk: SlaClock, due: datetime | None, old: Any, new: Any, *,
+                fresh: bool) -> None:
+    if old == new:
+        return
+    key = f"{kind}:{clk.id}"
+    if new is None:
         if not fresh:
-            jobs.cancel(session, warning_key)
+            jobs.cancel(session, key)
+        return
+    jobs.enqueue(session, kind, {"clock_id": clk.id, "cycle": clk.cycle}, due_at=due, dedupe_key=key, fresh=fresh)
 
 
 def clocks_of(session: Session, ticket_id: int) -> dict[str, SlaClock]:

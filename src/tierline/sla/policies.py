@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from tierline.platform import audit, clock
@@ -33,9 +33,24 @@ def list_policies(session: Session, *, active: bool | None = None, calendar_id: 
                     cursor=cursor)
 
 
-def active_policies(session: Session) -> list[SlaPolicy]:
-    return list(session.scalars(select(SlaPolicy).where(SlaPolicy.active.is_(True))
+_CACHE = "tierline.sla.active_policies"
+
+
+def active_policies(session: Session, *, cached: bool = False) -> list[SlaPolicy]:
+    """Active policies in match order. `cached`: read once per transaction (every ticket a request or job
+    touches is matched against the same list); a change to a policy in the session clears it."""
+    if cached and _CACHE in session.info:
+        return session.info[_CACHE]
+    rows = list(session.scalars(select(SlaPolicy).where(SlaPolicy.active.is_(True))
                                 .order_by(SlaPolicy.position, SlaPolicy.id)))
+    session.info[_CACHE] = rows
+    return rows
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_cached(session: Session) -> None:
+    session.info.pop(_CACHE, None)
 
 
 def _check(session: Session, values: dict[str, Any]) -> None:
@@ -69,6 +84,7 @@ def create_policy(session: Session, *, actor: Actor, values: dict[str, Any]) -> 
     _ensure_unique_name(session, values["name"])
     now = clock.now()
     policy = SlaPolicy(**values, created_at=now, updated_at=now)
+    _forget_cached(session)
     session.add(policy)
     session.flush()
     audit.record_create(session, actor, policy)
@@ -89,6 +105,7 @@ def update_policy(session: Session, *, actor: Actor, policy_id: int, changes: di
             continue
         setattr(policy, key, value)
     policy.updated_at = clock.now()
+    _forget_cached(session)
     audit.record_update(session, actor, policy, before)
     return policy
 
@@ -99,6 +116,7 @@ def delete_policy(session: Session, *, actor: Actor, policy_id: int) -> None:
     if in_use is not None:
         raise Conflict("tickets have clocks under this policy; deactivate it instead (active: false)")
     audit.record_delete(session, actor, policy)
+    _forget_cached(session)
     session.delete(policy)
 
 

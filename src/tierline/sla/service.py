@@ -44,7 +44,7 @@ def ticket_facts(session: Session, ticket: Any) -> tuple[dict[str, Any], set[int
 
 def select_policy(session: Session, ticket: Any) -> SlaPolicy | None:
     facts, lineage = ticket_facts(session, ticket)
-    for policy in policies.active_policies(session):
+    for policy in policies.active_policies(session, cached=True):
         if policies.matches(policy, facts, lineage):
             return policy
     return None
@@ -127,7 +127,7 @@ def reconcile(session: Session, *, actor: Actor, ticket: Any, at: datetime | Non
         session.flush()  # one INSERT batch gives the new clocks their ids, which their timers are keyed by
     for clk, before in work:
         _drive(session, actor, clk, policy, ticket, at, agent_replied, customer_wrote)
-        ck.schedule(session, clk, policy, fresh=before is None)
+        ck.schedule(session, clk, policy, before=before)
         if before is None:
             audit.record_create(session, actor, clk, action="sla_clocks.start", exclude=("segments",))
         elif audit.record_update(session, actor, clk, before, action="sla_clocks.update",

@@ -50,19 +50,19 @@ def _check(session: Session, actor: Actor, ticket: Ticket, to_tier: str, directi
     if actor.is_customer_only:
         raise Forbidden("customers may not change a ticket's tier")
     if ticket.status not in sm.UNSOLVED:
-        raise Conflict(f"ticket {ticket.key} is {ticket.status}; only unsolved tickets change tier (reopen it "
-                       "first)", allowed=[])
+        raise Conflict(f"ticket {ticket.key} is {ticket.status}; only unsolved tickets change tier "
+                       "(reopen it first)", allowed=[])
     current = current_tier(session, ticket)
     allowed = allowed_tiers(current, direction)
     if to_tier not in allowed:
         way = "a higher" if direction == "escalate" else "a lower"
-        raise Conflict(f"cannot {direction} ticket {ticket.key} from {current} to {to_tier}: {direction} moves "
-                       f"to {way} tier", allowed=allowed, current_tier=current)
+        raise Conflict(f"cannot {direction} ticket {ticket.key} from {current} to {to_tier}: {direction} "
+                       f"moves to {way} tier", allowed=allowed, current_tier=current)
     queue_id = assignment.default_queue(session, tier=to_tier, team_id=ticket.team_id,
                                         component_id=ticket.component_id)
     if queue_id is None:
-        with_queue = [t for t in allowed
-                      if assignment.default_queue(session, tier=t, team_id=None, component_id=None) is not None]
+        with_queue = [tier for tier in allowed if assignment.default_queue(
+            session, tier=tier, team_id=None, component_id=None) is not None]
         raise Conflict(f"there is no {to_tier} queue to {direction} ticket {ticket.key} to; create one first",
                        allowed=with_queue, current_tier=current)
     return queue_id
@@ -95,7 +95,8 @@ def change_tier(session: Session, *, actor: Actor, key: str, to_tier: str, reaso
     outbox.publish(session, TOPICS[direction], {
         "ticket_id": ticket.id, "key": ticket.key, "from_tier": from_tier, "to_tier": to_tier,
         "queue_id": queue.id, "team_id": ticket.team_id, "previous_assignee_id": previous_assignee,
-        "assignee_id": ticket.assignee_id, "assignment": {"strategy": chosen.strategy, "reason": chosen.reason},
+        "assignee_id": ticket.assignee_id,
+        "assignment": {"strategy": chosen.strategy, "reason": chosen.reason},
         "reason": reason,
     })
     return ticket

@@ -58,7 +58,8 @@ class QueueCursor(Base):
 
     __tablename__ = "queue_cursors"
 
-    queue_id: Mapped[int] = mapped_column(BigId, ForeignKey("queues.id", ondelete="CASCADE"), primary_key=True)
+    queue_id: Mapped[int] = mapped_column(BigId, ForeignKey("queues.id", ondelete="CASCADE"),
+                                          primary_key=True)
     last_user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

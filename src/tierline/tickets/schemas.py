@@ -66,8 +66,9 @@ class QueueCreate(BaseModel):
     team_id: int | None = None
     description: str = Field(default="", max_length=10_000)
     assignment_strategy: AssignmentStrategy = Field(
-        default="round_robin", description="round_robin: take turns; least_loaded: fewest open tickets weighted "
-                                           "by priority; skills: most matching skills, then least loaded")
+        default="round_robin",
+        description="round_robin: take turns; least_loaded: fewest open tickets weighted by priority; "
+                    "skills: most matching skills, then least loaded")
     required_skills: list[str] = Field(default_factory=list, max_length=50,
                                        description="every agent assigned from this queue needs all of these")
 

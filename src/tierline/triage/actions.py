@@ -38,8 +38,9 @@ from tierline.components import service as components_service
 from tierline.people import service as people_service
 from tierline.platform.errors import NotFound
 from tierline.tickets import service as tickets_service
-from tierline.tickets.schemas import MAX_TAGS, Priority, Tier, TicketType
-from tierline.triage.conditions import MAX_TEXT, Facts, is_id, is_number
+from tierline.tickets.schemas import MAX_TAGS, Priority, Tier, TicketType, Urgency
+from tierline.triage.conditions import MAX_TEXT, is_number
+from tierline.triage.facts import Facts, is_id
 from tierline.triage.schemas import ActionType
 from tierline.triage.types import ActionResult
 
@@ -47,6 +48,7 @@ ACTION_TYPES: tuple[str, ...] = get_args(ActionType)
 PRIORITIES: tuple[str, ...] = get_args(Priority)
 TIERS: tuple[str, ...] = get_args(Tier)
 TYPES: tuple[str, ...] = get_args(TicketType)
+URGENCIES: tuple[str, ...] = get_args(Urgency)
 MAX_CUSTOM_FIELDS = 100
 _CUSTOM_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _TAG = re.compile(r"^[^\s,]{1,64}$")
@@ -279,9 +281,10 @@ def _priority_from_impact(facts: Facts, rule_id: int, rule_name: str, _value: An
     if not is_number(score):
         return ActionResult(rule_id=rule_id, type="set_priority_from_impact", value=None, applied=False,
                             note="the ticket has no impact score")
-    priority = priority_from_impact(int(score), draft.urgency)
+    urgency = draft.urgency if draft.urgency in URGENCIES else None  # unknown urgency counts as medium
+    priority = priority_from_impact(int(score), urgency)
     result = APPLIERS["set_priority"](facts, rule_id, rule_name, priority)
-    urgency = draft.urgency or "unknown"
+    urgency = urgency or "medium (not given)"
     return ActionResult(rule_id=rule_id, type="set_priority_from_impact", value=priority, applied=result.applied,
                         note=result.note or f"impact {score} x urgency {urgency} -> {priority}")
 

@@ -16,8 +16,8 @@ searched anywhere in the text. `is_empty` takes true (the default) or false. A m
 component, a custom field the ticket lacks) never equals, contains or compares, and always is empty.
 
 `validate` names every problem by its path (`conditions.all.2.op`); `compile_conditions` turns a valid
-`{"all": [...], "any": [...]}` into closures run against `Facts`, the per-evaluation view of one ticket that
-caches lower-cased text, regex hits and the component's ancestry until an action changes the ticket.
+`{"all": [...], "any": [...]}` into closures run against `Facts` (triage/facts.py), the per-evaluation view of
+one ticket.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from operator import attrgetter
 from typing import Any, get_args
 
 from sqlalchemy.orm import Session
@@ -35,10 +34,9 @@ from tierline.customers.schemas import Plan
 from tierline.platform.errors import NotFound
 from tierline.tickets.schemas import Channel, Priority, TicketType
 from tierline.triage import regex_guard
-from tierline.triage.types import Draft, Signals
+from tierline.triage.facts import CUSTOM_PREFIX, STATIC_FIELDS, Facts, PatternKey, is_id, is_number, reader
 
 TEXT, ENUM, NUMBER, COMPONENT, LIST, ANY = "text", "enum", "number", "component", "list", "any"
-CUSTOM_PREFIX = "custom_fields."
 _CUSTOM_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _TAG = re.compile(r"^[^\s,]{1,64}$")
 
@@ -76,7 +74,6 @@ OPS: dict[str, tuple[str, ...]] = {
 }
 MAX_TEXT = 1000
 MAX_LIST = 200
-MAX_ID = 2**63 - 1
 _NEGATIONS = {"not_equals": "equals", "not_in": "in", "not_contains": "contains"}
 
 
@@ -91,23 +88,21 @@ def kind_of(field: str) -> str | None:
 Errors = list[tuple[str, str]]
 
 
-def is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def is_id(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
+def _text_problem(value: Any, *, empty: bool = True) -> str | None:
+    if not isinstance(value, str) or (not empty and not value):
+        return "must be a string" if empty else "must be a non-empty string"
+    if len(value) > MAX_TEXT:
+        return f"must be at most {MAX_TEXT} characters"
+    return None if regex_guard.is_text(value) else "must be valid Unicode text (it holds a lone surrogate)"
 
 
 def _scalar_problem(session: Session, field: str, kind: str, value: Any) -> str | None:
     """Why `value` cannot be compared with `field` by equals / in."""
     if kind == TEXT:
-        if not isinstance(value, str):
-            return "must be a string"
-        return f"must be at most {MAX_TEXT} characters" if len(value) > MAX_TEXT else None
+        return _text_problem(value)
     if kind == ENUM:
         allowed = ENUM_VALUES[field]
-        return None if value in allowed and isinstance(value, str) else f"must be one of {', '.join(allowed)}"
+        return None if isinstance(value, str) and value in allowed else f"must be one of {', '.join(allowed)}"
     if kind == NUMBER:
         return None if is_number(value) else "must be a finite number"
     if kind == COMPONENT:
@@ -119,11 +114,12 @@ def _scalar_problem(session: Session, field: str, kind: str, value: Any) -> str 
             return f"component {value} does not exist"
         return None
     if kind == LIST:
-        return None if isinstance(value, str) and _TAG.match(value.strip()) else \
-            "must be a tag (1 to 64 characters without spaces or commas)"
+        if not isinstance(value, str) or not _TAG.match(value.strip()):
+            return "must be a tag (1 to 64 characters without spaces or commas)"
+        return _text_problem(value)
     # ANY: a custom field holds JSON; compare with a JSON scalar.
     if isinstance(value, str):
-        return f"must be at most {MAX_TEXT} characters" if len(value) > MAX_TEXT else None
+        return _text_problem(value)
     if isinstance(value, bool) or is_number(value):
         return None
     return "must be a string, a finite number or a boolean"
@@ -145,12 +141,7 @@ def _value_problems(session: Session, field: str, kind: str, op: str, value: Any
     if op in ("gte", "lte"):
         return [] if is_number(value) else [(path, "must be a finite number")]
     if op in ("contains", "not_contains", "starts_with"):
-        if kind == LIST:
-            problem = _scalar_problem(session, field, kind, value)
-        elif not isinstance(value, str) or not value:
-            problem = "must be a non-empty string"
-        else:
-            problem = f"must be at most {MAX_TEXT} characters" if len(value) > MAX_TEXT else None
+        problem = _scalar_problem(session, field, kind, value) if kind == LIST else _text_problem(value, empty=False)
         return [(path, problem)] if problem else []
     problem = _scalar_problem(session, field, kind, value)  # equals / not_equals
     return [(path, problem)] if problem else []
@@ -198,131 +189,6 @@ def validate(session: Session, conditions: Any, *, path: str = "conditions") -> 
     return errors
 
 
-# -- the facts a condition reads -----------------------------------------------------------------------
-
-def _customer(name: str) -> Callable[[Facts], Any]:
-    def read(facts: Facts) -> Any:
-        customer = facts.draft.customer
-        return None if customer is None else getattr(customer, name, None)
-    return read
-
-
-def _error_code(facts: Facts) -> Any:
-    # The caller's code when given, else the one signal extraction found in the text.
-    code = facts.draft.error_code
-    if code is None and facts.signals is not None:
-        code = facts.signals.error_code
-    return code
-
-
-# attrgetter is C code: reading a field is the innermost step of every condition of every rule.
-READERS: dict[str, Callable[[Facts], Any]] = {
-    "subject": attrgetter("draft.subject"),
-    "description": attrgetter("draft.description"),
-    "error_code": _error_code,
-    "priority": attrgetter("draft.priority"),
-    "type": attrgetter("draft.type"),
-    "channel": attrgetter("draft.channel"),
-    "customer.plan": _customer("plan"),
-    "customer.arr": _customer("arr"),
-    "customer.region": _customer("region"),
-    "component": attrgetter("draft.component_id"),
-    "tags": attrgetter("draft.tags"),
-    "sentiment": attrgetter("draft.sentiment"),
-    "impact_score": attrgetter("draft.impact_score"),
-}
-
-
-def reader(field: str) -> Callable[[Facts], Any]:
-    if field.startswith(CUSTOM_PREFIX):
-        name = field[len(CUSTOM_PREFIX):]
-
-        def read(facts: Facts) -> Any:
-            custom = facts.draft.custom_fields
-            return custom.get(name) if isinstance(custom, dict) else None
-        return read
-    return READERS[field]
-
-
-class Facts:
-    """One ticket as conditions see it during one evaluation, with caches dropped whenever it changes."""
-
-    __slots__ = ("session", "draft", "signals", "patterns", "claimed", "_lower", "_hits", "_lineage", "_tags")
-
-    def __init__(self, session: Session | None, draft: Draft, signals: Signals | None,
-                 patterns: dict[str, regex_guard.PatternSet]) -> None:
-        self.session = session
-        self.draft = draft
-        self.signals = signals
-        self.patterns = patterns
-        self.claimed: dict[str, tuple[int, str]] = {}  # field -> the rule (id, name) that set it in this run
-        self._lower: dict[str, str | None] = {}
-        self._hits: dict[str, frozenset[int]] = {}
-        self._lineage: frozenset[int] | None = None
-        self._tags: frozenset[str] | None = None
-
-    def changed(self, field: str) -> None:
-        """An action changed `field` of the ticket: forget what was derived from it."""
-        if field == "tags":
-            self._tags = None
-            self._hits.pop("tags", None)
-        elif field == "custom_fields":
-            for cache in (self._lower, self._hits):
-                for key in [k for k in cache if k.startswith(CUSTOM_PREFIX)]:
-                    del cache[key]
-        elif field == "component_id":
-            self._lineage = None
-
-    def lower(self, field: str) -> str | None:
-        try:
-            return self._lower[field]
-        except KeyError:
-            value = reader(field)(self)
-            out = value.lower() if isinstance(value, str) else None
-            self._lower[field] = out
-            return out
-
-    def tags(self) -> frozenset[str]:
-        if self._tags is None:
-            tags = self.draft.tags if isinstance(self.draft.tags, (list, tuple, set)) else ()
-            self._tags = frozenset(str(t).lower() for t in tags)
-        return self._tags
-
-    def hits(self, field: str) -> frozenset[int]:
-        """Indices of the patterns on `field` found in its value (every string of a list value is scanned)."""
-        try:
-            return self._hits[field]
-        except KeyError:
-            pass
-        patterns = self.patterns.get(field)
-        value = reader(field)(self)
-        found: frozenset[int] = frozenset()
-        if patterns is not None:
-            if isinstance(value, str):
-                found = patterns.matching(value)
-            elif isinstance(value, (list, tuple)):
-                found = frozenset().union(*(patterns.matching(v) for v in value if isinstance(v, str)))
-        self._hits[field] = found
-        return found
-
-    def lineage(self) -> frozenset[int]:
-        """The ticket's component and its ancestors: a condition naming a component holds for its subtree."""
-        if self._lineage is None:
-            component_id = self.draft.component_id
-            if not is_id(component_id):
-                self._lineage = frozenset()
-            else:
-                ids = {component_id}
-                if self.session is not None:
-                    try:
-                        ids |= {c.id for c in components_service.ancestors(self.session,
-                                                                            component_id=component_id)}
-                    except NotFound:
-                        pass
-                self._lineage = frozenset(ids)
-        return self._lineage
-
-
 # -- compiling -----------------------------------------------------------------------------------------
 
 Test = Callable[[Facts], bool]
@@ -353,7 +219,7 @@ def _same(actual: Any, expected: Any) -> bool:
     return is_number(actual) and actual == expected
 
 
-def _positive(field: str, kind: str, op: str, value: Any, regex_index: int | None) -> Test:
+def _positive(field: str, kind: str, op: str, value: Any, pattern: tuple[PatternKey, int] | None) -> Test:
     """The test for `op` (never a negated op: those are built as `not` of their positive)."""
     read = reader(field)
     if op == "is_empty":
@@ -363,19 +229,15 @@ def _positive(field: str, kind: str, op: str, value: Any, regex_index: int | Non
         if kind == NUMBER:
             return lambda f: (_number(read(f)) is None) is want
         return lambda f: _empty(read(f)) is want
-    if op == "matches":
-        return lambda f: regex_index in f.hits(field)
+    if pattern is not None:  # matches, and contains / starts_with on text: scanned with the field's pattern set
+        key, index = pattern
+        return lambda f: index in f.hits(key)
     if kind == TEXT:
         if op == "equals":
             expected = value.lower()
             return lambda f: f.lower(field) == expected
-        if op == "in":
-            options = frozenset(v.lower() for v in value)
-            return lambda f: f.lower(field) in options
-        needle = value.lower()
-        if op == "contains":
-            return lambda f: (text := f.lower(field)) is not None and needle in text
-        return lambda f: (text := f.lower(field)) is not None and text.startswith(needle)  # starts_with
+        options = frozenset(v.lower() for v in value)  # in
+        return lambda f: f.lower(field) in options
     if kind == ENUM:
         if op == "equals":
             return lambda f: read(f) == value
@@ -438,11 +300,16 @@ def _shown(value: Any) -> Any:
 
 
 class CompiledCondition:
-    __slots__ = ("field", "op", "value", "test", "_read")
+    """A condition's test and, when it reads a field no action changes, the key rules are indexed by:
+    ("value", field, the values it holds for), ("pattern", pattern key, index in that set), or
+    ("gte" | "lte", field, the bound)."""
 
-    def __init__(self, field: str, op: str, value: Any, test: Test) -> None:
-        self.field, self.op, self.value, self.test = field, op, value, test
-        self._read = (lambda f: f.draft.component_id) if field == "component" else reader(field)
+    __slots__ = ("field", "op", "value", "test", "index", "_read")
+
+    def __init__(self, field: str, op: str, value: Any, test: Test,
+                 index: tuple[str, str, Any] | None = None) -> None:
+        self.field, self.op, self.value, self.test, self.index = field, op, value, test, index
+        self._read = reader(field)
 
     def describe(self, facts: Facts) -> dict[str, Any]:
         actual = self._read(facts)
@@ -451,19 +318,39 @@ class CompiledCondition:
         return {"field": self.field, "op": self.op, "value": self.value, "actual": _shown(actual)}
 
 
-def compile_condition(condition: dict[str, Any], patterns: dict[str, list[str]]) -> CompiledCondition:
-    """A valid condition as a closure. Regexes are collected into `patterns[field]` to be scanned together."""
+def _add_pattern(patterns: dict[PatternKey, list[str]], key: PatternKey, pattern: str) -> tuple[PatternKey, int]:
+    found = patterns.setdefault(key, [])
+    if pattern not in found:
+        found.append(pattern)
+    return key, found.index(pattern)
+
+
+def compile_condition(condition: dict[str, Any], patterns: dict[PatternKey, list[str]]) -> CompiledCondition:
+    """A valid condition as a closure. Patterns are collected into `patterns` to be scanned together, one set
+    per field (see facts.PatternKey)."""
     field, op, value = condition["field"], condition["op"], condition.get("value")
     kind = kind_of(field)
     if kind is None or op not in OPS[kind]:
         raise ValueError(f"invalid condition {condition!r}: validate rules before compiling them")
-    regex_index = None
-    if op == "matches":
-        regex_index = len(patterns.setdefault(field, []))
-        patterns[field].append(value)
-    positive = _positive(field, kind, _NEGATIONS.get(op, op), value, regex_index)
+    base = _NEGATIONS.get(op, op)
+    pattern = None
+    if base == "matches":
+        pattern = _add_pattern(patterns, (field, False), value)
+    elif kind == TEXT and base in ("contains", "starts_with"):
+        literal = regex_guard.literal(value.lower())  # on the lower-cased text: case-insensitive, like equals
+        pattern = _add_pattern(patterns, (field, True), "^" + literal if base == "starts_with" else literal)
+    positive = _positive(field, kind, base, value, pattern)
     test = (lambda f: not positive(f)) if op in _NEGATIONS else positive
-    return CompiledCondition(field, op, value, test)
+    index = None
+    if op not in _NEGATIONS and field in STATIC_FIELDS:
+        if pattern is not None:
+            index = ("pattern", pattern[0], pattern[1])
+        elif kind in (TEXT, ENUM) and op in ("equals", "in"):
+            values = value if op == "in" else [value]
+            index = ("value", field, frozenset(v.lower() if kind == TEXT else v for v in values))
+        elif kind == NUMBER and op in ("gte", "lte"):
+            index = (op, field, value)
+    return CompiledCondition(field, op, value, test, index)
 
 
 class CompiledConditions:
@@ -490,7 +377,8 @@ class CompiledConditions:
         return [c.describe(facts) for c in self.all] + [c.describe(facts) for c in self.any if c.test(facts)]
 
 
-def compile_conditions(conditions: dict[str, Any] | None, patterns: dict[str, list[str]]) -> CompiledConditions:
+def compile_conditions(conditions: dict[str, Any] | None,
+                       patterns: dict[PatternKey, list[str]]) -> CompiledConditions:
     conditions = conditions or {}
     return CompiledConditions([compile_condition(c, patterns) for c in conditions.get("all") or []],
                               [compile_condition(c, patterns) for c in conditions.get("any") or []])

@@ -36,8 +36,8 @@ WEIGHTS: dict[str, Any] = {
 }
 MAX_SCORE = 100
 
-# ITIL: impact level from the score, then the impact x urgency matrix. Levels are (name, minimum score), highest
-# first; urgency None counts as "medium".
+# ITIL: impact level from the score, then the impact x urgency matrix. Levels are (name, minimum score),
+# highest first; urgency None counts as "medium".
 IMPACT_LEVELS: tuple[tuple[str, int], ...] = (("high", 50), ("medium", 25), ("low", 0))
 URGENCY_LEVELS = ("high", "medium", "low")
 PRIORITY_MATRIX: dict[tuple[str, str], str] = {
@@ -107,7 +107,7 @@ def score(*, draft: Draft, signals: Signals, incident_severity: str | None = Non
                     "detail": "customer frustrated" if frustrated else "no"})
 
     total = sum(item["points"] for item in explain)
-    return Impact(score=min(MAX_SCORE, int(round(total))), explain=explain)
+    return Impact(score=min(MAX_SCORE, round(total)), explain=explain)
 
 
 def _affected(draft: Draft, signals: Signals) -> tuple[int | None, str]:
@@ -144,3 +144,39 @@ def priority_from_impact(score: int, urgency: str | None) -> str:
     if urgency not in URGENCY_LEVELS:
         raise ValueError(f"urgency must be one of {', '.join(URGENCY_LEVELS)}")
     return PRIORITY_MATRIX[(impact_level(score), urgency)]
+
+
+def render_markdown() -> str:
+    """`WEIGHTS`, the impact levels and the priority matrix as docs/impact.md publishes them (a test keeps
+    them equal)."""
+    w = WEIGHTS
+    plans = ", ".join(f"{plan} {points}" for plan, points in w["plan"].items())
+    severities = ", ".join(f"{sev} {points}" for sev, points in w["incident_severity"].items())
+    users = w["affected_users"]
+    rows = [
+        ("arr_percentile", f"0..{w['arr_percentile']}",
+         f"customer's ARR percentile (0..1) x {w['arr_percentile']}"),
+        ("plan", f"0..{max(w['plan'].values())}", plans),
+        ("affected_users", f"0..{users['max_points']}",
+         (f"{users['points_per_decade']} x log10(users), capped (1 user 0, 10 users "
+          f"{users['points_per_decade']}, 100 users {2 * users['points_per_decade']}, ...); "
+          f"\"all users\": the customer's licensed seats, else {w['all_users_default']} users")),
+        ("production_down", str(w["production_down"]), "production-down wording in the ticket"),
+        ("data_loss", str(w["data_loss"]), "data-loss wording in the ticket"),
+        ("security", str(w["security"]), "security wording in the ticket"),
+        ("open_tickets", f"0..{w['open_tickets']['max_points']}",
+         f"{w['open_tickets']['points_each']} per other open ticket of the customer"),
+        ("incident_severity", f"0..{max(w['incident_severity'].values())}", severities),
+        ("health", f"0..{w['health']}", f"(100 - customer health) / 100 x {w['health']}"),
+        ("frustrated", str(w["frustrated"]), "the customer is frustrated (sentiment)"),
+    ]
+    lines = ["| factor | points | how |", "|---|---|---|"]
+    lines += [f"| `{factor}` | {points} | {how} |" for factor, points, how in rows]
+    lines += ["", f"Score = min({MAX_SCORE}, round(sum of the points)).", "",
+              "| impact level | score |", "|---|---|"]
+    lines += [f"| {name} | >= {minimum} |" for name, minimum in IMPACT_LEVELS]
+    lines += ["", "| impact \\ urgency | " + " | ".join(URGENCY_LEVELS) + " |",
+              "|---|" + "---|" * len(URGENCY_LEVELS)]
+    for name, _ in IMPACT_LEVELS:
+        lines.append(f"| {name} | " + " | ".join(PRIORITY_MATRIX[(name, u)] for u in URGENCY_LEVELS) + " |")
+    return "\n".join(lines)

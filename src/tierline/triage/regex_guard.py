@@ -45,6 +45,8 @@ def check(pattern: object) -> str | None:
         return "must not be empty"
     if len(pattern) > MAX_PATTERN_LENGTH:
         return f"must be at most {MAX_PATTERN_LENGTH} characters"
+    if not is_text(pattern):
+        return "must be valid Unicode text (it holds a lone surrogate)"
     try:
         _compiled(pattern)
     except re2.error as exc:
@@ -61,9 +63,24 @@ def _compiled(pattern: str) -> re2._Regexp:
     return re2.compile(pattern.encode("utf-8"), options=_options())
 
 
+def is_text(value: str) -> bool:
+    """Can `value` be written as UTF-8? (A JSON string may hold a lone surrogate, which cannot.)"""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _encode(text: str) -> bytes:
-    # Lone surrogates (valid in a JSON string, not in UTF-8) become "?" rather than an error.
-    return text.encode("utf-8", "replace")
+    # A lone surrogate in the text is kept as its (invalid) UTF-8 bytes: it matches nothing a pattern spells,
+    # and RE2 reads invalid bytes safely.
+    return text.encode("utf-8", "surrogatepass")
+
+
+def literal(text: str) -> str:
+    """A pattern matching `text` itself (every special character escaped); `text` must be valid Unicode."""
+    return re2.escape(text)
 
 
 def search(pattern: str, text: str) -> bool:
@@ -77,10 +94,13 @@ class PatternSet:
     __slots__ = ("_set", "_patterns")
 
     def __init__(self, patterns: Sequence[str]) -> None:
-        for i, pattern in enumerate(patterns):
-            if reason := check(pattern):
-                raise ValueError(f"pattern {i} {reason}")
+        """`patterns` were accepted by `check` or built by `literal`; a ValueError names one that was not."""
         self._patterns = tuple(patterns)
+        for i, pattern in enumerate(self._patterns):
+            try:
+                _compiled(pattern)
+            except (re2.error, UnicodeEncodeError) as exc:
+                raise ValueError(f"pattern {i} is not valid: {exc}") from exc
         self._set = None
         if patterns:
             built = re2.Set.SearchSet(_options())

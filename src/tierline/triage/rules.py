@@ -13,6 +13,7 @@ same transaction as the change, so all processes see a change as soon as it comm
 from __future__ import annotations
 
 import uuid
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +31,8 @@ from tierline.platform.pagination import SortKey, paginate
 from tierline.triage import actions as actions_mod
 from tierline.triage import conditions as conditions_mod
 from tierline.triage.actions import CompiledAction
-from tierline.triage.conditions import CompiledConditions, Facts
+from tierline.triage.conditions import CompiledConditions
+from tierline.triage.facts import Facts, is_id
 from tierline.triage.models import TRIGGERS, TriageRule, TriageRuleRevision
 from tierline.triage.regex_guard import PatternSet
 from tierline.triage.types import ActionResult, Draft, RuleMatch, Signals
@@ -53,15 +55,92 @@ class CompiledRule:
     stop_processing: bool
 
 
-@dataclass(frozen=True)
+def _index_keys(rule: CompiledRule) -> list[tuple[str, Any, Any]] | None:
+    """Keys at least one of which a ticket must hit for the rule to match, or None (test it on every ticket):
+    one indexed `all` condition, or every `any` condition when each is indexed."""
+    for condition in rule.conditions.all:
+        if condition.index is not None:
+            return [condition.index]
+    if rule.conditions.any and all(c.index is not None for c in rule.conditions.any):
+        return [c.index for c in rule.conditions.any]
+    return None
+
+
+class _Index:
+    """The rules of one trigger filed by the keys their conditions need (see RuleSet)."""
+
+    def __init__(self, rules: tuple[CompiledRule, ...]) -> None:
+        self.rules = rules
+        always: list[int] = []
+        self.by_value: dict[str, dict[str, list[int]]] = {}
+        self.by_pattern: dict[tuple[str, bool], dict[int, list[int]]] = {}
+        bounds: dict[tuple[str, str], list[tuple[float, int]]] = {}
+        for i, rule in enumerate(rules):
+            keys = _index_keys(rule)
+            if keys is None:
+                always.append(i)
+                continue
+            for kind, where, what in keys:
+                if kind == "value":
+                    for value in what:
+                        self.by_value.setdefault(where, {}).setdefault(value, []).append(i)
+                elif kind == "pattern":
+                    self.by_pattern.setdefault(where, {}).setdefault(what, []).append(i)
+                else:  # gte / lte: kept sorted by bound, so one bisection finds the rules a number passes
+                    bounds.setdefault((kind, where), []).append((what, i))
+        self.always = frozenset(always)
+        self.bounds = {key: ([b for b, _ in sorted(items)], [i for _, i in sorted(items)])
+                       for key, items in bounds.items()}
+        self.indexed = bool(self.by_value or self.by_pattern or self.bounds)
+
+    def candidates(self, facts: Facts) -> list[CompiledRule]:
+        if not self.indexed:
+            return list(self.rules)
+        picked = set(self.always)
+        for field, table in self.by_value.items():
+            hit = table.get(facts.key(field))
+            if hit:
+                picked.update(hit)
+        for key, table in self.by_pattern.items():
+            for pattern in facts.hits(key):
+                hit = table.get(pattern)
+                if hit:
+                    picked.update(hit)
+        for (kind, field), (values, rule_indices) in self.bounds.items():
+            number = facts.number(field)
+            if number is not None:
+                if kind == "gte":  # bound <= number
+                    picked.update(rule_indices[:bisect_right(values, number)])
+                else:  # lte: bound >= number
+                    picked.update(rule_indices[bisect_left(values, number):])
+        return [self.rules[i] for i in sorted(picked)]
+
+
 class RuleSet:
-    by_trigger: dict[str, tuple[CompiledRule, ...]]
-    patterns: dict[str, PatternSet]
+    """The compiled active rules of each trigger, in order, with an index that picks the rules worth testing.
+
+    A condition on a field no action changes (the subject, description, error code, channel, the customer's
+    plan, ARR and region, sentiment, impact score) gives the same answer for the whole run. A rule needing such
+    a condition (in `all`, or every one of its `any`) is filed under what the condition needs: the values of
+    equals/in, the pattern of matches/contains/starts_with (all of a field's patterns are scanned in one pass),
+    the bound of gte/lte. A run tests only the rules filed under the ticket's facts plus the rules with no such
+    condition, in order. The answer is the same as testing every rule (a property test holds us to that).
+    """
+
+    def __init__(self, by_trigger: dict[str, list[CompiledRule]], patterns: dict[tuple[str, bool], PatternSet]) -> None:
+        self.by_trigger = {t: tuple(rs) for t, rs in by_trigger.items()}
+        self.patterns = patterns
+        self._index = {t: _Index(rs) for t, rs in self.by_trigger.items()}
+
+    def candidates(self, facts: Facts, trigger: str) -> list[CompiledRule]:
+        """The rules of `trigger` that may match this ticket, in order."""
+        index = self._index.get(trigger)
+        return index.candidates(facts) if index is not None else []
 
 
 def compile_rules(rules: Iterable[Any]) -> RuleSet:
     """Compile valid rules (TriageRule rows or objects alike); inactive ones are left out."""
-    patterns: dict[str, list[str]] = {}
+    patterns: dict[tuple[str, bool], list[str]] = {}
     by_trigger: dict[str, list[CompiledRule]] = {t: [] for t in TRIGGERS}
     for rule in sorted(rules, key=lambda r: (r.position, r.id)):
         if not rule.active:
@@ -70,17 +149,18 @@ def compile_rules(rules: Iterable[Any]) -> RuleSet:
             id=rule.id, name=rule.name, trigger=rule.trigger,
             conditions=conditions_mod.compile_conditions(rule.conditions, patterns),
             actions=tuple(CompiledAction(a) for a in rule.actions), stop_processing=rule.stop_processing))
-    return RuleSet(by_trigger={t: tuple(rs) for t, rs in by_trigger.items()},
-                   patterns={field: PatternSet(p) for field, p in patterns.items()})
+    return RuleSet(by_trigger, {key: PatternSet(p) for key, p in patterns.items()})
 
 
 def run(session: Session | None, rule_set: RuleSet, *, draft: Draft, signals: Signals | None,
-        trigger: str) -> tuple[list[RuleMatch], list[ActionResult]]:
-    """Run compiled rules on the draft, changing it; the matches (with the conditions that held) and results."""
+        trigger: str, use_index: bool = True) -> tuple[list[RuleMatch], list[ActionResult]]:
+    """Run compiled rules on the draft, changing it; the matches (with the conditions that held) and results.
+    `use_index=False` tests every rule (the slow reference the index is checked against)."""
     facts = Facts(session, draft, signals, rule_set.patterns)
     matches: list[RuleMatch] = []
     results: list[ActionResult] = []
-    for rule in rule_set.by_trigger.get(trigger, ()):
+    rules = rule_set.candidates(facts, trigger) if use_index else rule_set.by_trigger.get(trigger, ())
+    for rule in rules:
         held = rule.conditions.held(facts)
         if held is None:
             continue
@@ -132,7 +212,7 @@ def _new_revision(session: Session) -> None:
 # -- reading ---------------------------------------------------------------------------------------------
 
 def get(session: Session, *, rule_id: int) -> TriageRule:
-    rule = session.get(TriageRule, rule_id) if conditions_mod.is_id(rule_id) else None
+    rule = session.get(TriageRule, rule_id) if is_id(rule_id) else None
     if rule is None:
         raise NotFound(f"triage rule {rule_id} does not exist")
     return rule

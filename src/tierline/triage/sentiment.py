@@ -3,11 +3,12 @@
 `analyse(text)` returns `Sentiment(compound, frustrated, reasons)`:
 - `compound` is VADER's compound score (-1 angry .. +1 happy) of the text, read with a support-desk lexicon:
   words that describe what the software did rather than how the customer feels ("error", "failed", "crash",
-  "critical", "kill", "deadlock", "security", "help", ...: `TECHNICAL_WORDS`) are removed from VADER's lexicon,
-  so "the export failed with error DB-1042" reads as neutral, not angry.
+  "critical", "kill", "deadlock", "security", "help", ...: `TECHNICAL_WORDS`) are removed from VADER's
+  lexicon, so "the export failed with error DB-1042" reads as neutral, not angry; so do statuses such as "502
+  Bad Gateway" (`_TECHNICAL_PHRASES` are blanked before scoring).
 - `frustrated` is true when `compound <= FRUSTRATED_COMPOUND` (-0.5) or the text uses escalation wording
-  (`ESCALATION_PHRASES`: cancelling the contract, lawyers, "unacceptable", "third time", "still not fixed", ...).
-  `reasons` says which.
+  (`ESCALATION_PHRASES`: cancelling the contract, lawyers, "unacceptable", "third time", "still not fixed",
+  ...). `reasons` says which.
 
 Thresholds (also in docs/impact.md): VADER's own convention calls compound <= -0.05 negative; a support ticket
 that merely describes a fault lands between -0.5 and 0 once technical words are neutral, so -0.5 marks a
@@ -26,46 +27,62 @@ import threading
 
 from vaderSentiment import vaderSentiment as vader
 
+from tierline.triage.signal_patterns import Rx, compile_group, rx, words_of
 from tierline.triage.types import Sentiment
 
 FRUSTRATED_COMPOUND = -0.5
 MAX_CHARS = 1000
 _HEAD_CHARS = 700
 
-# Technical vocabulary VADER reads as emotion. Removed from the lexicon (the word then counts as neutral and no
-# longer shields a booster before it), not set to 0.
+# Technical vocabulary VADER reads as emotion. Removed from the lexicon (the word then counts as neutral and
+# no longer shields a booster before it), not set to 0.
 TECHNICAL_WORDS = frozenset({
-    "error", "errors", "fail", "failed", "failing", "fails", "failure", "problem", "problems", "crash", "kill",
-    "killed", "dead", "deadlock", "block", "blocked", "blocking", "reject", "rejected", "denied", "deny",
-    "critical", "fatal", "warning", "alert", "lost", "attack", "vulnerable", "vulnerability", "exploit", "panic",
-    "fault", "leak", "hacked", "threat", "risk", "damage", "damaged", "loss", "lose", "limited", "support",
-    "security", "secure", "protect", "safe", "stop", "stopped", "drop", "trap", "miss", "missed", "missing",
-    "empty", "free", "true", "active", "positive", "negative", "severe", "help", "resolve", "resolved",
-    "success", "successful", "successfully", "allow", "accept", "accepted", "low", "like", "urgent",
-    "emergency", "kindly", "joke", "wrong", "trouble", "alive", "clean", "freeze", "broken",
+    "error", "errors", "fail", "failed", "failing", "fails", "failure", "problem", "problems", "crash",
+    "kill", "killed", "dead", "deadlock", "block", "blocked", "blocking", "reject", "rejected", "denied",
+    "deny", "critical", "fatal", "warning", "alert", "lost", "attack", "vulnerable", "vulnerability",
+    "exploit", "panic", "fault", "leak", "hacked", "threat", "risk", "damage", "damaged", "loss", "lose",
+    "limited", "support", "security", "secure", "protect", "safe", "stop", "stopped", "drop", "trap", "miss",
+    "missed", "missing", "empty", "free", "true", "active", "positive", "negative", "severe", "help",
+    "resolve", "resolved", "success", "successful", "successfully", "allow", "accept", "accepted", "low",
+    "like", "urgent", "emergency", "kindly", "joke", "wrong", "trouble", "alive", "clean", "freeze", "broken",
 })
 
-ESCALATION_PHRASES: tuple[str, ...] = (
-    r"cancel(?:l?ing|l?ed)?\s+(?:our|my|the|this)\s+(?:subscription|contract|account|plan|licen[cs]es?|renewal|"
-    r"service|order)",
-    r"(?:going|want|plan|planning|considering|about|ready|forced)\s+to\s+cancel",
-    r"(?:will|would|shall|may)\s+(?:have\s+to\s+)?cancel\b",
-    r"lawyers?\b", r"attorneys?\b", r"legal\s+(?:action|team|department|counsel|steps)", r"\bsue\b", r"lawsuit",
-    r"unacceptable", r"\b(?:third|fourth|fifth|sixth|3rd|4th|5th|6th|\d+th)\s+time\b", r"again\s+and\s+again",
-    r"over\s+and\s+over", r"still\s+(?:not\s+(?:fixed|resolved|working|solved)|broken|waiting|no\s+(?:answer|"
-    r"response|reply|update|fix))",
-    r"no\s*(?:one|body)\s+(?:has\s+)?(?:responded|replied|answered|got(?:ten)?\s+back|called)",
-    r"how\s+many\s+(?:more\s+)?times", r"how\s+long\s+(?:do|must|will|should)\s+(?:we|i)\s+(?:wait|have)",
-    r"ridiculous", r"absurd", r"outrageous", r"pathetic", r"appalling", r"disgraceful", r"useless", r"\bworst\b",
-    r"furious", r"fed\s+up", r"sick\s+(?:of|and\s+tired)", r"waste\s+of\s+(?:my\s+|our\s+)?time",
-    r"this\s+is\s+a\s+joke", r"(?:demand|want|expect|request)(?:ing|ed)?\s+(?:a\s+|our\s+|my\s+)?(?:full\s+)?refund",
-    r"(?:switch|switching|move|moving|migrate|migrating|go|going)\s+to\s+(?:a\s+)?(?:competitor|another\s+"
-    r"(?:vendor|provider|tool|product|solution))",
-    r"speak\s+(?:to|with)\s+(?:a\s+|your\s+)?(?:manager|supervisor)", r"escalat(?:e|ing)\s+(?:this\s+)?to\s+"
-    r"(?:your\s+)?(?:management|ceo|leadership)",
-    r"breach\s+of\s+contract", r"terminat(?:e|ing)\s+(?:our|the|this)\s+(?:contract|agreement|subscription)",
+# Escalation wording, each phrase gated (see signal_patterns.Rx) so a calm text costs a few set lookups.
+ESCALATION_PHRASES: tuple[Rx, ...] = (
+    rx(r"cancel(?:l?ing|l?ed)?\s+(?:our|my|the|this)\s+(?:subscription|contract|account|plan|licen[cs]es?|"
+       r"renewal|service|order)"),
+    rx(r"(?:going|want|plan|planning|considering|about|ready|forced)\s+to\s+cancel", "cancel"),
+    rx(r"(?:will|would|shall|may)\s+(?:have\s+to\s+)?cancel\b", "cancel"),
+    rx(r"lawyers?\b"), rx(r"attorneys?\b"), rx(r"legal\s+(?:action|team|department|counsel|steps)"),
+    rx(r"\bsue\b", "sue"), rx(r"lawsuit"), rx(r"unacceptable"),
+    rx(r"\b(?:third|fourth|fifth|sixth|3rd|4th|5th|6th|\d+th)\s+time\b", needs="time"),
+    rx(r"again\s+and\s+again"), rx(r"over\s+and\s+over"),
+    rx(r"still\s+(?:not\s+(?:fixed|resolved|working|solved)|broken|waiting|"
+       r"no\s+(?:answer|response|reply|update|fix))"),
+    rx(r"no\s*(?:one|body)\s+(?:has\s+)?(?:responded|replied|answered|got(?:ten)?\s+back|called)",
+       "responded", "replied", "answered", "back", "called"),
+    rx(r"how\s+many\s+(?:more\s+)?times", "many"),
+    rx(r"how\s+long\s+(?:do|must|will|should)\s+(?:we|i)\s+(?:wait|have)", "long"),
+    rx(r"ridiculous"), rx(r"absurd"), rx(r"outrageous"), rx(r"pathetic"), rx(r"appalling"),
+    rx(r"disgraceful"), rx(r"useless"), rx(r"\bworst\b", "worst"), rx(r"furious"), rx(r"fed\s+up"),
+    rx(r"sick\s+(?:of|and\s+tired)"),
+    rx(r"waste\s+of\s+(?:my\s+|our\s+)?time"), rx(r"this\s+is\s+a\s+joke", "joke"),
+    rx(r"(?:demand|want|expect|request)(?:ing|ed)?\s+(?:a\s+|our\s+|my\s+)?(?:full\s+)?refund", "refund"),
+    rx(r"(?:switch|switching|move|moving|migrate|migrating|go|going)\s+to\s+(?:a\s+)?(?:competitor|"
+       r"another\s+(?:vendor|provider|tool|product|solution))",
+       "competitor", "vendor", "provider", "tool", "product", "solution"),
+    rx(r"speak\s+(?:to|with)\s+(?:a\s+|your\s+)?(?:manager|supervisor)", "manager", "supervisor"),
+    rx(r"escalat(?:e|ing)\s+(?:this\s+)?to\s+(?:your\s+)?(?:management|ceo|leadership)"),
+    rx(r"breach\s+of\s+contract"),
+    rx(r"terminat(?:e|ing)\s+(?:our|the|this)\s+(?:contract|agreement|subscription)"),
 )
-_ESCALATION = re.compile("|".join(f"(?:{p})" for p in ESCALATION_PHRASES))
+_ESCALATION = compile_group((phrase, "escalation") for phrase in ESCALATION_PHRASES)
+_ESCALATION_WORDS = _ESCALATION.words
+# Technical phrases with a mood word in them: "502 Bad Gateway" is a status, not the customer's mood.
+_TECHNICAL_PHRASES = re.compile(
+    r"bad (?:gateway|request|certificate|credentials|password|token|response|data|input|file|format|argument|"
+    r"parameter|header|signature)s?",
+    re.IGNORECASE)
 
 
 class _Words(list):  # type: ignore[type-arg]
@@ -75,7 +92,7 @@ class _Words(list):  # type: ignore[type-arg]
 
 
 class _Analyser(vader.SentimentIntensityAnalyzer):
-    """VADER with the support-desk lexicon, scoring in linear time. Stateless per call: safe across threads."""
+    """VADER with the support-desk lexicon, scoring in linear time. No state between calls: thread-safe."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -108,9 +125,8 @@ class _Analyser(vader.SentimentIntensityAnalyzer):
     @staticmethod
     def _negation_check(valence: float, words_and_emoticons: list[str], start_i: int, i: int) -> float:
         w = _lowered(words_and_emoticons)
-        if start_i == 0:
-            if vader.negated([w[i - (start_i + 1)]]):
-                valence = valence * vader.N_SCALAR
+        if start_i == 0 and vader.negated([w[i - (start_i + 1)]]):
+            valence = valence * vader.N_SCALAR
         if start_i == 1:
             if w[i - 2] == "never" and (w[i - 1] == "so" or w[i - 1] == "this"):
                 valence = valence * 1.25
@@ -202,14 +218,18 @@ def _excerpt(text: str) -> str:
 
 def analyse(text: str) -> Sentiment:
     """Sentiment of a customer's words (a ticket's subject and description, or a reply)."""
-    compound = float(analyser().polarity_scores(_excerpt(text))["compound"]) if text.strip() else 0.0
+    excerpt = _TECHNICAL_PHRASES.sub(" ", _excerpt(text)) if "bad" in text.lower() else _excerpt(text)
+    compound = float(analyser().polarity_scores(excerpt)["compound"]) if excerpt.strip() else 0.0
     reasons: list[str] = []
     if compound <= FRUSTRATED_COMPOUND:
         reasons.append(f"compound {compound:.2f} <= {FRUSTRATED_COMPOUND}")
-    seen: set[str] = set()
-    for m in _ESCALATION.finditer(text.lower()):
-        phrase = " ".join(m.group().split())
-        if phrase not in seen:
-            seen.add(phrase)
-            reasons.append(f"escalation word: {phrase}")
+    low = text.lower()
+    hits = _ESCALATION_WORDS.intersection(words_of(low))
+    phrases: list[tuple[int, str]] = []
+    for entry in _ESCALATION.candidates(hits, low):
+        phrases.extend((m.start(), " ".join(m.group().split())) for m in entry.pattern.finditer(low))
+    for _, phrase in sorted(phrases):
+        reason = f"escalation word: {phrase}"
+        if reason not in reasons:
+            reasons.append(reason)
     return Sentiment(compound=compound, frustrated=bool(reasons), reasons=reasons)

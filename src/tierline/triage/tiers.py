@@ -2,9 +2,9 @@
 tier should take it.
 
 Inputs, over the tickets created in the last N days:
-- first-touch tier: the tier a ticket had when it was created (its `tickets.create` audit event), else the first
-  tier it was given later, else its current tier. A ticket escalated from L1 to L2 counts for L1: the question
-  is what happens when L1 takes first touch.
+- first-touch tier: the tier a ticket had when it was created (its `tickets.create` audit event), else the
+  first tier it was given later, else its current tier. A ticket escalated from L1 to L2 counts for L1: the
+  question is what happens when L1 takes first touch.
 - volume: tickets per first-touch tier.
 - MTTR: mean (and median) hours from created_at to solved_at, over the tickets solved now (or closed).
 - reopen rate: tickets reopened at least once (an audit event changing status from solved to open, whether by
@@ -13,8 +13,8 @@ Inputs, over the tickets created in the last N days:
 
 The recommendation starts at L1 and hands first touch to the next tier while the current one, with at least
 `THRESHOLDS["min_tickets"]` tickets to judge by, reopens more than `reopen_rate`, or takes more than
-`mttr_ratio` times the next tier's MTTR (the next tier also with enough solved tickets), or escalates more than
-`escalation_rate` of its tickets. Every rule that fired is listed with its figures.
+`mttr_ratio` times the next tier's MTTR (the next tier also with enough solved tickets), or escalates more
+than `escalation_rate` of its tickets. Every rule that fired is listed with its figures.
 """
 
 from __future__ import annotations
@@ -137,8 +137,8 @@ def recommend(tiers: dict[str, dict[str, Any]], thresholds: dict[str, float] | N
                        f"{_pct(t['escalation_rate'])}")
         if not why:
             if here["volume"] < t["min_tickets"]:
-                reasons.append(f"{lower}: {here['volume']} tickets, fewer than {t['min_tickets']:g} to judge by; "
-                               f"{lower} takes first touch until there are more")
+                reasons.append(f"{lower}: {here['volume']} tickets, fewer than {t['min_tickets']:g} to judge "
+                               f"by; {lower} takes first touch until there are more")
             return lower, reasons
         reasons.extend(f"{r} -> {higher}" for r in why)
     return TIERS[-1], reasons
@@ -148,8 +148,8 @@ def report(session: Session, *, days: int = 90, component_id: int | None = None,
            type: str | None = None) -> dict[str, Any]:  # noqa: A002 (the ticket field's name)
     until = clock.now()
     since = until - timedelta(days=days)
-    stmt = (select(Ticket.id, Ticket.component_id, Ticket.type, Ticket.tier, Ticket.created_at, Ticket.solved_at)
-            .where(Ticket.created_at >= since))
+    stmt = (select(Ticket.id, Ticket.component_id, Ticket.type, Ticket.tier, Ticket.created_at,
+                   Ticket.solved_at).where(Ticket.created_at >= since))
     if component_id is not None:
         try:
             subtree = components_service.descendant_ids(session, component_id=component_id)
@@ -160,7 +160,8 @@ def report(session: Session, *, days: int = 90, component_id: int | None = None,
         stmt = stmt.where(Ticket.type == type)
     tickets = session.execute(stmt).all()
     histories = _histories(session, since, {t.id for t in tickets})
-    groups: dict[tuple[int | None, str], dict[str, _Stats]] = defaultdict(lambda: {t: _Stats() for t in TIERS})
+    groups: dict[tuple[int | None, str], dict[str, _Stats]] = defaultdict(
+        lambda: {tier: _Stats() for tier in TIERS})
     untiered: dict[tuple[int | None, str], int] = defaultdict(int)
     for t in tickets:
         history = histories.get(t.id, _History())
@@ -173,7 +174,8 @@ def report(session: Session, *, days: int = 90, component_id: int | None = None,
         stats = groups[key][tier]
         stats.volume += 1
         if t.solved_at is not None:
-            stats.hours.append((clock.as_utc(t.solved_at) - clock.as_utc(t.created_at)).total_seconds() / 3600)
+            took = clock.as_utc(t.solved_at) - clock.as_utc(t.created_at)
+            stats.hours.append(took.total_seconds() / 3600)
         if t.solved_at is not None or history.reopened:
             stats.ever_solved += 1
         stats.reopened += history.reopened
@@ -184,7 +186,8 @@ def report(session: Session, *, days: int = 90, component_id: int | None = None,
         tiers = {tier: stats.as_dict() for tier, stats in per_tier.items()}
         tier, reasons = recommend(tiers)
         rows.append({
-            "component_id": cid, "component": names.get(cid) if cid is not None else None, "type": ticket_type,
+            "component_id": cid, "component": names.get(cid) if cid is not None else None,
+            "type": ticket_type,
             "volume": sum(s["volume"] for s in tiers.values()) + untiered[(cid, ticket_type)],
             "untiered": untiered[(cid, ticket_type)], "tiers": tiers, "recommended_first_touch": tier,
             "reasons": reasons,

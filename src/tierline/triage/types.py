@@ -24,7 +24,7 @@ class Signals:
     data_loss: bool = False
     security: bool = False
     sentiment: Sentiment | None = None
-    all_users: bool = False  # "all users", "nobody can log in": every user of the customer (count may be unknown)
+    all_users: bool = False  # "all users", "nobody can log in": every user of the customer (count unknown)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -20,8 +20,8 @@ STRATEGIES = "assignment_strategy IN ('round_robin', 'least_loaded', 'skills')"
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == 'sqlite':
-        op.execute("ALTER TABLE queues ADD COLUMN assignment_strategy VARCHAR(20) DEFAULT 'round_robin' NOT NULL "
-                   f"CONSTRAINT ck_queues_assignment_strategy CHECK ({STRATEGIES})")
+        op.execute("ALTER TABLE queues ADD COLUMN assignment_strategy VARCHAR(20) DEFAULT 'round_robin' "
+                   f"NOT NULL CONSTRAINT ck_queues_assignment_strategy CHECK ({STRATEGIES})")
         op.execute("ALTER TABLE queues ADD COLUMN required_skills JSON DEFAULT '[]' NOT NULL")
     else:
         op.add_column('queues', sa.Column('assignment_strategy', sa.String(length=20), nullable=False,

@@ -39,7 +39,8 @@ def upgrade() -> None:
                            name=op.f('ck_problems_counts_non_negative')),
         sa.ForeignKeyConstraint(['component_id'], ['components.id'],
                                 name=op.f('fk_problems_component_id_components')),
-        sa.ForeignKeyConstraint(['owner_team_id'], ['teams.id'], name=op.f('fk_problems_owner_team_id_teams')),
+        sa.ForeignKeyConstraint(['owner_team_id'], ['teams.id'],
+                                name=op.f('fk_problems_owner_team_id_teams')),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_problems')),
     )
     with op.batch_alter_table('problems', schema=None) as batch_op:
@@ -65,7 +66,8 @@ def upgrade() -> None:
                                 name=op.f('fk_problem_tickets_customer_id_customers')),
         sa.ForeignKeyConstraint(['problem_id'], ['problems.id'],
                                 name=op.f('fk_problem_tickets_problem_id_problems')),
-        sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], name=op.f('fk_problem_tickets_ticket_id_tickets')),
+        sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'],
+                                name=op.f('fk_problem_tickets_ticket_id_tickets')),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_problem_tickets')),
         sa.UniqueConstraint('ticket_id', name=op.f('uq_problem_tickets_ticket_id')),
     )
