@@ -119,6 +119,14 @@ def test_a_queue_with_a_team_assigns_only_its_members(db, admin, factory):
     assert result.user_id is None and "has no members" in result.reason
 
 
+def test_deleting_a_queue_takes_its_cursor_along(db, admin, factory):
+    make_agent(factory, admin, "agent_l1")
+    queue = make_queue(admin, "L1 general")
+    assert pick(db, queue["id"]).user_id is not None and _cursor(db, queue["id"]) is not None
+    assert admin.delete(f"/api/v1/queues/{queue['id']}").status_code == 204
+    assert factory.count(QueueCursor) == 0
+
+
 # -- least loaded and skills --------------------------------------------------------------------------------
 
 def test_least_loaded_weighs_open_tickets_by_priority(db, admin, factory):

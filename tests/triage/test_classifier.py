@@ -263,6 +263,9 @@ def test_other_bad_training_requests_exit_2(db, tmp_path: Path):
     (tmp_path / "empty.csv").write_text("text,queue\n,billing\nsome text,\n")
     r = _run("triage", "train", "--csv", tmp_path / "empty.csv", "--text-col", "text", "--label-col", "queue")
     assert r.exit_code == 2 and "no rows with both a text and a label" in r.output
+    (tmp_path / "symbols.csv").write_text("text,queue\n" + "".join(f"!,{q}\n" for q in ("a", "b") * 6))
+    r = _run("triage", "train", "--csv", tmp_path / "symbols.csv", "--text-col", "text", "--label-col", "queue")
+    assert r.exit_code == 2 and "cannot learn from these texts" in r.output, r.output
     (tmp_path / "latin1.csv").write_bytes("text,queue\ncaf\xe9,billing\n".encode("latin-1"))
     r = _run("triage", "train", "--csv", tmp_path / "latin1.csv", "--text-col", "text", "--label-col", "queue")
     assert r.exit_code == 2 and "UTF-8" in r.output

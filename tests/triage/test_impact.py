@@ -75,9 +75,11 @@ def test_more_affected_users_in_the_text_never_lowers_the_score(draft, found, a,
 
 
 @settings(max_examples=200, deadline=None)
-@given(draft=drafts, found=signal_sets, a=st.integers(0, 10**8), b=st.integers(0, 10**8))
-def test_more_affected_users_on_the_ticket_never_lowers_the_score(draft, found, a, b):
+@given(draft=drafts, found=signal_sets, a=st.integers(0, 10**8), b=st.integers(0, 10**8),
+       caller_set=st.sampled_from([set(), {"affected_users"}]))
+def test_more_affected_users_on_the_ticket_never_lowers_the_score(draft, found, a, b, caller_set):
     low, high = sorted((a, b))
+    draft = dataclasses.replace(draft, caller_set=caller_set)
     _at_least(score(draft=dataclasses.replace(draft, affected_users=low), signals=found),
               score(draft=dataclasses.replace(draft, affected_users=high), signals=found))
 
@@ -140,10 +142,14 @@ def test_all_users_counts_the_customers_licensed_seats():
 
 
 def test_a_caller_set_affected_users_field_wins_over_the_text():
-    draft = Draft(subject="s", description="d", requester_email="a@b.io", affected_users=10)
-    result = score(draft=draft, signals=Signals(affected_users=5000))
+    draft = Draft(subject="s", description="d", requester_email="a@b.io", affected_users=10,
+                  caller_set={"affected_users"})
+    result = score(draft=draft, signals=Signals(affected_users=5000, all_users=True))
     assert points(result, "affected_users") == 5.0
-    assert "ticket field" in next(i["detail"] for i in result.explain if i["factor"] == "affected_users")
+    assert next(i["detail"] for i in result.explain if i["factor"] == "affected_users") == "10 users (ticket field)"
+    # Not set by the caller (the pipeline copied a count from the text): the largest count wins.
+    guessed = score(draft=dataclasses.replace(draft, caller_set=set()), signals=Signals(affected_users=5000))
+    assert points(guessed, "affected_users") == 18.5
 
 
 def test_an_unknown_customer_scores_only_what_the_ticket_says():

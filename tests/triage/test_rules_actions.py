@@ -28,7 +28,7 @@ def session(db):
 
 def apply(session, *actions: dict[str, Any], **fields: Any):
     ticket = draft(**fields)
-    matches, results = run([rule({}, list(actions), rule_id=1, name="first")], ticket, session=session)
+    _, results = run([rule({}, list(actions), rule_id=1, name="first")], ticket, session=session)
     return ticket, results
 
 

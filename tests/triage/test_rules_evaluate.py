@@ -53,9 +53,9 @@ def test_stop_processing_ends_the_run_after_a_match_only(db, admin):
     make_rule(admin, "vip", tag("vip"), {"all": [{"field": "tags", "op": "contains", "value": "gold"}]},
               position=1, stop_processing=True)
     make_rule(admin, "everyone", tag("seen"), position=2)
-    ticket, matches, _ = evaluate(db, draft(tags=["gold"]))
+    _, matches, _ = evaluate(db, draft(tags=["gold"]))
     assert [m.name for m in matches] == ["vip"] and matches[0].stop_processing
-    ticket, matches, _ = evaluate(db, draft(tags=[]))
+    _, matches, _ = evaluate(db, draft(tags=[]))
     assert [m.name for m in matches] == ["everyone"]
 
 

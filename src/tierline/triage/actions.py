@@ -38,9 +38,10 @@ from tierline.components import service as components_service
 from tierline.people import service as people_service
 from tierline.platform.errors import NotFound
 from tierline.tickets import service as tickets_service
-from tierline.tickets.schemas import MAX_TAGS, Priority, Tier, TicketType, Urgency
+from tierline.tickets.schemas import MAX_TAGS, Priority, TicketType, Tier, Urgency
 from tierline.triage.conditions import MAX_TEXT, is_number
 from tierline.triage.facts import Facts, is_id
+from tierline.triage.impact import priority_from_impact
 from tierline.triage.schemas import ActionType
 from tierline.triage.types import ActionResult
 
@@ -135,8 +136,8 @@ def _custom_field(_session: Session, value: Any) -> Errors:
         if len(field_value) > MAX_CUSTOM_FIELDS or not all(_json_scalar(v) for v in field_value):
             errors.append((".value", f"a list must hold at most {MAX_CUSTOM_FIELDS} strings, numbers or booleans"))
     elif not _json_scalar(field_value):
-        errors.append((".value", f"must be a string (at most {MAX_TEXT} characters), a finite number, a boolean, "
-                                 "null or a list of those"))
+        errors.append((".value", (f"must be a string (at most {MAX_TEXT} characters), a finite number, "
+                                  "a boolean, null or a list of those")))
     return errors
 
 
@@ -222,7 +223,8 @@ def validate(session: Session, actions: Any, *, path: str = "actions") -> list[t
         if not isinstance(kind, str) or kind not in VALIDATORS:
             errors.append((f"{here}.type", f"unknown action {kind!r}; actions: {', '.join(ACTION_TYPES)}"))
             continue
-        errors += [(f"{here}.value{suffix}", reason) for suffix, reason in VALIDATORS[kind](session, action.get("value"))]
+        problems = VALIDATORS[kind](session, action.get("value"))
+        errors += [(f"{here}.value{suffix}", reason) for suffix, reason in problems]
     return errors
 
 
@@ -274,8 +276,6 @@ def _assignable(facts: Facts, user_id: Any) -> str | None:
 
 
 def _priority_from_impact(facts: Facts, rule_id: int, rule_name: str, _value: Any) -> ActionResult:
-    from tierline.triage.impact import priority_from_impact  # the impact module is written beside this one
-
     draft = facts.draft
     score = draft.impact_score
     if not is_number(score):
@@ -308,9 +308,10 @@ def _set_custom_field(facts: Facts, rule_id: int, rule_name: str, value: dict[st
     draft = facts.draft
     name, field_value = value["name"], value["value"]
     current = dict(draft.custom_fields) if isinstance(draft.custom_fields, dict) else {}
-    problem = _claim(facts, rule_id, rule_name, f"custom_fields.{name}")
-    if problem is None and name not in current and len(current) >= MAX_CUSTOM_FIELDS:
+    problem = None
+    if name not in current and len(current) >= MAX_CUSTOM_FIELDS:
         problem = f"the ticket already has {MAX_CUSTOM_FIELDS} custom fields"
+    problem = problem or _claim(facts, rule_id, rule_name, f"custom_fields.{name}")
     if problem is not None:
         return ActionResult(rule_id=rule_id, type="set_custom_field", value=value, applied=False, note=problem)
     current[name] = field_value
@@ -359,7 +360,7 @@ assert set(APPLIERS) == set(ACTION_TYPES)
 
 
 class CompiledAction:
-    __slots__ = ("type", "value", "_apply")
+    __slots__ = ("_apply", "type", "value")
 
     def __init__(self, action: dict[str, Any]) -> None:
         self.type = action["type"]

@@ -17,7 +17,8 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,7 +98,7 @@ def algorithm_of(pipeline: Any) -> str:
 
 
 def check_training_set(texts: Sequence[str], labels: Sequence[str], *, per_class: int,
-                       field: str = "label_col", why: str = "to train") -> Counter:
+                       field: str = "labels", why: str = "to train") -> Counter:
     """Refuse what a classifier cannot learn from, naming the classes that are short."""
     if len(texts) != len(labels):
         raise Invalid("texts", "texts and labels differ in length")
@@ -117,15 +118,25 @@ def fit(texts: Sequence[str], labels: Sequence[str]) -> Trained:
     labels = [str(v) for v in labels]
     counts = check_training_set(texts, labels, per_class=MIN_SAMPLES_PER_CLASS)
     prepared = [prepare_text(t) for t in texts]
-    metrics = _holdout_metrics(prepared, labels, counts)
-    pipeline = build_pipeline(n_samples=len(prepared), smallest_class=min(counts.values()))
-    pipeline.fit(prepared, labels)
+    with _unlearnable():
+        metrics = _holdout_metrics(prepared, labels, counts)
+        pipeline = build_pipeline(n_samples=len(prepared), smallest_class=min(counts.values()))
+        pipeline.fit(prepared, labels)
     for _, vectorizer in pipeline.named_steps["features"].transformer_list:
         # The pruned terms are kept only for introspection and can outweigh the model itself.
         if hasattr(vectorizer, "stop_words_"):
             del vectorizer.stop_words_
     return Trained(pipeline=pipeline, algorithm=algorithm_of(pipeline), labels=[str(c) for c in pipeline.classes_],
                    metrics=metrics, n_samples=len(prepared))
+
+
+@contextmanager
+def _unlearnable() -> Iterator[None]:
+    """scikit-learn's word for texts it cannot learn from (e.g. no terms at all) as a clear input error."""
+    try:
+        yield
+    except ValueError as exc:
+        raise Invalid("texts", f"cannot learn from these texts: {exc}") from exc
 
 
 def _holdout_metrics(texts: list[str], labels: list[str], counts: Counter) -> dict[str, Any]:
@@ -179,7 +190,8 @@ def evaluate(texts: Sequence[str], labels: Sequence[str], *, folds: int = 5) -> 
     smallest_in_training = min(m - math.ceil(m / folds) for m in counts.values())
     pipeline = build_pipeline(n_samples=len(prepared) * (folds - 1) // folds, smallest_class=smallest_in_training)
     splitter = StratifiedKFold(folds, shuffle=True, random_state=RANDOM_STATE)
-    predicted = cross_val_predict(pipeline, prepared, labels, cv=splitter)
+    with _unlearnable():
+        predicted = cross_val_predict(pipeline, prepared, labels, cv=splitter)
     result = {"method": "stratified_cv", "folds": folds, "algorithm": algorithm_of(pipeline),
               "smallest_class": smallest, **scores(labels, list(predicted), labels=label_order(labels))}
     return result

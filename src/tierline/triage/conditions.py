@@ -157,13 +157,13 @@ def _condition_problems(session: Session, condition: Any, path: str) -> Errors:
     kind = kind_of(field) if isinstance(field, str) else None
     errors: Errors = []
     if kind is None:
-        errors.append((f"{path}.field", f"unknown field {field!r}; fields: {', '.join(FIELDS)}, "
-                                        "custom_fields.<name>"))
+        known = ", ".join([*FIELDS, "custom_fields.<name>"])
+        errors.append((f"{path}.field", f"unknown field {field!r}; fields: {known}"))
     if not isinstance(op, str) or op not in ALL_OPS:
         errors.append((f"{path}.op", f"unknown op {op!r}; ops: {', '.join(ALL_OPS)}"))
     elif kind is not None and op not in OPS[kind]:
-        errors.append((f"{path}.op", f"{op} is not valid for {field} (a {kind} field); use one of "
-                                     f"{', '.join(OPS[kind])}"))
+        allowed = ", ".join(OPS[kind])
+        errors.append((f"{path}.op", f"{op} is not valid for {field} (a {kind} field); use one of {allowed}"))
     if errors:
         return errors
     return _value_problems(session, field, kind, op, condition.get("value"), f"{path}.value")
@@ -304,7 +304,7 @@ class CompiledCondition:
     ("value", field, the values it holds for), ("pattern", pattern key, index in that set), or
     ("gte" | "lte", field, the bound)."""
 
-    __slots__ = ("field", "op", "value", "test", "index", "_read")
+    __slots__ = ("_read", "field", "index", "op", "test", "value")
 
     def __init__(self, field: str, op: str, value: Any, test: Test,
                  index: tuple[str, str, Any] | None = None) -> None:
@@ -356,7 +356,7 @@ def compile_condition(condition: dict[str, Any], patterns: dict[PatternKey, list
 class CompiledConditions:
     """`held(facts)`: None when the rule does not match, else the conditions that held (for explain)."""
 
-    __slots__ = ("all", "any", "_all_tests", "_any_tests")
+    __slots__ = ("_all_tests", "_any_tests", "all", "any")
 
     def __init__(self, all_: list[CompiledCondition], any_: list[CompiledCondition]) -> None:
         self.all = tuple(all_)

@@ -86,7 +86,7 @@ PatternKey = tuple[str, bool]
 class Facts:
     """One ticket as conditions see it during one evaluation, with caches dropped whenever it changes."""
 
-    __slots__ = ("session", "draft", "signals", "patterns", "claimed", "_lower", "_hits", "_lineage", "_tags")
+    __slots__ = ("_hits", "_lineage", "_lower", "_tags", "claimed", "draft", "patterns", "session", "signals")
 
     def __init__(self, session: Session | None, draft: Draft, signals: Signals | None,
                  patterns: dict[PatternKey, regex_guard.PatternSet]) -> None:

@@ -111,12 +111,19 @@ def score(*, draft: Draft, signals: Signals, incident_severity: str | None = Non
 
 
 def _affected(draft: Draft, signals: Signals) -> tuple[int | None, str]:
-    """The affected user count the score uses: the ticket's field, else the text's, else "all users"."""
+    """The affected user count the score uses, and where it came from.
+
+    A count the caller (or a rule) set on the ticket is the truth. Otherwise the largest of the ticket's
+    field (the pipeline fills it from the text), the text's count, and for "all users" wording the customer's
+    licensed seats (or `all_users_default`)."""
+    if draft.affected_users is not None and ("affected_users" in draft.caller_set
+                                             or "affected_users" in draft.rule_set):
+        return draft.affected_users, "ticket field"
     candidates: list[tuple[int, str]] = []
-    if draft.affected_users is not None:
-        candidates.append((draft.affected_users, "ticket field"))
     if signals.affected_users is not None:
         candidates.append((signals.affected_users, "extracted"))
+    if draft.affected_users is not None:
+        candidates.append((draft.affected_users, "ticket field"))
     if signals.all_users:
         licensed = draft.customer.licensed_users if draft.customer is not None else None
         if licensed:
@@ -125,9 +132,6 @@ def _affected(draft: Draft, signals: Signals) -> tuple[int | None, str]:
             candidates.append((WEIGHTS["all_users_default"], "all users"))
     if not candidates:
         return None, ""
-    # The field the caller set wins over guesses from the text; among guesses, the largest.
-    if draft.affected_users is not None:
-        return candidates[0]
     return max(candidates, key=lambda c: c[0])
 
 

@@ -51,7 +51,8 @@ def _customer(session: Session, draft: Draft, customer_id: int | None) -> None:
 
 def _signals(session: Session, draft: Draft, message_text: str | None) -> Signals:
     found = signals.extract(subject=draft.subject, description=draft.description,
-                            custom_fields=draft.custom_fields, component_index=components_service.name_index(session))
+                            custom_fields=draft.custom_fields, component_index=components_service.name_index(session),
+                            with_sentiment=message_text is None)
     if message_text is not None:  # a customer reply: the mood of the latest message is what matters now
         found.sentiment = sentiment.analyse(message_text)
     if found.sentiment is not None:

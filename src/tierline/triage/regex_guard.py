@@ -91,7 +91,7 @@ def search(pattern: str, text: str) -> bool:
 class PatternSet:
     """Several patterns scanned in one pass: `matching(text)` is the set of indices of those that occur."""
 
-    __slots__ = ("_set", "_patterns")
+    __slots__ = ("_patterns", "_set")
 
     def __init__(self, patterns: Sequence[str]) -> None:
         """`patterns` were accepted by `check` or built by `literal`; a ValueError names one that was not."""
