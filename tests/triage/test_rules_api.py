@@ -122,6 +122,9 @@ INVALID = [
     ({"actions": []}, "actions", ""),
     ({"trigger": "sometimes"}, "trigger", ""),
     ({"position": -1}, "position", ""),
+    ({"description": "half an emoji \ud83d"}, "description", "lone surrogate"),
+    ({"conditions": {"all": [{"field": "subject", "op": "contains", "value": "\udc00"}]}},
+     "conditions.all.0.value", "lone surrogate"),
 ]
 
 

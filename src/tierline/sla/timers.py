@@ -63,14 +63,19 @@ def fire_breach(session: Session, payload: dict[str, Any]) -> None:
 
 def _apply_on_breach(session: Session, clk: SlaClock, bump_priority: bool, escalate_tier: bool) -> None:
     # Imported here: tickets calls into SLA at every change, so SLA reaches back only from this timer.
+    from tierline.platform.errors import Conflict
+    from tierline.tickets import escalation
     from tierline.tickets import service as tickets_service
 
     ticket = tickets_service.get(session, ticket_id=clk.ticket_id)
-    changes: dict[str, Any] = {}
+    reason = f"SLA breach: {clk.metric} target of {clk.target_minutes:g} minutes"
     if bump_priority and ticket.priority in PRIORITY_UP:
-        changes["priority"] = PRIORITY_UP[ticket.priority]
-    tier = ticket.tier or "L1"  # a ticket without a tier is first-line work
+        tickets_service.update(session, actor=SLA_ACTOR, ticket=ticket,
+                               changes={"priority": PRIORITY_UP[ticket.priority]})
+    tier = escalation.current_tier(session, ticket)
     if escalate_tier and tier in TIER_UP:
-        changes["tier"] = TIER_UP[tier]
-    if changes:
-        tickets_service.update(session, actor=SLA_ACTOR, ticket=ticket, changes=changes)
+        try:  # the next tier's queue takes it, and assignment runs there
+            escalation.escalate(session, actor=SLA_ACTOR, key=ticket.key, to_tier=TIER_UP[tier], reason=reason)
+        except Conflict:
+            # No queue serves the next tier: record the tier so people can still see the escalation.
+            tickets_service.update(session, actor=SLA_ACTOR, ticket=ticket, changes={"tier": TIER_UP[tier]})

@@ -34,7 +34,7 @@ from tierline.triage.actions import CompiledAction
 from tierline.triage.conditions import CompiledConditions
 from tierline.triage.facts import Facts, is_id
 from tierline.triage.models import TRIGGERS, TriageRule, TriageRuleRevision
-from tierline.triage.regex_guard import PatternSet
+from tierline.triage.regex_guard import PatternSet, is_text
 from tierline.triage.types import ActionResult, Draft, RuleMatch, Signals
 
 _REVISION_ROW = 1
@@ -250,6 +250,9 @@ def _check(session: Session, values: dict[str, Any]) -> dict[str, Any]:
         errors.append(("name", "must not be blank"))
     elif len(name.strip()) > 200:
         errors.append(("name", "must be at most 200 characters"))
+    for field in ("name", "description"):  # a JSON string may hold a lone surrogate; no database can store it
+        if isinstance(values.get(field), str) and not is_text(values[field]):
+            errors.append((field, "must be valid Unicode text (it holds a lone surrogate)"))
     if values.get("trigger") not in TRIGGERS:
         errors.append(("trigger", f"must be one of {', '.join(TRIGGERS)}"))
     position = values.get("position")
