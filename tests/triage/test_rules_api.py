@@ -3,6 +3,7 @@ change nothing."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -122,7 +123,7 @@ INVALID = [
     ({"actions": []}, "actions", ""),
     ({"trigger": "sometimes"}, "trigger", ""),
     ({"position": -1}, "position", ""),
-    ({"description": "half an emoji \ud83d"}, "description", "lone surrogate"),
+    ({"description": "half an emoji \ud83d"}, "description", "valid string"),
     ({"conditions": {"all": [{"field": "subject", "op": "contains", "value": "\udc00"}]}},
      "conditions.all.0.value", "lone surrogate"),
 ]
@@ -131,7 +132,8 @@ INVALID = [
 @pytest.mark.parametrize(("fields", "path", "reason"), INVALID, ids=[case[1] for case in INVALID])
 def test_an_invalid_rule_is_a_422_naming_the_path_and_changes_nothing(admin, factory, fields, path, reason):
     events = factory.audit_count()
-    r = admin.post(URL, json=body(**fields))
+    # Sent as ASCII JSON: a lone surrogate travels as its \u escape, as any JSON client may send it.
+    r = admin.post(URL, content=json.dumps(body(**fields)), headers={"content-type": "application/json"})
     assert r.status_code == 422, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     errors = r.json()["errors"]

@@ -14,6 +14,7 @@ from tierline.platform.auth.actor import Actor
 from tierline.platform.errors import Invalid
 from tierline.sla import service as sla_service
 from tierline.tickets import indexing, service
+from tierline.triage import pipeline as triage_pipeline
 from tierline.tickets import state_machine as sm
 from tierline.tickets.models import Ticket
 from tierline.tickets.schemas import TicketCreate
@@ -27,8 +28,13 @@ def create_ticket(session: Session, *, actor: Actor, data: TicketCreate,
                   follow_up_of: Ticket | None = None) -> Ticket:
     ticket = new_ticket(session, actor=actor, data=data, follow_up_of=follow_up_of)
     resolve_customer(session, actor=actor, ticket=ticket)
+    _, draft = triage_pipeline.triage(session, actor=actor, ticket=ticket, trigger="create",
+                                      caller_set=caller_fields(data, follow_up_of))
+    if ticket.assignee_id is not None and ticket.status == sm.NEW:
+        ticket.status = sm.OPEN  # triage found an owner: the ticket is open, as when a caller assigns it
     save(session, ticket)
     indexing.index_ticket(session, ticket)
+    triage_pipeline.after_save(session, actor=actor, ticket=ticket, draft=draft)
     sla_service.start(session, actor=actor, ticket=ticket)
     audit.record_create(session, actor, ticket, action="tickets.create")
     outbox.publish(session, "ticket.created", {
@@ -38,6 +44,12 @@ def create_ticket(session: Session, *, actor: Actor, data: TicketCreate,
         "follow_up_of_id": ticket.follow_up_of_id,
     })
     return ticket
+
+
+def caller_fields(data: TicketCreate, follow_up_of: Ticket | None) -> set[str]:
+    """The fields triage must keep: those the caller sent, and those a follow-up inherits."""
+    given = set(data.model_fields_set)
+    return given | set(FOLLOW_UP_INHERITS) if follow_up_of is not None else given
 
 
 def new_ticket(session: Session, *, actor: Actor, data: TicketCreate,

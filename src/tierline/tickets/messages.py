@@ -16,6 +16,7 @@ from tierline.platform.auth.actor import Actor
 from tierline.platform.errors import Conflict, Forbidden, Invalid
 from tierline.platform.pagination import SortKey, paginate
 from tierline.sla import service as sla_service
+from tierline.triage import pipeline as triage_pipeline
 from tierline.tickets import indexing, intake, service
 from tierline.tickets import state_machine as sm
 from tierline.tickets.models import Message, Ticket
@@ -77,10 +78,14 @@ def create(session: Session, *, actor: Actor, ticket_key: str, body: str, public
         ticket.first_response_at = message.created_at
     if kind == CUSTOMER:
         service.move_status(session, ticket, sm.after_customer_reply(ticket.status))
+    if kind == CUSTOMER:
+        with session.no_autoflush:  # the ticket's changes go out in one UPDATE, with triage's
+            triage_pipeline.triage(session, actor=actor, ticket=ticket, trigger="customer_reply",
+                                   caller_set=set(), message_text=body)
     if public:
         sla_service.on_public_message(session, actor=actor, ticket=ticket, author_type=kind,
                                       at=message.created_at)
-    audit.record_update(session, actor, ticket, before, action="tickets.update")
+    audit.record_update(session, actor, ticket, before, action="tickets.update", exclude=service.NOT_AUDITED)
     ticket.updated_at = message.created_at  # a message is activity: it moves the ticket up "updated" lists
     service.flush(session, ticket)
     (indexing.index_ticket if public else indexing.index_notes)(session, ticket)

@@ -32,6 +32,9 @@ from tierline.tickets.schemas import TicketQuery, TicketRead
 AUTO_CLOSE_JOB = "tickets.auto_close"
 # Changes that can start, pause, complete or re-target SLA clocks (through the policy a ticket matches).
 AUTO_CLOSE_ACTOR = Actor.system("auto-close")
+# Bookkeeping left out of update events: the triage record restates, at length, changes the event already
+# lists field by field (it is in the creation event in full).
+NOT_AUDITED = ("updated_at", "version", "triage")
 NEVER_DUE = datetime(9999, 12, 31, tzinfo=UTC)
 SLA_FIELDS = frozenset({"status", "priority", "type", "channel", "component_id", "tags", "customer_id"})
 
@@ -275,8 +278,15 @@ def update(session: Session, *, actor: Actor, ticket: Ticket, changes: dict[str,
     if "custom_fields" in changes:
         merged = {**ticket.custom_fields, **changes["custom_fields"]}
         ticket.custom_fields = {k: v for k, v in merged.items() if v is not None}
+    if audit.diff(before, audit.snapshot(ticket)):
+        # Rules with the `update` trigger run on every real change, recomputing sentiment and impact.
+        # Imported here: the pipeline's actions use this module.
+        from tierline.triage import pipeline as triage_pipeline
+
+        with session.no_autoflush:  # the ticket's changes go out in one UPDATE, with triage's
+            triage_pipeline.triage(session, actor=actor, ticket=ticket, trigger="update", caller_set=set(changes))
     _change_status(session, ticket, changes, before)
-    if not audit.record_update(session, actor, ticket, before, action="tickets.update"):
+    if not audit.record_update(session, actor, ticket, before, action="tickets.update", exclude=NOT_AUDITED):
         return ticket
     ticket.updated_at = clock.now()
     changed = sorted(set(audit.diff(before, audit.snapshot(ticket))) - {"updated_at", "version"})
