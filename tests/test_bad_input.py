@@ -60,3 +60,13 @@ def test_a_nul_character_in_the_path_is_refused(admin):
 def test_a_body_is_still_read_whole_after_the_check(admin):
     r = admin.post("/api/v1/tokens", json={"name": "n" * 200, "scopes": ["tickets:read"] * 500})
     assert r.status_code == 201, r.text
+
+
+def test_an_unpaired_surrogate_in_a_json_body_is_422_naming_the_field_and_a_paired_one_is_fine(agent):
+    headers = {"Authorization": f"Bearer {agent.token}", "content-type": "application/json"}
+    bad = (b'{"subject":"s","description":"d","requester_email":"a@b.example",'
+           b'"custom_fields":{"x":"\\ud800"}}')
+    r = agent.client.post("/api/v1/tickets", content=bad, headers=headers)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "custom_fields.x"
+    good = b'{"subject":"smile \\ud83d\\ude00","description":"d","requester_email":"a@b.example"}'
+    assert agent.client.post("/api/v1/tickets", content=good, headers=headers).status_code == 201

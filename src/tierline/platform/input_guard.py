@@ -1,6 +1,7 @@
-"""Refuse the NUL character at the door.
+"""Refuse the NUL character and lone UTF-16 surrogates at the door.
 
-PostgreSQL cannot store NUL in text or JSON, so a `%00` in a filter or a `\\u0000` in a body would otherwise
+PostgreSQL cannot store NUL (or an unpaired surrogate such as `\\ud800`, which is not valid UTF-8) in text or
+JSON, so a `%00` in a filter or a `\\u0000` in a body would otherwise
 fail deep inside a query as a 500 (and only on PostgreSQL). This ASGI middleware answers 422 naming the
 field instead, on both databases, before any route runs. It reads JSON and form bodies, which are small.
 """
@@ -8,6 +9,7 @@ field instead, on both databases, before any route runs. It reads JSON and form 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -16,14 +18,26 @@ from tierline.platform.errors import problem
 _JSON_NUL = b"\\u0000"
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_JSON_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _bad(text: str) -> bool:
+    return "\x00" in text or _SURROGATE.search(text) is not None
+
+
+def _clean(text: str) -> str:
+    return _SURROGATE.sub("", text.replace("\x00", ""))
+
+
 def _nul_path(value: Any, path: tuple[str, ...] = ()) -> str | None:
-    """The dotted path of the first string (or key) holding NUL inside a parsed JSON document."""
+    """The dotted path of the first string (or key) holding NUL or a lone surrogate in a parsed JSON document."""
     if isinstance(value, str):
-        return (".".join(path) or "body") if "\x00" in value else None
+        return (".".join(path) or "body") if _bad(value) else None
     if isinstance(value, dict):
         for key, item in value.items():
-            if "\x00" in key:
-                return ".".join((*path, key.replace("\x00", ""))) or "body"
+            if _bad(key):
+                return ".".join((*path, _clean(key))) or "body"
             found = _nul_path(item, (*path, key))
             if found:
                 return found
@@ -74,7 +88,7 @@ class RejectNulCharacters:
             body += message.get("body", b"")
             if not message.get("more_body", False):
                 break
-        if is_json and _JSON_NUL in body:
+        if is_json and (_JSON_NUL in body or _JSON_SURROGATE.search(body)):
             try:
                 field = _nul_path(json.loads(body))
             except ValueError:
@@ -92,7 +106,7 @@ class RejectNulCharacters:
 
     @staticmethod
     async def _reject(scope: dict, receive: Any, send: Any, field: str) -> None:
-        message = "must not contain the NUL character"
+        message = "must not contain the NUL character or an unpaired UTF-16 surrogate"
         response = problem(422, "Unprocessable content", f"{field}: {message}", instance=scope.get("path"),
                            errors=[{"field": field, "message": message}])
         await response(scope, receive, send)
