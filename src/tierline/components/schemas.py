@@ -1,24 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-
-class Patch(BaseModel):
-    """An update body: omitted fields keep their value; an explicit null is refused unless the field is
-    nullable."""
-
-    model_config = ConfigDict(extra="forbid")
-    nullable: ClassVar[frozenset[str]] = frozenset()
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _refuse_null(cls, value: Any, info: ValidationInfo) -> Any:
-        if value is None and info.field_name not in cls.nullable:
-            raise ValueError("may not be null; leave the field out to keep its value")
-        return value
+from tierline.platform.schemas import Patch
 
 
 class ComponentCreate(BaseModel):

@@ -2,28 +2,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from tierline.platform.schemas import Patch
 
 Plan = Literal["free", "pro", "business", "enterprise"]
 # Money: at most two decimal places, below a trillion; stored as integer cents.
 _ARR = {"ge": 0, "max_digits": 14, "decimal_places": 2}
-
-
-class Patch(BaseModel):
-    """An update body: omitted fields keep their value; an explicit null is refused unless the field is
-    nullable."""
-
-    model_config = ConfigDict(extra="forbid")
-    nullable: ClassVar[frozenset[str]] = frozenset()
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _refuse_null(cls, value: Any, info: ValidationInfo) -> Any:
-        if value is None and info.field_name not in cls.nullable:
-            raise ValueError("may not be null; leave the field out to keep its value")
-        return value
 
 
 class CustomerCreate(BaseModel):

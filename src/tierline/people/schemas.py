@@ -1,31 +1,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from tierline.platform import rbac
+from tierline.platform.schemas import Patch
 
 Role = Literal[rbac.ROLES]  # type: ignore[valid-type]
 Tier = Literal["L1", "L2", "L3"]
 TeamKind = Literal["support", "engineering", "product"]
 Skill = str  # normalised by the service: stripped, lower-cased, de-duplicated
-
-
-class Patch(BaseModel):
-    """An update body: omitted fields keep their value; an explicit null is refused unless the field is
-    nullable."""
-
-    model_config = ConfigDict(extra="forbid")
-    nullable: ClassVar[frozenset[str]] = frozenset()
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _refuse_null(cls, value: Any, info: ValidationInfo) -> Any:
-        if value is None and info.field_name not in cls.nullable:
-            raise ValueError("may not be null; leave the field out to keep its value")
-        return value
 
 
 class UserCreate(BaseModel):

@@ -6,7 +6,10 @@ import re
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+from tierline.platform.schemas import Patch as _Patch
+from tierline.sla.schemas import ClockRead, PolicyRef
 
 Tier = Literal["L1", "L2", "L3"]
 Status = Literal["new", "open", "pending_customer", "on_hold", "solved", "closed"]
@@ -40,20 +43,6 @@ def check_custom_fields(value: dict[str, Any]) -> dict[str, Any]:
             raise ValueError(f"custom field name {key!r} must be lower-case letters, digits and _ "
                              "(starting with a letter, at most 64)")
     return value
-
-
-class _Patch(BaseModel):
-    """An update body: omitted fields keep their value; null is refused unless the field is nullable."""
-
-    model_config = ConfigDict(extra="forbid")
-    nullable: ClassVar[frozenset[str]] = frozenset()
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _refuse_null(cls, value: Any, info: ValidationInfo) -> Any:
-        if value is None and info.field_name not in cls.nullable:
-            raise ValueError("may not be null; leave the field out to keep its value")
-        return value
 
 
 # -- queues ---------------------------------------------------------------------------------------------
@@ -236,32 +225,11 @@ class TicketRead(BaseModel):
     version: int
 
 
-class SlaPolicyRef(BaseModel):
-    id: int
-    name: str
-
-
-class SlaTarget(BaseModel):
-    """One SLA target of the ticket; minutes are business minutes when business_hours is true."""
-
-    metric: Literal["first_response", "next_reply", "periodic_update", "resolution"]
-    target_minutes: float
-    business_hours: bool
-    due_at: datetime | None
-    status: Literal["active", "paused", "achieved", "breached"]
-    elapsed_minutes: float
-    remaining_minutes: float
-    breached_at: datetime | None
-    achieved_at: datetime | None
-    completed_at: datetime | None = None
-    cycle: int = 1
-
-
 class TicketDetail(TicketRead):
     """One ticket with its SLA policy and targets (lists carry only sla_due_at)."""
 
-    sla_policy: SlaPolicyRef | None = None
-    sla: list[SlaTarget] = Field(default_factory=list)
+    sla_policy: PolicyRef | None = None
+    sla: list[ClockRead] = Field(default_factory=list)
 
 
 class TicketQuery(BaseModel):
