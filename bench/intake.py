@@ -19,8 +19,17 @@ import sys
 import tempfile
 from pathlib import Path
 
-from support import (count_tickets, drive, free_port, pct, prepare, raw_ceiling, scratch_database, server,
-                     ticket_bodies)
+from support import (
+    count_tickets,
+    drive,
+    free_port,
+    pct,
+    prepare,
+    raw_ceiling,
+    scratch_database,
+    server,
+    ticket_bodies,
+)
 
 
 def main() -> int:

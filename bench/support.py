@@ -1,5 +1,5 @@
 """What the benchmarks share: a scratch database, realistic ticket bodies, percentiles, and the HTTP intake
-harness (a uvicorn server, N clients, the raw insert ceiling)."""
+harness (a uvicorn server, N clients, the raw insert ceiling), timed loops."""
 
 from __future__ import annotations
 
@@ -15,13 +15,15 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, Self
 
 import httpx
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,7 +77,7 @@ def percentile(values: Sequence[float], q: float) -> float:
     return statistics.quantiles(ordered, n=1000, method="inclusive")[max(0, int(q * 1000) - 1)]
 
 
-# -- the HTTP intake harness (bench/intake.py, bench/triage.py) -----------------------------------------------
+# -- the HTTP intake harness (bench/intake.py, bench/triage.py) ----------------------------------------------
 
 ADMIN = "bench-admin@tierline.example"
 
@@ -220,3 +222,53 @@ def pct(values: Sequence[float], q: float) -> float:
     if len(values) == 1:
         return values[0]
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+# -- timing loops --------------------------------------------------------------------------------------------
+
+@dataclass
+class Run:
+    """A timed loop: how many calls, how long it ran, each call's latency (seconds)."""
+
+    count: int
+    elapsed: float
+    latencies: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.elapsed if self.elapsed else 0.0
+
+    def line(self, unit: float = 1e6, label: str = "µs", what: str = "tickets") -> str:
+        return (f"{self.count:,} {what} in {self.elapsed:.1f} s: {self.rate:,.0f} {what}/s, "
+                f"p50 {percentile(self.latencies, .5) * unit:,.0f} {label}, "
+                f"p99 {percentile(self.latencies, .99) * unit:,.0f} {label}")
+
+
+def timed(step: Callable[[int], object], seconds: float, limit: int | None = None) -> Run:
+    """Call step(i) for i = 0, 1, ... until `seconds` have passed (or after `limit` calls)."""
+    latencies: list[float] = []
+    started = time.perf_counter()  # perf timers measure durations; they are not the application clock
+    deadline = started + seconds
+    i = 0
+    while (t0 := time.perf_counter()) < deadline and (limit is None or i < limit):
+        step(i)
+        latencies.append(time.perf_counter() - t0)
+        i += 1
+    return Run(i, time.perf_counter() - started, latencies)
+
+
+class QueryCount:
+    """Counts the statements an engine sends while open (for an untimed pass: a listener costs time)."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine, self.n = engine, 0
+
+    def _count(self, *_: object) -> None:
+        self.n += 1
+
+    def __enter__(self) -> Self:
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._count)

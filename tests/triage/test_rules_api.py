@@ -123,9 +123,9 @@ INVALID = [
     ({"actions": []}, "actions", ""),
     ({"trigger": "sometimes"}, "trigger", ""),
     ({"position": -1}, "position", ""),
-    ({"description": "half an emoji \ud83d"}, "description", "valid string"),
+    ({"description": "half an emoji \ud83d"}, "description", "surrogate"),
     ({"conditions": {"all": [{"field": "subject", "op": "contains", "value": "\udc00"}]}},
-     "conditions.all.0.value", "lone surrogate"),
+     "conditions.all.0.value", "surrogate"),
 ]
 
 
