@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -15,6 +16,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -258,13 +260,22 @@ def timed(step: Callable[[int], object], seconds: float, limit: int | None = Non
 
 
 class QueryCount:
-    """Counts the statements an engine sends while open (for an untimed pass: a listener costs time)."""
+    """Counts the statements an engine sends while open, and by the first table each names (for an untimed
+    pass: a listener costs time)."""
+
+    _TABLE = re.compile(r"\b(?:FROM|INTO|UPDATE)\s+\"?(\w+)")
 
     def __init__(self, engine: Any) -> None:
-        self.engine, self.n = engine, 0
+        self.engine, self.n, self.tables = engine, 0, Counter()
 
-    def _count(self, *_: object) -> None:
+    def _count(self, _conn: object, _cursor: object, statement: str, *_: object) -> None:
         self.n += 1
+        m = self._TABLE.search(statement)
+        self.tables[m.group(1) if m else statement.split(None, 1)[0].lower()] += 1
+
+    def top(self, per: int, k: int = 6) -> str:
+        """The tables queried most, as 'name n.n' per `per` units of work."""
+        return ", ".join(f"{name} {n / per:.1f}" for name, n in self.tables.most_common(k))
 
     def __enter__(self) -> Self:
         event.listen(self.engine, "before_cursor_execute", self._count)
