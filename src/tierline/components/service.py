@@ -9,9 +9,10 @@ database write lock already serialises them.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -59,23 +60,13 @@ def ancestors(session: Session, *, component_id: int) -> list[Component]:
     return list(reversed(out))
 
 
-_NAME_INDEX: dict[str, object] = {"version": None, "index": {}}
-
-
 def name_index(session: Session) -> dict[str, int]:
     """Lower-case component names -> id, for spotting components named in ticket text.
 
-    Cached per process and rebuilt when the tree changes (its row count or latest update moves), so intake
-    pays one small aggregate query per ticket rather than reading the tree.
+    From the tree cached per process (see `info`), so intake pays at most one small fingerprint query per
+    transaction rather than reading the tree.
     """
-    version = tuple(session.execute(select(func.count(Component.id), func.max(Component.updated_at))).one())
-    if _NAME_INDEX["version"] != version:
-        rows = session.execute(select(Component.name, Component.id).order_by(Component.id)).all()
-        index: dict[str, int] = {}
-        for name, cid in rows:
-            index.setdefault(name.strip().lower(), cid)
-        _NAME_INDEX.update(version=version, index=index)
-    return dict(_NAME_INDEX["index"])  # type: ignore[arg-type]
+    return dict(_tree(session).names)
 
 
 def get_detail(session: Session, *, component_id: int) -> tuple[Component, list[str]]:
@@ -239,3 +230,120 @@ def delete(session: Session, *, actor: Actor, component_id: int) -> None:
     audit.record_delete(session, actor, component)
     session.delete(component)
     _flush(session, f"component {component.id} is still referenced (by tickets or other records)")
+
+
+# -- the tree, cached per process ------------------------------------------------------------------------
+#
+# Intake asks about the ticket's component many times (its ancestry for rule and SLA conditions, its teams,
+# its required skills): each answer comes from one in-memory copy of the tree, kept per process and database.
+# The copy is checked once per transaction against a fingerprint the database computes from every cached
+# column of every row (on PostgreSQL an md5 of it), so any change (made through this service or not, in any
+# process, even one that leaves the row count and timestamps as they were) is seen by the next transaction.
+# Changes made in the session itself drop the transaction's check (see _forget_checked).
+
+@dataclass(frozen=True)
+class ComponentInfo:
+    """What intake reads of a component, from the cached tree."""
+
+    id: int
+    name: str
+    parent_id: int | None
+    owner_team_id: int | None
+    support_team_id: int | None
+    required_skills: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Tree:
+    by_id: dict[int, ComponentInfo]
+    names: dict[str, int]  # lower-case name -> id (the lowest id among equal names)
+
+
+_ROW_SQLITE = ("id || ',' || coalesce(parent_id, '') || ',' || coalesce(owner_team_id, '') || ',' || "
+               "coalesce(support_team_id, '') || ',' || length(name) || ',' || name || ',' || "
+               "length(required_skills) || ',' || required_skills")
+_FINGERPRINT = {
+    "sqlite": f"SELECT count(*) || ':' || coalesce(group_concat(r, ';'), '') "
+              f"FROM (SELECT {_ROW_SQLITE} AS r FROM components ORDER BY id)",
+    "postgresql": "SELECT count(*)::text || ':' || md5(coalesce(string_agg(id::text || ',' || "
+                  "coalesce(parent_id::text, '') || ',' || coalesce(owner_team_id::text, '') || ',' || "
+                  "coalesce(support_team_id::text, '') || ',' || length(name) || ',' || name || ',' || "
+                  "length(required_skills::text) || ',' || required_skills::text, ';' ORDER BY id), '')) "
+                  "FROM components",
+}
+_CHECKED = "tierline.components.tree"  # session.info: (root transaction, _Tree) checked in it
+_TREES: dict[str, tuple[str, _Tree]] = {}  # per process: database URL -> (fingerprint, tree)
+
+
+def _build_tree(session: Session) -> _Tree:
+    rows = session.execute(select(Component.id, Component.name, Component.parent_id, Component.owner_team_id,
+                                  Component.support_team_id, Component.required_skills)
+                           .order_by(Component.id)).all()
+    by_id: dict[int, ComponentInfo] = {}
+    names: dict[str, int] = {}
+    for cid, name, parent_id, owner, support, skills in rows:
+        by_id[cid] = ComponentInfo(id=cid, name=name, parent_id=parent_id, owner_team_id=owner,
+                                   support_team_id=support, required_skills=tuple(skills or ()))
+        names.setdefault(name.strip().lower(), cid)
+    return _Tree(by_id=by_id, names=names)
+
+
+def _tree(session: Session) -> _Tree:
+    transaction = session.get_transaction()
+    memo = session.info.get(_CHECKED)
+    if memo is not None and transaction is not None and memo[0] is transaction:
+        return memo[1]
+    bind = session.get_bind()
+    sql = _FINGERPRINT.get(bind.dialect.name)
+    fingerprint = session.execute(text(sql)).scalar() if sql is not None else None
+    key = bind.url.render_as_string(hide_password=True)
+    cached = _TREES.get(key)
+    if fingerprint is not None and cached is not None and cached[0] == fingerprint:
+        tree = cached[1]
+    else:
+        tree = _build_tree(session)
+        if fingerprint is not None:
+            _TREES[key] = (fingerprint, tree)
+    session.info[_CHECKED] = (session.get_transaction(), tree)
+    return tree
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_checked(session: Session, _context: Any) -> None:
+    """A component written in this session: the next lookup checks the tree again."""
+    if _CHECKED in session.info and any(isinstance(o, Component)
+                                        for o in (*session.new, *session.dirty, *session.deleted)):
+        session.info.pop(_CHECKED, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_on_rollback(session: Session, _previous: Any) -> None:
+    session.info.pop(_CHECKED, None)  # a savepoint rolled back may have undone a change to the tree
+
+
+def info(session: Session, *, component_id: int) -> ComponentInfo:
+    """The component as the cached tree holds it (NotFound when it does not exist)."""
+    found = _tree(session).by_id.get(component_id)
+    if found is None:
+        raise NotFound(f"component {component_id} does not exist")
+    return found
+
+
+def lineage(session: Session, *, component_id: int) -> list[int]:
+    """The component's id, then its ancestors' from its parent up to the root (NotFound when it does not
+    exist)."""
+    by_id = _tree(session).by_id
+    node = by_id.get(component_id)
+    if node is None:
+        raise NotFound(f"component {component_id} does not exist")
+    out = [node.id]
+    seen = {node.id}
+    parent_id = node.parent_id
+    while parent_id is not None and parent_id not in seen:
+        parent = by_id.get(parent_id)
+        if parent is None:
+            break
+        out.append(parent.id)
+        seen.add(parent.id)
+        parent_id = parent.parent_id
+    return out

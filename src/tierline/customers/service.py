@@ -17,6 +17,7 @@ from tierline.customers.models import PLANS, Contact, Customer, CustomerEmailDom
 from tierline.platform import audit, clock
 from tierline.platform.auth.actor import Actor
 from tierline.platform.auth.service import normalise_email, validate_timezone
+from tierline.platform.db import hold
 from tierline.platform.errors import Conflict, Invalid, NotFound
 from tierline.platform.pagination import SortKey, paginate
 from tierline.triage.types import CustomerFacts
@@ -66,6 +67,7 @@ def get(session: Session, *, customer_id: int) -> Customer:
     customer = session.get(Customer, customer_id)
     if customer is None:
         raise NotFound(f"customer {customer_id} does not exist")
+    hold(session, customer)  # triage, SLA and problems each read it again within the transaction
     return customer
 
 

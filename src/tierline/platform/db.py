@@ -134,6 +134,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
+_HELD = "tierline.held"  # session.info: (root transaction, rows kept loaded until it ends)
+
+
+def hold(session: Session, row: Any) -> None:
+    """Keep `row` referenced until the transaction ends. The session's identity map holds rows weakly: a row
+    nobody references is dropped and read again by the next session.get; held, it is found in memory."""
+    transaction = session.get_transaction()
+    held = session.info.get(_HELD)
+    if held is None or held[0] is not transaction:
+        held = session.info[_HELD] = (transaction, {})
+    held[1][id(row)] = row
+
+
 class Database:
     """One engine and two session factories: read sessions, and write sessions that lock early on SQLite."""
 

@@ -156,12 +156,10 @@ def owner_team_for(session: Session, component_id: int | None) -> int | None:
     if component_id is None:
         return None
     try:
-        component = components_service.get(session, component_id=component_id)
-        if component.owner_team_id is not None:
-            return component.owner_team_id
-        for parent in reversed(components_service.ancestors(session, component_id=component_id)):
-            if parent.owner_team_id is not None:
-                return parent.owner_team_id
+        for cid in components_service.lineage(session, component_id=component_id):  # itself, then up
+            owner_team_id = components_service.info(session, component_id=cid).owner_team_id
+            if owner_team_id is not None:
+                return owner_team_id
     except NotFound:
         return None
     return None

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from tierline.platform import audit, clock
 from tierline.platform.auth.actor import Actor
+from tierline.platform.db import hold
 from tierline.platform.errors import Conflict, Invalid, NotFound
 from tierline.platform.pagination import SortKey, paginate
 from tierline.sla.business_time import BusinessCalendar, add_business_minutes, business_minutes_between
@@ -43,6 +44,7 @@ def get_calendar(session: Session, *, calendar_id: int) -> BusinessCalendarRecor
     record = session.get(BusinessCalendarRecord, calendar_id)
     if record is None:
         raise NotFound(f"calendar {calendar_id} does not exist")
+    hold(session, record)  # every clock of the ticket reads it again within the transaction
     return record
 
 

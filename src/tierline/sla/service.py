@@ -33,7 +33,7 @@ def ticket_facts(session: Session, ticket: Any) -> tuple[dict[str, Any], set[int
     lineage: set[int] = set()
     if ticket.component_id is not None:
         try:
-            lineage = {c.id for c in components_service.ancestors(session, component_id=ticket.component_id)}
+            lineage = set(components_service.lineage(session, component_id=ticket.component_id))
         except NotFound:
             lineage = set()
         lineage.add(ticket.component_id)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from tierline.people import service as people_service
 from tierline.platform import audit, clock
 from tierline.platform.auth.actor import Actor
+from tierline.platform.db import hold
 from tierline.platform.errors import Conflict, Invalid, NotFound
 from tierline.platform.pagination import SortKey, paginate
 from tierline.tickets.models import ASSIGNMENT_STRATEGIES, Queue, Ticket
@@ -21,6 +22,7 @@ def get(session: Session, *, queue_id: int) -> Queue:
     queue = session.get(Queue, queue_id)
     if queue is None:
         raise NotFound(f"queue {queue_id} does not exist")
+    hold(session, queue)  # routing and assignment read it again within the transaction
     return queue
 
 

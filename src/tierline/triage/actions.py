@@ -32,10 +32,12 @@ from collections.abc import Callable
 from typing import Any, get_args
 
 from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tierline.components import service as components_service
 from tierline.people import service as people_service
+from tierline.people.models import Team
 from tierline.platform.errors import NotFound
 from tierline.tickets import service as tickets_service
 from tierline.tickets.schemas import MAX_TAGS, Priority, TicketType, Tier, Urgency
@@ -169,7 +171,7 @@ def _notify(session: Session, value: Any) -> Errors:
 
 
 def _component(session: Session, component_id: int) -> Any:
-    return components_service.get(session, component_id=component_id)
+    return components_service.info(session, component_id=component_id)  # the cached tree: no query
 
 
 def _queue(session: Session, queue_id: int) -> Any:
@@ -178,6 +180,14 @@ def _queue(session: Session, queue_id: int) -> Any:
 
 def _team(session: Session, team_id: int) -> Any:
     return people_service.get_team(session, team_id=team_id)
+
+
+def _team_exists(session: Session, team_id: int) -> Any:
+    # At evaluation only existence matters: its id alone (get_team also loads the memberships).
+    found = session.scalar(select(Team.id).where(Team.id == team_id))
+    if found is None:
+        raise NotFound(f"team {team_id} does not exist")
+    return found
 
 
 def _user(session: Session, user_id: int) -> Any:
@@ -348,7 +358,7 @@ APPLIERS: dict[str, Apply] = {
     "set_component": _set("component_id", _gone("component", _component)),
     "set_queue": _set("queue_id", _gone("queue", _queue)),
     "set_tier": _set("tier"),
-    "set_team": _set("team_id", _gone("team", _team)),
+    "set_team": _set("team_id", _gone("team", _team_exists)),
     "assign_to": _set("assignee_id", _assignable),
     "add_tags": _add_tags,
     "set_feature_area": _set("feature_area"),

@@ -141,7 +141,7 @@ def required_skills(session: Session, *, queue: Queue, component_id: int | None)
     needed = {s.strip().lower() for s in queue.required_skills}
     if component_id is not None:
         try:
-            component = components_service.get(session, component_id=component_id)
+            component = components_service.info(session, component_id=component_id)
         except NotFound:
             return needed
         needed |= {s.strip().lower() for s in component.required_skills}
@@ -157,8 +157,8 @@ def _wanted_skills(session: Session, draft: Draft) -> set[str]:
         wanted.add(draft.error_code.split("-")[0].strip().lower())
     if draft.component_id is not None:
         try:
-            chain = [*components_service.ancestors(session, component_id=draft.component_id),
-                     components_service.get(session, component_id=draft.component_id)]
+            chain = [components_service.info(session, component_id=cid)
+                     for cid in components_service.lineage(session, component_id=draft.component_id)]
         except NotFound:
             chain = []
         for component in chain:
@@ -285,12 +285,10 @@ def choose(session: Session, *, draft: Draft, queue_id: int, dry_run: bool = Fal
 def _support_team(session: Session, component_id: int) -> int | None:
     """The component's support team, else the nearest ancestor's."""
     try:
-        component = components_service.get(session, component_id=component_id)
-        if component.support_team_id is not None:
-            return component.support_team_id
-        for parent in reversed(components_service.ancestors(session, component_id=component_id)):
-            if parent.support_team_id is not None:
-                return parent.support_team_id
+        for cid in components_service.lineage(session, component_id=component_id):  # itself, then up
+            support_team_id = components_service.info(session, component_id=cid).support_team_id
+            if support_team_id is not None:
+                return support_team_id
     except NotFound:
         pass
     return None

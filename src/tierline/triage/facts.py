@@ -165,8 +165,7 @@ class Facts:
                 ids = {component_id}
                 if self.session is not None:
                     try:
-                        ids |= {c.id for c in components_service.ancestors(self.session,
-                                                                            component_id=component_id)}
+                        ids.update(components_service.lineage(self.session, component_id=component_id))
                     except NotFound:
                         pass
                 self._lineage = frozenset(ids)

@@ -89,7 +89,7 @@ def _route(session: Session, draft: Draft, trigger: str) -> dict[str, Any]:
         return {"queue_id": draft.queue_id, "tier": draft.tier, "team_id": draft.team_id, "changed": False}
     if draft.component_id is not None and draft.is_free("team_id"):
         try:
-            draft.team_id = components_service.get(session, component_id=draft.component_id).support_team_id
+            draft.team_id = components_service.info(session, component_id=draft.component_id).support_team_id
         except NotFound:
             pass
     if draft.queue_id is not None and ("queue_id" not in draft.caller_set or trigger == "create"):
@@ -172,7 +172,7 @@ def after_save(session: Session, *, actor: Actor, ticket: Any, draft: Draft) -> 
     if draft.escalate_to_engineering:
         owner = None
         if ticket.component_id is not None:
-            owner = components_service.get(session, component_id=ticket.component_id).owner_team_id
+            owner = components_service.info(session, component_id=ticket.component_id).owner_team_id
         outbox.publish(session, "ticket.escalated_to_engineering", {
             "ticket_id": ticket.id, "key": ticket.key, "component_id": ticket.component_id,
             "owner_team_id": owner, "reason": draft.escalate_to_engineering})
