@@ -7,10 +7,10 @@ intervals, holidays), warms them, then times `add_business_minutes` and `busines
 random starts and targets up to five business days, one core. The ceiling beside it is the same number of
 plain calendar-time additions (`start + timedelta`), the least any due-date computation can cost.
 
-Part 2 migrates a scratch database, creates an SLA policy and N open tickets through the real intake whose
-first-response targets fall due spread over the next `--spread` seconds, starts `tierline worker` as a
-separate process, and measures for every breach the delay from its due instant to the moment the worker
-recorded it (p50, p99, max). The ceiling beside it is the worker's poll interval.
+Part 2 migrates a scratch database, creates an SLA policy and N open tickets through the real intake, of
+which `--breaching` have first-response targets falling due over `--spread` seconds (the rest tomorrow),
+starts `tierline worker` as a separate process, and measures for every breach the delay from its due instant
+to the moment the worker recorded it (p50, p99, max). The ceiling beside it is the worker's poll interval.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def maths(n_calendars: int, calls: int, seed: int) -> None:
     print(f"  ceiling: start+timedelta  {ceiling_rate:>12,.0f} /s   (add is {add_rate / ceiling_rate:.1%} of it)")
 
 
-def breaches(url: str, label: str, tickets: int, spread: float, poll: float) -> None:
+def breaches(url: str, label: str, tickets: int, breaching: int, spread: float, poll: float) -> None:
     from tierline.sla import policies
     from tierline.sla.models import SlaEvent
     from tierline.tickets import intake
@@ -101,34 +101,43 @@ def breaches(url: str, label: str, tickets: int, spread: float, poll: float) -> 
                          "business_hours": False} for p in ("P1", "P2", "P3", "P4")],
             "warning_percent": 99, "pause_statuses": ["pending_customer", "on_hold"], "on_breach": {}})
     bodies = ticket_bodies(400)
-    created_t0 = time.perf_counter()
-    # Tickets are created "in the past" so their targets fall due between now+10s and now+10s+spread.
-    due_base = datetime.now(UTC) + timedelta(seconds=10)  # bench harness, not application code
-    batch = 500
-    for first in range(0, tickets, batch):
-        with db.unit_of_work() as session:
-            for i in range(first, min(tickets, first + batch)):
-                due = due_base + timedelta(seconds=spread * i / max(1, tickets - 1))
-                clock.freeze(due - timedelta(minutes=target_minutes))
-                body = dict(bodies[i % len(bodies)])
-                body["requester_email"] = f"bench{i}@example.org"
-                intake.create_ticket(session, actor=actor, data=TicketCreate(**body))
-        clock.unfreeze()
-    created_s = time.perf_counter() - created_t0
-    print(f"\nbreach timers on {label}: {tickets:,} open tickets created in {created_s:.1f} s "
-          f"({tickets / created_s:,.0f}/s through intake); dues spread over {spread:.0f} s")
+
+    def create(first: int, count: int, due_of) -> None:  # noqa: ANN001
+        for start in range(first, first + count, 500):
+            with db.unit_of_work() as session:
+                for i in range(start, min(first + count, start + 500)):
+                    clock.freeze(due_of(i) - timedelta(minutes=target_minutes))
+                    body = dict(bodies[i % len(bodies)])
+                    body["requester_email"] = f"bench{i}@example.org"
+                    intake.create_ticket(session, actor=actor, data=TicketCreate(**body))
+            clock.unfreeze()
+
+    # The open tickets that do not breach during the run: their targets fall due tomorrow.
+    background = tickets - breaching
+    t0 = time.perf_counter()
+    tomorrow = datetime.now(UTC) + timedelta(days=1)  # bench harness, not application code
+    create(0, background, lambda i: tomorrow)
+    rate = background / (time.perf_counter() - t0) if background else 50.0
+    # The breaching ones fall due over `spread` seconds, starting once they are all created.
+    head_start = breaching / rate * 1.5 + 10
+    due_base = datetime.now(UTC) + timedelta(seconds=head_start)
+    create(background, breaching, lambda i: due_base + timedelta(
+        seconds=spread * (i - background) / max(1, breaching - 1)))
+    created_s = time.perf_counter() - t0
+    print(f"\nbreach timers on {label}: {tickets:,} open tickets ({breaching:,} falling due over {spread:.0f} s) "
+          f"created in {created_s:.1f} s ({tickets / created_s:,.0f}/s through intake)")
     if datetime.now(UTC) > due_base:
-        print("  warning: creating took longer than the 10 s head start; the first breaches start late")
+        print("  warning: creating took longer than the head start; the first breaches start late")
     env = dict(os.environ, TIERLINE_DATABASE_URL=url, TIERLINE_LOG_LEVEL="WARNING",
                PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
     worker = subprocess.Popen([sys.executable, "-m", "tierline.cli", "worker", "--poll", str(poll)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        deadline = time.monotonic() + spread + 10 + max(120.0, tickets / 50)
+        deadline = time.monotonic() + head_start + spread + max(120.0, breaching / 20)
         while time.monotonic() < deadline:
             with db.session(write=False) as session:
                 done = session.scalar(select(func.count(SlaEvent.id)).where(SlaEvent.kind == "breach")) or 0
-            if done >= tickets:
+            if done >= breaching:
                 break
             time.sleep(1)
     finally:
@@ -140,7 +149,7 @@ def breaches(url: str, label: str, tickets: int, spread: float, poll: float) -> 
     with db.session(write=False) as session:
         rows = session.execute(select(SlaEvent.at, SlaEvent.created_at).where(SlaEvent.kind == "breach")).all()
     delays = [(created - due).total_seconds() for due, created in rows]
-    print(f"  breaches recorded {len(delays):,} of {tickets:,}")
+    print(f"  breaches recorded {len(delays):,} of {breaching:,}")
     if delays:
         print(f"  delay due -> recorded: p50 {percentile(delays, .5) * 1000:,.0f} ms   "
               f"p99 {percentile(delays, .99) * 1000:,.0f} ms   max {max(delays) * 1000:,.0f} ms")
@@ -153,7 +162,8 @@ def main() -> None:
     parser.add_argument("--calendars", type=int, default=50)
     parser.add_argument("--calls", type=int, default=100_000)
     parser.add_argument("--tickets", type=int, default=10_000)
-    parser.add_argument("--spread", type=float, default=30.0, help="seconds over which the targets fall due")
+    parser.add_argument("--breaching", type=int, default=2_000, help="how many of them fall due during the run")
+    parser.add_argument("--spread", type=float, default=30.0, help="seconds over which those targets fall due")
     parser.add_argument("--poll", type=float, default=0.2, help="the worker's idle poll interval, seconds")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--seed", type=int, default=7)
@@ -163,7 +173,7 @@ def main() -> None:
         maths(args.calendars, args.calls, args.seed)
     if args.tickets > 0:
         with scratch_database(args.database_url) as (url, label):
-            breaches(url, label, args.tickets, args.spread, args.poll)
+            breaches(url, label, args.tickets, min(args.breaching, args.tickets), args.spread, args.poll)
 
 
 if __name__ == "__main__":
