@@ -1,9 +1,11 @@
-"""`tierline demo`: load the demo once, and on every run hand out a fresh admin login and API token."""
+"""`tierline demo`: load the demo once (then train and activate its classifiers), and on every run hand out a
+fresh admin login and API token."""
 
 from __future__ import annotations
 
 import secrets
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -11,15 +13,20 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+import tierline.jobs_registry  # noqa: F401  (the timers the demo runs)
 from tierline.demo import architecture as arch
 from tierline.demo.generator import generate
-import tierline.jobs_registry  # noqa: F401  (the timers the demo runs)
 from tierline.demo.loader import DEMO, Loader, ProgressFn, counts, loaded_marker, write_marker
 from tierline.platform import clock, jobs
 from tierline.platform.auth import service as auth_service
 from tierline.platform.db import Database
+from tierline.platform.errors import DomainError
 
 TOKEN_DAYS = 30
+# The classifiers the demo trains on its own finished tickets and activates, so intake shows predictions: the
+# queue a ticket like this ended up in, and its component (filled in when a ticket arrives without one).
+MODEL_TARGETS = ("queue", "component")
+AT_RISK_MINUTES = 240  # the summary's "at risk" horizon
 
 
 class DemoError(Exception):
@@ -43,12 +50,25 @@ def check_migrated(database: Database) -> None:
 
 
 @dataclass
+class ModelResult:
+    target: str
+    version: int | None  # None: not trained (`error` says why)
+    metrics: dict[str, Any] = field(default_factory=dict)  # the holdout scores `classifier.fit` measured
+    n_samples: int = 0
+    labels: int = 0
+    error: str | None = None
+
+
+@dataclass
 class DemoResult:
     loaded: bool  # False: an earlier run's data was found and nothing was added
     marker: dict[str, Any]
     counts: dict[str, int]
     seconds: float
     skipped_events: list[str] = field(default_factory=list)
+    misrouted: list[str] = field(default_factory=list)
+    assigned_at_intake: tuple[int, int] = (0, 0)  # (found an agent at intake, of the tickets loaded)
+    models: list[ModelResult] = field(default_factory=list)
 
 
 @dataclass
@@ -74,7 +94,63 @@ def load(database: Database, *, customers: int, tickets: int, seed: int,
     # Timers that fell due during the simulated history (SLA breaches of still-open tickets, auto-closes)
     # run now, so the demo shows them before the server's worker starts.
     jobs.run_until_idle(database, max_rounds=10_000)
-    return DemoResult(True, marker, loaded, time.perf_counter() - started, stats.skipped_events)
+    models = [train_model(database, target=target) for target in MODEL_TARGETS]
+    return DemoResult(True, marker, loaded, time.perf_counter() - started, stats.skipped_events,
+                      stats.misrouted, (stats.assigned_at_intake, stats.created), models)
+
+
+def train_model(database: Database, *, target: str) -> ModelResult:
+    """`tierline triage train --from-db --target TARGET --activate`, as the demo: fit on the finished tickets
+    outside any transaction, then store and activate (audited) in one. Labels too rare to learn from (a tiny
+    demo) are left out; a demo too small to train on at all gets no model, and says why."""
+    from tierline.triage import classifier, training_data
+
+    try:
+        with database.session(write=False) as session:
+            data = training_data.from_tickets(session, target=target)
+        per_label = Counter(data.labels)
+        keep = [i for i, label in enumerate(data.labels)
+                if per_label[label] >= classifier.MIN_SAMPLES_PER_CLASS]
+        trained = classifier.fit([data.texts[i] for i in keep], [data.labels[i] for i in keep])
+        with database.unit_of_work() as session:
+            row = classifier.store(session, actor=DEMO, target=target, trained=trained,
+                                   source=f"demo: {data.source}")
+            classifier.activate(session, actor=DEMO, version=row.version)
+            version = row.version
+    except DomainError as exc:
+        return ModelResult(target, None, error=exc.detail)
+    return ModelResult(target, version, trained.metrics, trained.n_samples, len(trained.labels))
+
+
+def triage_and_sla_facts(database: Database) -> dict[str, int]:
+    """What the summary says about triage rules and SLAs: rules, breached tickets, targets falling due."""
+    from sqlalchemy import func, select
+
+    from tierline.sla import reports
+    from tierline.sla.models import SlaClock
+    from tierline.tickets.models import Ticket
+    from tierline.triage.models import TriageRule
+
+    with database.session(write=False) as session:
+        def count(stmt: Any) -> int:
+            return session.scalar(stmt) or 0
+
+        at_risk, cursor = 0, None
+        while True:
+            items, cursor = reports.at_risk(session, within_minutes=AT_RISK_MINUTES, limit=200, cursor=cursor)
+            at_risk += len(items)
+            if cursor is None:
+                break
+        return {
+            "rules": count(select(func.count()).select_from(TriageRule)),
+            "breached_tickets": count(select(func.count(func.distinct(SlaClock.ticket_id)))
+                                      .where(SlaClock.status == "breached")),
+            "breached_open": count(select(func.count(func.distinct(SlaClock.ticket_id)))
+                                   .join(Ticket, Ticket.id == SlaClock.ticket_id)
+                                   .where(SlaClock.status == "breached",
+                                          Ticket.status.not_in(("solved", "closed")))),
+            "at_risk": at_risk,
+        }
 
 
 def mint_credentials(database: Database) -> Credentials:
@@ -115,6 +191,28 @@ def run(database: Database, *, customers: int, tickets: int, seed: int, console:
         if result.skipped_events:
             console.print(f"[yellow]{len(result.skipped_events)} planned steps did not apply[/yellow], e.g. "
                           f"{result.skipped_events[0]}")
+        if result.misrouted:
+            console.print(f"[yellow]{len(result.misrouted)} tickets landed in another queue than planned"
+                          f"[/yellow], e.g. {result.misrouted[0]}")
+        facts = triage_and_sla_facts(database)
+        console.print(
+            f"triage: {facts['rules']} routing and flagging rules; intake found an agent for "
+            f"{result.assigned_at_intake[0]:,} of {result.assigned_at_intake[1]:,} tickets\n"
+            f"SLA: {facts['breached_tickets']:,} tickets breached a target ({facts['breached_open']} of them "
+            f"still unsolved); {facts['at_risk']} running targets fall due within "
+            f"{AT_RISK_MINUTES // 60} hours (GET /api/v1/sla/at-risk)", highlight=False)
+        for model in result.models:
+            if model.version is None:
+                console.print(f"[yellow]classifier ({model.target}) not trained[/yellow]: {model.error}")
+            elif model.metrics.get("method") == "holdout":
+                console.print(
+                    f"classifier: {model.target} model v{model.version} active, accuracy "
+                    f"{model.metrics['accuracy']:.2f} (macro-F1 {model.metrics['macro_f1']:.2f}) on a "
+                    f"{model.metrics['holdout_share']:.0%} holdout of {model.n_samples:,} finished tickets, "
+                    f"{model.labels} labels", highlight=False)
+            else:
+                console.print(f"classifier: {model.target} model v{model.version} active ({model.n_samples} "
+                              f"tickets; not measured: {model.metrics.get('reason')})", highlight=False)
     else:
         m = result.marker
         console.print(f"[cyan]demo already loaded[/cyan] (seed {m.get('seed')}, at {m.get('loaded_at')}); "

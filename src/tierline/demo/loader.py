@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from tierline.components import service as components_service
 from tierline.customers import service as customers_service
 from tierline.demo import architecture as arch
-from tierline.demo import service_levels
+from tierline.demo import service_levels, triage_rules
 from tierline.demo.generator import DemoPlan, Event, TicketPlan
 from tierline.people import service as people_service
 from tierline.people import teams as people_teams
@@ -32,6 +32,7 @@ from tierline.tickets import forms, intake, messages, queues
 from tierline.tickets import service as tickets_service
 from tierline.tickets import state_machine as sm
 from tierline.tickets.schemas import TicketCreate
+from tierline.triage import rules as rules_service
 
 MARKER = "demo.loaded"
 DEMO = Actor.system("demo")
@@ -45,6 +46,10 @@ ProgressFn = Callable[[str, int, int], None]  # (stage, done, total)
 @dataclass
 class LoadStats:
     skipped_events: list[str] = field(default_factory=list)
+    # Tickets intake's triage put in another queue than the plan expected (the plan and the rules disagree).
+    misrouted: list[str] = field(default_factory=list)
+    created: int = 0
+    assigned_at_intake: int = 0  # of those, the tickets intake's triage found an agent for
 
 
 def loaded_marker(session: Session) -> dict[str, Any] | None:
@@ -78,6 +83,9 @@ class Loader:
         self.queue_team: dict[str, int | None] = {}
         self.tickets: dict[int, Any] = {}
         self.assignee: dict[int, str] = {}
+        self.email_of: dict[int, str] = {}
+        # Ticket -> (the agent the plan drew for first touch, the agent intake's triage assigned instead).
+        self.stand_in: dict[int, tuple[str, str]] = {}
         self.stats = LoadStats()
         # Strong references to rows the services look up again and again, so those lookups hit the session's
         # identity map (it holds objects weakly) instead of the database.
@@ -88,6 +96,7 @@ class Loader:
         with clock.frozen(start):
             self._organisation()
             self._service_levels()
+            self._triage_rules()
         self._customers(start)
         self._tickets()
         return self.stats
@@ -107,6 +116,7 @@ class Loader:
                                               skills=person.skills, max_open_tickets=person.max_open_tickets)
             user = auth_service.get_user(s, user_id=view.id)
             self.user_ids[person.email] = view.id
+            self.email_of[view.id] = person.email
             self.actors[person.email] = auth_service.actor_for(user, via="session")
             self.keep += [user, people_service.get_profile(s, user_id=view.id)]
             done += 1
@@ -132,7 +142,7 @@ class Loader:
             self.progress("organisation", done, total)
         for q in arch.QUEUES:
             row = queues.create(s, actor=DEMO, name=q.name, tier=q.tier, team_id=self.team_ids[q.team],
-                                description=f"{q.tier} work for {q.team}.")
+                                description=f"{q.tier} work for {q.team}.", assignment_strategy=q.strategy)
             self.queue_ids[q.name], self.queue_team[q.name] = row.id, row.team_id
             self.keep.append(row)
             done += 1
@@ -141,12 +151,20 @@ class Loader:
     def _service_levels(self) -> None:
         calendar_ids = {}
         for spec in service_levels.CALENDARS:
-            calendar_ids[spec["name"]] = calendars.create_calendar(self.session, actor=DEMO, **spec).id
+            row = calendars.create_calendar(self.session, actor=DEMO, **spec)
+            calendar_ids[spec["name"]] = row.id
+            self.keep.append(row)  # every SLA clock change reads its calendar
         for spec in service_levels.POLICIES:
             values = {k: v for k, v in spec.items() if k != "calendar"}
             values.update(calendar_id=calendar_ids[spec["calendar"]], active=True, warning_percent=75,
                           pause_statuses=["pending_customer", "on_hold"])
-            policies.create_policy(self.session, actor=DEMO, values=values)
+            self.keep.append(policies.create_policy(self.session, actor=DEMO, values=values))
+
+    def _triage_rules(self) -> None:
+        """Before any ticket, so intake triage routes the whole history by them."""
+        ids = {"queue": self.queue_ids, "team": self.team_ids, "component": self.component_ids}
+        for spec in triage_rules.RULES:
+            rules_service.create(self.session, actor=DEMO, **triage_rules.resolve(spec, ids))
 
     def _customers(self, start: datetime) -> None:
         s, custs = self.session, self.plan.customers
@@ -182,13 +200,21 @@ class Loader:
                 self.progress("tickets", n, total)
 
     def _create(self, t: TicketPlan) -> None:
+        # No queue, team or tier: intake's triage routes the ticket (rules, else the tier's default queue) and
+        # assigns it when someone fits.
         data = TicketCreate(
             subject=t.subject, description=t.description, requester_email=t.requester_email, type=t.type,
             priority=t.priority, channel=t.channel, component_id=self.component_ids[t.component],
-            feature_area=t.feature_area, error_code=t.error_code, tags=t.tags, tier="L1",
-            queue_id=self.queue_ids[t.queue], team_id=self.queue_team[t.queue], urgency=t.urgency,
+            feature_area=t.feature_area, error_code=t.error_code, tags=t.tags, urgency=t.urgency,
             affected_users=t.affected_users)
-        self.tickets[t.index] = intake.create_ticket(self.session, actor=INTAKE[t.channel], data=data)
+        ticket = intake.create_ticket(self.session, actor=INTAKE[t.channel], data=data)
+        self.tickets[t.index] = ticket
+        self.stats.created += 1
+        self.stats.assigned_at_intake += ticket.assignee_id is not None
+        if ticket.queue_id != self.queue_ids[t.queue]:
+            got = next((name for name, i in self.queue_ids.items() if i == ticket.queue_id), ticket.queue_id)
+            self.stats.misrouted.append(f"ticket #{t.index} ({t.error_code}, {t.component}): planned "
+                                        f"{t.queue}, triage chose {got}")
 
     def _message(self, t: TicketPlan, event: Event) -> None:
         ticket, d = self.tickets[t.index], event.data
@@ -199,8 +225,13 @@ class Loader:
         if ticket.status == sm.CLOSED:
             self._skip(t, event, "the ticket is closed")
             return
-        messages.create(self.session, actor=self.actors[d["author"]], ticket_key=ticket.key, body=d["body"],
-                        public=d["public"])
+        messages.create(self.session, actor=self.actors[self._agent(t, d["author"])], ticket_key=ticket.key,
+                        body=d["body"], public=d["public"])
+
+    def _agent(self, t: TicketPlan, planned: str) -> str:
+        """Who does what the plan gave `planned` to (triage's pick stands in for the plan's first agent)."""
+        stand_in = self.stand_in.get(t.index)
+        return stand_in[1] if stand_in is not None and stand_in[0] == planned else planned
 
     def _update(self, t: TicketPlan, event: Event) -> None:
         s, ticket, d = self.session, self.tickets[t.index], dict(event.data)
@@ -212,13 +243,20 @@ class Loader:
             return
         changes: dict[str, Any] = {}
         if "assignee" in d:
-            if people_service.is_assignable_agent(s, user_id=self.user_ids[d["assignee"]]):
+            first_touch = t.index not in self.assignee and d.get("queue") == t.queue
+            if first_touch and ticket.assignee_id is not None and ticket.queue_id == self.queue_ids[t.queue]:
+                # Intake's triage gave it to an agent of this queue already: they play the plan's part.
+                self.stand_in[t.index] = (d["assignee"], self.email_of[ticket.assignee_id])
+                self.assignee[t.index] = self.email_of[ticket.assignee_id]
+            elif people_service.is_assignable_agent(s, user_id=self.user_ids[d["assignee"]]):
                 changes["assignee_id"] = self.user_ids[d["assignee"]]
                 self.assignee[t.index] = d["assignee"]
         if "queue" in d:
             changes["queue_id"], changes["team_id"] = self.queue_ids[d["queue"]], self.queue_team[d["queue"]]
         if "tier" in d:
             changes["tier"] = d["tier"]
+        # Only what differs: an update that changes nothing still costs a reconcile of the SLA clocks.
+        changes = {k: v for k, v in changes.items() if getattr(ticket, k) != v}
         if target is not None and target != ticket.status:
             if target not in sm.allowed(ticket.status, solved_at=ticket.solved_at):
                 self._skip(t, event, f"{ticket.status} -> {target} is not allowed")
