@@ -30,6 +30,15 @@ app.add_typer(docs_app, name="docs")
 app.add_typer(sla_app, name="sla")
 app.add_typer(triage_app, name="triage")
 
+@app.callback()
+def _configure() -> None:
+    """Logs go to stderr as JSON, so a command's own output (JSON, tokens) can be piped."""
+    from tierline.platform.observability import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+
+
 console = Console()
 err = Console(stderr=True)
 CLI_ACTOR = Actor.system("cli")

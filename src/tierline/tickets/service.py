@@ -285,6 +285,8 @@ def update(session: Session, *, actor: Actor, ticket: Ticket, changes: dict[str,
 
         with session.no_autoflush:  # the ticket's changes go out in one UPDATE, with triage's
             triage_pipeline.triage(session, actor=actor, ticket=ticket, trigger="update", caller_set=set(changes))
+    if ticket.assignee_id is not None:
+        ticket.waiting_reason = None  # someone owns it now
     _change_status(session, ticket, changes, before)
     if not audit.record_update(session, actor, ticket, before, action="tickets.update", exclude=NOT_AUDITED):
         return ticket

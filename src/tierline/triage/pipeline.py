@@ -128,6 +128,9 @@ def triage(session: Session, *, actor: Actor, ticket: Any, trigger: str, caller_
     scored = impact.score(draft=draft, signals=found)
     draft.impact_score = scored.score
     matched, actions = rules.evaluate(session, draft=draft, signals=found, trigger=trigger)
+    for prediction in predictions:  # rules beat predictions: a field a rule set is no longer predicted
+        if prediction["applied"] and PREDICTED_FIELDS[prediction["target"]] in draft.rule_set:
+            prediction["applied"], prediction["overridden_by_rule"] = False, True
     if "priority" in draft.rule_set or trigger != "create":
         scored = impact.score(draft=draft, signals=found)  # rules may have changed what impact reads
         draft.impact_score = scored.score
@@ -159,7 +162,8 @@ def triage(session: Session, *, actor: Actor, ticket: Any, trigger: str, caller_
         "signature": ticket.signature,
     }
     if not dry_run:
-        ticket.triage = record
+        # The intake record stays what the ticket shows; later runs (updates, replies) add their latest.
+        ticket.triage = record if trigger == "create" else {**(ticket.triage or {}), "last_run": record}
     return record, draft
 
 
