@@ -73,9 +73,9 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
 @app.command()
 def worker(poll: Annotated[float, typer.Option(help="seconds between polls when idle")] = 1.0) -> None:
     """Run due background jobs until interrupted."""
+    import tierline.jobs_registry  # noqa: F401
     from tierline.platform.jobs import Worker
     from tierline.platform.observability import configure_logging
-    import tierline.jobs_registry  # noqa: F401
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)

@@ -8,7 +8,7 @@ from tierline.components import service
 from tierline.components.schemas import ComponentCreate, ComponentDetail, ComponentRead, ComponentUpdate
 from tierline.platform.auth.actor import Actor
 from tierline.platform.deps import DB, require
-from tierline.platform.pagination import MAX_LIMIT, Page
+from tierline.platform.pagination import Limit, Page
 
 router = APIRouter(prefix="/api/v1/components", tags=["components"])
 
@@ -28,7 +28,7 @@ def list_components(
     owner_team_id: int | None = None,
     support_team_id: int | None = None,
     q: Annotated[str | None, Query(max_length=200, description="part of the name")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    limit: Limit = 50,
     cursor: str | None = None,
 ) -> Page:
     rows, next_cursor = service.list_(db, parent_id=parent_id, root=root, owner_team_id=owner_team_id,

@@ -17,10 +17,9 @@ from tierline.customers.schemas import (
 )
 from tierline.platform.auth.actor import Actor
 from tierline.platform.deps import DB, require
-from tierline.platform.pagination import MAX_LIMIT, Page
+from tierline.platform.pagination import Limit, Page
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
 @router.post("", status_code=201, response_model=CustomerRead)

@@ -19,10 +19,9 @@ from tierline.people.schemas import (
 )
 from tierline.platform.auth.actor import Actor
 from tierline.platform.deps import DB, require
-from tierline.platform.pagination import MAX_LIMIT, Page
+from tierline.platform.pagination import Limit, Page
 
 router = APIRouter(prefix="/api/v1", tags=["people"])
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
 @router.post("/users", status_code=201, response_model=UserRead)

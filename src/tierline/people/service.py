@@ -15,14 +15,14 @@ from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select, typ
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
+from tierline.people.models import DEFAULT_MAX_OPEN_TICKETS, AgentProfile, TeamMembership
+from tierline.people.teams import get_team  # noqa: F401  (part of this module's interface)
 from tierline.platform import audit, clock, rbac
 from tierline.platform.auth import service as auth_service
 from tierline.platform.auth.actor import Actor
 from tierline.platform.auth.models import User
 from tierline.platform.errors import Forbidden, Invalid
 from tierline.platform.pagination import SortKey, paginate
-from tierline.people.models import DEFAULT_MAX_OPEN_TICKETS, AgentProfile, TeamMembership
-from tierline.people.teams import get_team  # noqa: F401  (part of this module's interface)
 
 MAX_SKILL_LENGTH = 64
 # Roles whose holders work tickets and may be assigned them.

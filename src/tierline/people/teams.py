@@ -8,12 +8,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tierline.people.models import TEAM_KINDS, Team, TeamMembership
 from tierline.platform import audit, clock
 from tierline.platform.auth.actor import Actor
 from tierline.platform.auth.models import User
 from tierline.platform.errors import Conflict, Invalid, NotFound
 from tierline.platform.pagination import SortKey, paginate
-from tierline.people.models import TEAM_KINDS, Team, TeamMembership
 
 
 def get_team(session: Session, *, team_id: int) -> Team:

@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
+from fastapi import Query
 from pydantic import BaseModel
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import Session
@@ -24,6 +25,9 @@ T = TypeVar("T")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+
+# The `?limit=` query parameter every list route takes.
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="rows per page")]
 
 
 class Page(BaseModel, Generic[T]):

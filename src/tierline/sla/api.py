@@ -7,19 +7,19 @@ from pydantic import AwareDatetime
 
 from tierline.platform.auth.actor import Actor
 from tierline.platform.deps import DB, require
-from tierline.platform.pagination import MAX_LIMIT, Page
+from tierline.platform.pagination import Limit, Page
 from tierline.sla import calendars, policies, reports
 from tierline.sla.schemas import (
     AtRiskItem,
     BusinessTimeAnswer,
+    CalendarCreate,
+    CalendarRead,
+    CalendarUpdate,
     ComplianceReport,
     ComplianceRow,
     PolicyCreate,
     PolicyRead,
     PolicyUpdate,
-    CalendarCreate,
-    CalendarRead,
-    CalendarUpdate,
 )
 
 router = APIRouter(prefix="/api/v1/sla", tags=["sla"])
@@ -33,7 +33,7 @@ def create_calendar(body: CalendarCreate, db: DB, actor: Annotated[Actor, requir
 @router.get("/calendars", response_model=Page[CalendarRead])
 def list_calendars(db: DB, _: Annotated[Actor, require("sla:read")],
                    q: Annotated[str | None, Query(max_length=200)] = None,
-                   limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50, cursor: str | None = None) -> Page:
+                   limit: Limit = 50, cursor: str | None = None) -> Page:
     rows, next_cursor = calendars.list_calendars(db, q=q, limit=limit, cursor=cursor)
     return Page[CalendarRead](items=[CalendarRead.model_validate(r) for r in rows], next_cursor=next_cursor)
 
@@ -73,7 +73,7 @@ def create_policy(body: PolicyCreate, db: DB, actor: Annotated[Actor, require("s
 
 @router.get("/policies", response_model=Page[PolicyRead])
 def list_policies(db: DB, _: Annotated[Actor, require("sla:read")], active: bool | None = None,
-                  calendar_id: int | None = None, limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+                  calendar_id: int | None = None, limit: Limit = 50,
                   cursor: str | None = None) -> Page:
     rows, next_cursor = policies.list_policies(db, active=active, calendar_id=calendar_id, limit=limit,
                                                cursor=cursor)
@@ -102,7 +102,7 @@ def delete_policy(policy_id: int, db: DB, actor: Annotated[Actor, require("sla:w
 @router.get("/at-risk", response_model=Page[AtRiskItem])
 def at_risk(db: DB, _: Annotated[Actor, require("sla:read")],
             within_minutes: Annotated[float, Query(gt=0, le=525_600)] = 60, team_id: int | None = None,
-            limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50, cursor: str | None = None) -> Page:
+            limit: Limit = 50, cursor: str | None = None) -> Page:
     items, next_cursor = reports.at_risk(db, within_minutes=within_minutes, team_id=team_id, limit=limit,
                                          cursor=cursor)
     return Page[AtRiskItem](items=[AtRiskItem(**i) for i in items], next_cursor=next_cursor)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from tierline.platform.auth.actor import Actor
 from tierline.platform.deps import DB, require
-from tierline.platform.pagination import MAX_LIMIT, Page
+from tierline.platform.pagination import Limit, Page
 from tierline.sla import recommendations
 from tierline.sla.recommendation_schemas import (
     QUARTER_PATTERN,
@@ -36,7 +36,7 @@ def list_recommendations(
     priority: Priority | None = None, metric: RecommendedMetric | None = None, applied: bool | None = None,
     team_id: int | None = None, policy_id: int | None = None,
     run_id: Annotated[str | None, Query(max_length=32)] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50, cursor: str | None = None,
+    limit: Limit = 50, cursor: str | None = None,
 ) -> Page:
     """Stored recommendations, newest first. Computing a fresh set is `POST /api/v1/sla/recommendations`."""
     rows, next_cursor = recommendations.list_(db, quarter=quarter, priority=priority, metric=metric,

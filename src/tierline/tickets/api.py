@@ -13,7 +13,7 @@ from tierline.platform import idempotency
 from tierline.platform.auth.actor import Actor
 from tierline.platform.deps import DB, require
 from tierline.platform.errors import Invalid
-from tierline.platform.pagination import MAX_LIMIT, Page
+from tierline.platform.pagination import Limit, Page
 from tierline.tickets import api_escalation, api_forms, api_queues, intake, messages, service
 from tierline.tickets.schemas import (
     MessageCreate,
@@ -111,7 +111,7 @@ def create_message(key: str, body: MessageCreate, request: Request, db: DB,
 @router.get("/tickets/{key}/messages", response_model=Page[MessageRead], tags=["tickets"])
 def list_messages(key: str, db: DB, actor: Annotated[Actor, require("tickets:read")],
                   public: Annotated[bool | None, Query(description="true: replies; false: notes")] = None,
-                  limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50, cursor: str | None = None) -> Page:
+                  limit: Limit = 50, cursor: str | None = None) -> Page:
     rows, next_cursor = messages.list_(db, actor=actor, ticket_key=key, public=public, limit=limit,
                                        cursor=cursor)
     return Page[MessageRead](items=[MessageRead.model_validate(r) for r in rows], next_cursor=next_cursor)

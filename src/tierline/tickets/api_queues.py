@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from tierline.platform.auth.actor import Actor
 from tierline.platform.deps import DB, require
-from tierline.platform.pagination import MAX_LIMIT, Page
+from tierline.platform.pagination import Limit, Page
 from tierline.tickets import queues
 from tierline.tickets.schemas import QueueCreate, QueueRead, QueueUpdate, Tier
 
@@ -27,7 +27,7 @@ def list_queues(
     tier: Tier | None = None,
     team_id: int | None = None,
     name: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    limit: Limit = 50,
     cursor: str | None = None,
 ) -> Page:
     rows, next_cursor = queues.list_(db, tier=tier, team_id=team_id, name=name, limit=limit, cursor=cursor)

@@ -14,10 +14,10 @@ from tierline.platform.auth.actor import Actor
 from tierline.platform.errors import Invalid
 from tierline.sla import service as sla_service
 from tierline.tickets import indexing, service
-from tierline.triage import pipeline as triage_pipeline
 from tierline.tickets import state_machine as sm
 from tierline.tickets.models import Ticket
 from tierline.tickets.schemas import TicketCreate
+from tierline.triage import pipeline as triage_pipeline
 
 # A follow-up ticket keeps what was known about the closed ticket unless the new one says otherwise.
 FOLLOW_UP_INHERITS = ("customer_id", "type", "priority", "channel", "component_id", "feature_area", "tags",

@@ -16,11 +16,11 @@ from tierline.platform.auth.actor import Actor
 from tierline.platform.errors import Conflict, Forbidden, Invalid
 from tierline.platform.pagination import SortKey, paginate
 from tierline.sla import service as sla_service
-from tierline.triage import pipeline as triage_pipeline
 from tierline.tickets import indexing, intake, service
 from tierline.tickets import state_machine as sm
 from tierline.tickets.models import Message, Ticket
 from tierline.tickets.schemas import TicketCreate
+from tierline.triage import pipeline as triage_pipeline
 
 AGENT, CUSTOMER = "agent", "customer"
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from tierline.platform.auth.actor import Actor
 from tierline.platform.deps import DB, require
-from tierline.platform.pagination import MAX_LIMIT, Page
+from tierline.platform.pagination import Limit, Page
 from tierline.tickets.schemas import TicketCreate
 from tierline.triage import rules
 from tierline.triage.schemas import RuleCreate, RuleRead, RuleUpdate, Trigger
@@ -28,7 +28,7 @@ def list_rules(
     trigger: Trigger | None = None,
     active: bool | None = None,
     q: Annotated[str | None, Query(max_length=200, description="part of the name")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    limit: Limit = 50,
     cursor: str | None = None,
 ) -> Page:
     rows, next_cursor = rules.list_(db, trigger=trigger, active=active, q=q, limit=limit, cursor=cursor)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from tierline.tickets.schemas import Tier, TicketType
+from tierline.tickets.schemas import TicketType, Tier
 
 
 class TierFigures(BaseModel):

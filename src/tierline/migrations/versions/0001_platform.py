@@ -4,10 +4,10 @@ Revision ID: 0001_platform
 Revises: 
 Create Date: 2026-11-23 13:36:52.653545
 """
-from alembic import op
 import sqlalchemy as sa
-import tierline.platform.db
+from alembic import op
 
+import tierline.platform.db
 
 revision = '0001_platform'
 down_revision = None

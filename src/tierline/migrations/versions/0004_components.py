@@ -4,10 +4,10 @@ Revision ID: 0004_components
 Revises: 0003_customers
 Create Date: 2026-11-23 13:44:34
 """
-from alembic import op
 import sqlalchemy as sa
-import tierline.platform.db
+from alembic import op
 
+import tierline.platform.db
 
 revision = '0004_components'
 down_revision = '0003_customers'

@@ -6,10 +6,10 @@ Revision ID: 0005_tickets
 Revises: 0004_components
 Create Date: 2026-11-23 13:46:15.754943
 """
-from alembic import op
 import sqlalchemy as sa
-import tierline.platform.db
+from alembic import op
 
+import tierline.platform.db
 
 revision = '0005_tickets'
 down_revision = '0004_components'

@@ -4,10 +4,10 @@ Revision ID: 0006_sla
 Revises: 0005_tickets
 Create Date: 2026-11-23 13:52:10.625480
 """
-from alembic import op
 import sqlalchemy as sa
-import tierline.platform.db
+from alembic import op
 
+import tierline.platform.db
 
 revision = '0006_sla'
 down_revision = '0005_tickets'

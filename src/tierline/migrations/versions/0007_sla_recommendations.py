@@ -4,10 +4,10 @@ Revision ID: 0007_sla_recommendations
 Revises: 0006_sla
 Create Date: 2026-11-23 14:07:16.255734
 """
-from alembic import op
 import sqlalchemy as sa
-import tierline.platform.db
+from alembic import op
 
+import tierline.platform.db
 
 revision = '0007_sla_recommendations'
 down_revision = '0006_sla'

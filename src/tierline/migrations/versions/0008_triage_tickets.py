@@ -3,8 +3,9 @@
 Revision ID: 0008_triage_tickets
 Revises: 0007_sla_recommendations
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import tierline.platform.db
 
 revision = '0008_triage_tickets'

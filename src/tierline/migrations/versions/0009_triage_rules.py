@@ -3,8 +3,9 @@
 Revision ID: 0009_triage_rules
 Revises: 0008_triage_tickets
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import tierline.platform.db
 
 revision = '0009_triage_rules'

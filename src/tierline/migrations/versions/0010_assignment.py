@@ -6,8 +6,9 @@ point at them are never copied; PostgreSQL adds a named CHECK constraint.
 Revision ID: 0010_assignment
 Revises: 0009_triage_rules
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import tierline.platform.db
 
 revision = '0010_assignment'

@@ -3,8 +3,9 @@
 Revision ID: 0011_problems
 Revises: 0010_assignment
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import tierline.platform.db
 
 revision = '0011_problems'

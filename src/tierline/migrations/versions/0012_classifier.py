@@ -3,8 +3,9 @@
 Revision ID: 0012_classifier
 Revises: 0011_problems
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import tierline.platform.db
 
 revision = '0012_classifier'
