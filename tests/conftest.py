@@ -21,7 +21,7 @@ from tierline.settings import Settings
 from tests.helpers import Api, Factory
 
 FROZEN_AT = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-KEEP_TABLES = {"alembic_version", "app_settings"}
+KEEP_TABLES = {"alembic_version", "app_settings", "reference_revisions"}
 
 
 def _test_url(tmp_root: Path) -> str:

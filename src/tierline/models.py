@@ -3,7 +3,7 @@
 from tierline.components import models as components_models  # noqa: F401
 from tierline.customers import models as customers_models  # noqa: F401
 from tierline.people import models as people_models  # noqa: F401
-from tierline.platform import app_settings, audit, idempotency, jobs, outbox, search  # noqa: F401
+from tierline.platform import app_settings, audit, idempotency, jobs, outbox, reference_cache, search  # noqa: F401
 from tierline.platform.auth import models as auth_models  # noqa: F401
 from tierline.platform.db import Base
 from tierline.problems import models as problems_models  # noqa: F401

@@ -12,13 +12,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from tierline.components.models import Component
 from tierline.people import service as people_service
-from tierline.platform import audit, clock
+from tierline.platform import audit, clock, reference_cache
 from tierline.platform.auth.actor import Actor
 from tierline.platform.errors import Conflict, Invalid, NotFound
 from tierline.platform.pagination import SortKey, paginate
@@ -63,8 +63,7 @@ def ancestors(session: Session, *, component_id: int) -> list[Component]:
 def name_index(session: Session) -> dict[str, int]:
     """Lower-case component names -> id, for spotting components named in ticket text.
 
-    From the tree cached per process (see `info`), so intake pays at most one small fingerprint query per
-    transaction rather than reading the tree.
+    From the tree cached per process (see `info`).
     """
     return dict(_tree(session).names)
 
@@ -235,11 +234,8 @@ def delete(session: Session, *, actor: Actor, component_id: int) -> None:
 # -- the tree, cached per process ------------------------------------------------------------------------
 #
 # Intake asks about the ticket's component many times (its ancestry for rule and SLA conditions, its teams,
-# its required skills): each answer comes from one in-memory copy of the tree, kept per process and database.
-# The copy is checked once per transaction against a fingerprint the database computes from every cached
-# column of every row (on PostgreSQL an md5 of it), so any change (made through this service or not, in any
-# process, even one that leaves the row count and timestamps as they were) is seen by the next transaction.
-# Changes made in the session itself drop the transaction's check (see _forget_checked).
+# its required skills): each answer comes from one in-memory copy of the tree, kept per process in the
+# reference cache (platform/reference_cache.py) and rebuilt when the components table changes.
 
 @dataclass(frozen=True)
 class ComponentInfo:
@@ -259,22 +255,6 @@ class _Tree:
     names: dict[str, int]  # lower-case name -> id (the lowest id among equal names)
 
 
-_ROW_SQLITE = ("id || ',' || coalesce(parent_id, '') || ',' || coalesce(owner_team_id, '') || ',' || "
-               "coalesce(support_team_id, '') || ',' || length(name) || ',' || name || ',' || "
-               "length(required_skills) || ',' || required_skills")
-_FINGERPRINT = {
-    "sqlite": f"SELECT count(*) || ':' || coalesce(group_concat(r, ';'), '') "
-              f"FROM (SELECT {_ROW_SQLITE} AS r FROM components ORDER BY id)",
-    "postgresql": "SELECT count(*)::text || ':' || md5(coalesce(string_agg(id::text || ',' || "
-                  "coalesce(parent_id::text, '') || ',' || coalesce(owner_team_id::text, '') || ',' || "
-                  "coalesce(support_team_id::text, '') || ',' || length(name) || ',' || name || ',' || "
-                  "length(required_skills::text) || ',' || required_skills::text, ';' ORDER BY id), '')) "
-                  "FROM components",
-}
-_CHECKED = "tierline.components.tree"  # session.info: (root transaction, _Tree) checked in it
-_TREES: dict[str, tuple[str, _Tree]] = {}  # per process: database URL -> (fingerprint, tree)
-
-
 def _build_tree(session: Session) -> _Tree:
     rows = session.execute(select(Component.id, Component.name, Component.parent_id, Component.owner_team_id,
                                   Component.support_team_id, Component.required_skills)
@@ -289,36 +269,7 @@ def _build_tree(session: Session) -> _Tree:
 
 
 def _tree(session: Session) -> _Tree:
-    transaction = session.get_transaction()
-    memo = session.info.get(_CHECKED)
-    if memo is not None and transaction is not None and memo[0] is transaction:
-        return memo[1]
-    bind = session.get_bind()
-    sql = _FINGERPRINT.get(bind.dialect.name)
-    fingerprint = session.execute(text(sql)).scalar() if sql is not None else None
-    key = bind.url.render_as_string(hide_password=True)
-    cached = _TREES.get(key)
-    if fingerprint is not None and cached is not None and cached[0] == fingerprint:
-        tree = cached[1]
-    else:
-        tree = _build_tree(session)
-        if fingerprint is not None:
-            _TREES[key] = (fingerprint, tree)
-    session.info[_CHECKED] = (session.get_transaction(), tree)
-    return tree
-
-
-@event.listens_for(Session, "after_flush")
-def _forget_checked(session: Session, _context: Any) -> None:
-    """A component written in this session: the next lookup checks the tree again."""
-    if _CHECKED in session.info and any(isinstance(o, Component)
-                                        for o in (*session.new, *session.dirty, *session.deleted)):
-        session.info.pop(_CHECKED, None)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_on_rollback(session: Session, _previous: Any) -> None:
-    session.info.pop(_CHECKED, None)  # a savepoint rolled back may have undone a change to the tree
+    return reference_cache.cached(session, "components", "components.tree", _build_tree)
 
 
 def info(session: Session, *, component_id: int) -> ComponentInfo:

@@ -300,8 +300,8 @@ def deactivate(session: Session, *, actor: Any, target: str) -> TriageModel | No
 def predict(session: Session, *, text: str) -> list[Prediction]:
     """One prediction per target that has an active model (none when no model is active), `applied` False.
 
-    Costs one small indexed query for the active versions; each model is unpickled and compiled once per
-    process (see model_store) and the text is analysed once for all of them."""
+    The active models come from the reference cache (no query unless the models changed); each is
+    unpickled and compiled once per process (see model_store) and the text is analysed once for all."""
     ensemble = model_store.active_ensemble(session)
     if ensemble is None:
         return []

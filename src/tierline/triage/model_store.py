@@ -35,6 +35,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tierline.platform import reference_cache
 from tierline.triage.model_records import TriageModel
 
 log = structlog.get_logger("tierline.triage.classifier")
@@ -382,30 +383,34 @@ def compile_model(row: Any, pipeline: Any) -> CompiledModel:
 
 
 # --- the per-process cache -------------------------------------------------------------------------------
+#
+# The ensemble lives in the reference cache under the triage_models token, so nothing is read per ticket; a
+# change to the models table (a model stored, another activated) makes the next transaction read the active
+# ids and digests, and the models are unpickled and compiled again only when that active set changed.
 
 _lock = threading.Lock()
-_ensembles: dict[Any, tuple[tuple, Ensemble]] = {}  # database URL -> (its active models' keys, their ensemble)
-
+_ensembles: dict[Any, tuple[tuple, Ensemble | None]] = {}  # database URL -> (its active models' keys, ensemble)
 
 # Built once: constructing a SELECT costs more than running this one.
 _ACTIVE = select(TriageModel.id, TriageModel.sha256).where(TriageModel.active).order_by(TriageModel.target)
 
 
 def active_ensemble(session: Session) -> Ensemble | None:
-    """The active models (one per target) ready to predict, or None when no model is active. One small
-    indexed query per call; when the active set changed, its models are unpickled and compiled (once per
-    process and activation)."""
-    connection = session.connection()  # Core, not the ORM: nothing to flush or to map for two columns
-    keys = tuple(map(tuple, connection.execute(_ACTIVE)))
-    if not keys:
-        return None
-    database = connection.engine.url
+    """The active models (one per target) ready to predict, or None when no model is active."""
+    return reference_cache.cached(session, "triage_models", "triage.ensemble", _build_ensemble)
+
+
+def _build_ensemble(session: Session) -> Ensemble | None:
+    database = session.get_bind().url
+    keys = tuple(map(tuple, session.connection().execute(_ACTIVE)))
     with _lock:
         current = _ensembles.get(database)
     if current is not None and current[0] == keys:
         return current[1]
-    ensemble = Ensemble([m for m in (_load_and_compile(session, model_id) for model_id, _ in keys) if m])
-    ensemble.release_blocks()
+    ensemble = None
+    if keys:
+        ensemble = Ensemble([m for m in (_load_and_compile(session, model_id) for model_id, _ in keys) if m])
+        ensemble.release_blocks()
     with _lock:
         _ensembles[database] = (keys, ensemble)
     return ensemble
@@ -433,9 +438,11 @@ def _load_and_compile(session: Session, model_id: int) -> CompiledModel | None:
 def clear_cache() -> None:
     with _lock:
         _ensembles.clear()
+    reference_cache.forget_all()
 
 
 def cached_versions() -> list[int]:
     """The model versions this process holds ready (for tests and diagnostics)."""
     with _lock:
-        return sorted(m.version for _, ensemble in _ensembles.values() for m in ensemble.models)
+        return sorted(m.version for _, ensemble in _ensembles.values() if ensemble is not None
+                      for m in ensemble.models)

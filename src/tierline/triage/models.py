@@ -35,19 +35,3 @@ class TriageRule(Base):
     stop_processing: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
-
-
-class TriageRuleRevision(Base):
-    """One row naming the current revision of the whole rule set: a fresh random token on every change.
-
-    Each process keeps its compiled rules under the token it compiled them from, and compares tokens (one
-    primary-key read) before evaluating. A random token, not a counter or a timestamp, so that no two rule
-    sets ever share one: not with a frozen clock, not after the tables were emptied and ids reused.
-    """
-
-    __tablename__ = "triage_rule_revision"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    token: Mapped[str] = mapped_column(String(32), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

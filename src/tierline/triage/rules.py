@@ -5,26 +5,22 @@ customer_reply). Each matching rule's actions change the Draft in turn, so later
 did; `stop_processing` ends the run after its rule matched.
 
 Rules are compiled once per process (conditions into closures, every regex on one field into one RE2 set) and
-kept under the rule set's revision token. `evaluate` reads the token (one primary-key read, once per
-transaction) and recompiles only when it changed; every create, update and delete writes a new token in the
-same transaction as the change, so all processes see a change as soon as it commits.
+kept in the reference cache (platform/reference_cache.py) under the rule table's token, which the database
+renews with every change to the table: all processes recompile once a change commits, and only then.
 """
 
 from __future__ import annotations
 
-import uuid
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tierline.platform import audit, clock
+from tierline.platform import audit, clock, reference_cache
 from tierline.platform.auth.actor import Actor
 from tierline.platform.errors import Conflict, Invalid, NotFound
 from tierline.platform.pagination import SortKey, paginate
@@ -33,14 +29,10 @@ from tierline.triage import conditions as conditions_mod
 from tierline.triage.actions import CompiledAction
 from tierline.triage.conditions import CompiledConditions
 from tierline.triage.facts import Facts, is_id
-from tierline.triage.models import TRIGGERS, TriageRule, TriageRuleRevision
+from tierline.triage.models import TRIGGERS, TriageRule
 from tierline.triage.regex_guard import PatternSet, is_text
 from tierline.triage.types import ActionResult, Draft, RuleMatch, Signals
 
-_REVISION_ROW = 1
-_TOKEN_SQL = f"SELECT token FROM {TriageRuleRevision.__tablename__} WHERE id = {_REVISION_ROW}"
-_CHECKED = "tierline.triage.rules.checked"  # session.info: (transaction, RuleSet) already checked in it
-_compiled: dict[str, tuple[str, RuleSet]] = {}  # per process: database URL -> (revision token, rules)
 FIELDS = ("name", "description", "position", "active", "trigger", "conditions", "actions", "stop_processing")
 
 
@@ -176,21 +168,11 @@ def run(session: Session | None, rule_set: RuleSet, *, draft: Draft, signals: Si
 
 def current(session: Session) -> RuleSet:
     """The active rules compiled, from this process's cache unless the rule set changed since."""
-    memo = session.info.get(_CHECKED)
-    if memo is not None and memo[0] is session.get_transaction():
-        return memo[1]
-    # Once per intake transaction: the driver-level read costs a third of an ORM select here.
-    token = session.connection().exec_driver_sql(_TOKEN_SQL).scalar()
-    key = session.get_bind().url.render_as_string(hide_password=True)
-    cached = _compiled.get(key)
-    if token is not None and cached is not None and cached[0] == token:
-        rule_set = cached[1]
-    else:
-        rule_set = compile_rules(session.scalars(select(TriageRule).where(TriageRule.active.is_(True))))
-        if token is not None:  # no token: rows written behind the service's back; never trust a cache then
-            _compiled[key] = (token, rule_set)
-    session.info[_CHECKED] = (session.get_transaction(), rule_set)
-    return rule_set
+    return reference_cache.cached(session, "triage_rules", "triage.rules", _compile_active)
+
+
+def _compile_active(session: Session) -> RuleSet:
+    return compile_rules(session.scalars(select(TriageRule).where(TriageRule.active.is_(True))))
 
 
 def evaluate(session: Session, *, draft: Draft, signals: Signals | None,
@@ -199,16 +181,6 @@ def evaluate(session: Session, *, draft: Draft, signals: Signals | None,
     if trigger not in TRIGGERS:
         raise Invalid("trigger", f"must be one of {', '.join(TRIGGERS)}")
     return run(session, current(session), draft=draft, signals=signals, trigger=trigger)
-
-
-def _new_revision(session: Session) -> None:
-    """A fresh token for the rule set, in the caller's transaction (an upsert: it also serialises writers)."""
-    now = clock.now()
-    token = uuid.uuid4().hex
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(TriageRuleRevision).values(id=_REVISION_ROW, token=token, created_at=now, updated_at=now)
-    session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_={"token": token, "updated_at": now}))
-    session.info.pop(_CHECKED, None)
 
 
 # -- reading ---------------------------------------------------------------------------------------------
@@ -294,7 +266,6 @@ def create(session: Session, *, actor: Actor, name: str, actions: list[dict[str,
     session.add(rule)
     _flush(session, values["name"])
     audit.record_create(session, actor, rule)
-    _new_revision(session)
     return rule
 
 
@@ -313,7 +284,6 @@ def update(session: Session, *, actor: Actor, rule_id: int, changes: dict[str, A
     if audit.record_update(session, actor, rule, before):
         rule.updated_at = clock.now()
         _flush(session, rule.name)
-        _new_revision(session)
     return rule
 
 
@@ -322,4 +292,3 @@ def delete(session: Session, *, actor: Actor, rule_id: int) -> None:
     audit.record_delete(session, actor, rule)
     session.delete(rule)
     session.flush()
-    _new_revision(session)

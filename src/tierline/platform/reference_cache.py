@@ -1,0 +1,126 @@
+"""Per-process copies of reference data (customers, people, the component tree, queues, triage rules and models),
+each kept under a token the database itself changes whenever the data changes.
+
+Why: intake reads the same slowly changing rows for every ticket (who the requester's customer is, the
+customer's ARR percentile, the queue's tier, who works it, the rule set, the active model). Reading them per
+ticket cost a dozen round trips; read once per process they cost none, provided a change is never missed.
+
+How a change is seen: migration 0013 installs triggers on every tracked table that write a fresh random token
+for the table's group into `reference_revisions` on each INSERT, UPDATE or DELETE (and TRUNCATE on PostgreSQL),
+in the writer's own transaction. So whatever writes the rows (a service, the demo loader, another process,
+psql) the new token commits with the change, and the next transaction anywhere sees it. A transaction reads
+all tokens in one small query, once; `cached` then hands out the copy built under the same token, or builds
+it again.
+
+Why a random token rather than a counter: a copy built inside a transaction that wrote the data is stored under
+that transaction's token. Should it roll back, its token never comes back, so the copy can never be mistaken
+for committed data; a counter would return to the same value and serve it.
+
+Reads of the tokens happen before the copy's rows are read; on PostgreSQL (read committed) the rows may
+therefore be newer than the token, never older: at worst a copy is rebuilt once more than needed.
+
+Within a transaction, the memo of the tokens is dropped whenever the session flushes changes or executes DML,
+so a service that changes a tracked row and reads the cache afterwards sees its own change. Rows changed but
+not yet flushed are not seen: flush first (services do, to surface conflicts).
+
+Groups and the tables behind them (`GROUPS`; the triggers of migration 0013 install the same, a test checks
+that they agree): customers (customers, contacts, customer_email_domains), people (users' roles and active
+flag, agent_profiles, teams, team_memberships), components, queues, triage_rules, triage_models.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import String, event, text
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
+
+from tierline.platform.db import Base
+
+T = TypeVar("T")
+
+GROUPS: dict[str, tuple[str, ...]] = {
+    "customers": ("customers", "contacts", "customer_email_domains"),
+    "people": ("users", "agent_profiles", "teams", "team_memberships"),
+    "components": ("components",),
+    "queues": ("queues",),
+    "triage_rules": ("triage_rules",),
+    "triage_models": ("triage_models",),
+}
+# Only these columns of `users` matter to any copy; logins and renames do not invalidate the people group.
+USER_COLUMNS = ("roles", "active")
+
+
+class ReferenceRevision(Base):
+    """The current token of each group of reference tables (written only by the triggers)."""
+
+    __tablename__ = "reference_revisions"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+_TOKENS_SQL = text("SELECT name, token FROM reference_revisions")
+_MEMO = "tierline.reference_cache.tokens"  # session.info: (transaction, {group: token})
+_NO_TOKEN = "-"  # a group no row was ever written for: its tables have not changed since the migration
+_lock = threading.Lock()
+_copies: dict[tuple[Any, str], tuple[tuple[str, ...], Any]] = {}  # (database URL, key) -> (tokens, copy)
+
+
+def tokens(session: Session) -> dict[str, str]:
+    """Every group's token as this transaction sees it (one query per transaction)."""
+    transaction = session.get_transaction()
+    memo = session.info.get(_MEMO)
+    if memo is not None and transaction is not None and memo[0] is transaction:
+        return memo[1]
+    found = {name: token for name, token in session.execute(_TOKENS_SQL)}
+    session.info[_MEMO] = (session.get_transaction(), found)
+    return found
+
+
+def cached(session: Session, groups: str | tuple[str, ...], key: str, build: Callable[[Session], T]) -> T:
+    """The copy named `key`, built by `build(session)` from the tables of `groups`: the one this process holds
+    when none of those groups changed since it was built, else a new one.
+
+    `build` may also return a mutable container the caller fills on demand (e.g. a dict of rows looked up one
+    by one): a change to the groups then starts an empty one.
+    """
+    names = (groups,) if isinstance(groups, str) else groups
+    current = tokens(session)
+    stamp = tuple(current.get(name, _NO_TOKEN) for name in names)
+    slot = (session.get_bind().url, key)
+    found = _copies.get(slot)
+    if found is not None and found[0] == stamp:
+        return found[1]
+    copy = build(session)
+    with _lock:
+        _copies[slot] = (stamp, copy)
+    return copy
+
+
+def forget_all() -> None:
+    """Drop every copy this process holds (tests that swap databases or time)."""
+    with _lock:
+        _copies.clear()
+
+
+def _forget_memo(session: Session) -> None:
+    session.info.pop(_MEMO, None)
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _context: Any) -> None:
+    _forget_memo(session)  # the flush may have changed tracked rows: read the tokens again
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _on_execute(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        _forget_memo(state.session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_soft_rollback(session: Session, _previous: Any) -> None:
+    _forget_memo(session)  # a savepoint rolled back may have undone a change (and its token)
