@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import exists, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tierline.customers.models import PLANS, Contact, Customer, CustomerEmailDomain
-from tierline.platform import audit, clock
+from tierline.platform import audit, clock, reference_cache
 from tierline.platform.auth.actor import Actor
 from tierline.platform.auth.service import normalise_email, validate_timezone
 from tierline.platform.db import hold
@@ -297,28 +299,38 @@ def update_contact(session: Session, *, actor: Actor, customer_id: int, contact_
 
 
 def resolve_requester(session: Session, *, actor: Actor, email: str) -> Customer | None:
-    """The customer a ticket's requester belongs to.
+    """The customer a ticket's requester belongs to (see `resolve_requester_id`)."""
+    customer_id = resolve_requester_id(session, actor=actor, email=email)
+    return get(session, customer_id=customer_id) if customer_id is not None else None
+
+
+def resolve_requester_id(session: Session, *, actor: Actor, email: str) -> int | None:
+    """The id of the customer a ticket's requester belongs to.
 
     An existing contact gives its customer. Otherwise a customer whose email domains include the address's
-    domain gets a new contact for it (audited) and is returned. Otherwise None: the requester is unknown.
+    domain gets a new contact for it (audited). Otherwise None: the requester is unknown. Known answers come
+    from the per-process directory, so a returning requester costs no query.
     """
     email = normalise_email(email)
     local, at, domain = email.rpartition("@")
     if not at or not local or not domain:
         return None
+    directory = _directory(session)
+    if email in directory.contacts:
+        return directory.contacts[email]
     contact = get_contact_by_email(session, email=email)
     if contact is not None:
-        return get(session, customer_id=contact.customer_id)
-    owner = session.scalar(select(CustomerEmailDomain).where(CustomerEmailDomain.domain == domain))
+        return directory.remember(email, contact.customer_id)
+    owner = directory.domains.get(domain)
     if owner is None:
-        return None
+        return directory.remember(email, None)
     now = clock.now()
     # INSERT .. ON CONFLICT DO NOTHING: a concurrent intake that made the same contact first must not fail
     # this transaction (a savepoint would do, but rolling one back also drops the pending audit events).
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     inserted_id = session.execute(
         insert(Contact)
-        .values(customer_id=owner.customer_id, email=email, name=local, created_at=now, updated_at=now)
+        .values(customer_id=owner, email=email, name=local, created_at=now, updated_at=now)
         .on_conflict_do_nothing(index_elements=["email"])
         .returning(Contact.id)
     ).scalar_one_or_none()
@@ -327,7 +339,7 @@ def resolve_requester(session: Session, *, actor: Actor, email: str) -> Customer
         return None
     if inserted_id is not None:
         audit.record_create(session, actor, contact, action="contacts.create_from_requester")
-    return get(session, customer_id=contact.customer_id)
+    return contact.customer_id
 
 
 # -- facts for triage ----------------------------------------------------------------------------------
@@ -336,17 +348,57 @@ def facts(session: Session, *, customer_id: int) -> CustomerFacts:
     """What triage needs to know about a ticket's customer, with its ARR percentile among all customers.
 
     The percentile is the mid-rank (customers below + half of those level) / all customers, so equal ARRs get
-    equal percentiles and a lone customer sits at 0.5. One aggregate query, no rows read into Python.
-    `open_tickets` is left 0 (the pipeline counts them) and `health` None until customer health exists.
+    equal percentiles and a lone customer sits at 0.5. From the per-process directory: no query once the
+    customer was seen. `open_tickets` is left 0 (the pipeline counts them) and `health` None until customer
+    health exists. The caller gets its own copy to fill in.
     """
-    customer = get(session, customer_id=customer_id)
-    arr = customer.arr_cents
-    total, below, level = session.execute(
-        select(func.count(Customer.id),
-               func.coalesce(func.sum(case((Customer.arr_cents < arr, 1), else_=0)), 0),
-               func.coalesce(func.sum(case((Customer.arr_cents == arr, 1), else_=0)), 0))
-    ).one()
-    percentile = (int(below) + int(level) / 2) / total if total else None
-    return CustomerFacts(id=customer.id, name=customer.name, plan=customer.plan, arr=customer.arr,
-                         region=customer.region, licensed_users=customer.licensed_users or None,
-                         arr_percentile=percentile)
+    directory = _directory(session)
+    found = directory.facts.get(customer_id)
+    if found is None:
+        customer = get(session, customer_id=customer_id)
+        found = CustomerFacts(id=customer.id, name=customer.name, plan=customer.plan, arr=customer.arr,
+                              region=customer.region, licensed_users=customer.licensed_users or None,
+                              arr_percentile=directory.percentile(customer.arr_cents))
+        directory.facts[customer_id] = found
+    return replace(found)
+
+
+# -- the directory, cached per process ------------------------------------------------------------------
+#
+# Intake resolves every requester and weighs every customer's ARR against all the others. Both answers come
+# from one copy per process kept in the reference cache (platform/reference_cache.py): renewed whenever a
+# customer, contact or email domain changes anywhere, filled on demand in between.
+
+_MAX_REMEMBERED = 100_000  # requesters remembered per copy; past that it starts over (unknown senders vary)
+
+
+@dataclass
+class _Directory:
+    arr_cents: list[int]  # every customer's ARR, sorted
+    domains: dict[str, int]  # email domain -> customer id
+    contacts: dict[str, int | None] = field(default_factory=dict)  # email -> customer id (None: unknown)
+    facts: dict[int, CustomerFacts] = field(default_factory=dict)
+
+    def percentile(self, arr_cents: int) -> float | None:
+        if not self.arr_cents:
+            return None
+        below = bisect_left(self.arr_cents, arr_cents)
+        level = bisect_right(self.arr_cents, arr_cents) - below
+        return (below + level / 2) / len(self.arr_cents)
+
+    def remember(self, email: str, customer_id: int | None) -> int | None:
+        if len(self.contacts) >= _MAX_REMEMBERED:
+            self.contacts.clear()
+        self.contacts[email] = customer_id
+        return customer_id
+
+
+def _build_directory(session: Session) -> _Directory:
+    arr = sorted(session.scalars(select(Customer.arr_cents)))
+    domains = {d: c for d, c in session.execute(select(CustomerEmailDomain.domain,
+                                                       CustomerEmailDomain.customer_id))}
+    return _Directory(arr_cents=arr, domains=domains)
+
+
+def _directory(session: Session) -> _Directory:
+    return reference_cache.cached(session, "customers", "customers.directory", _build_directory)

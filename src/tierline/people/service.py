@@ -15,9 +15,9 @@ from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select, typ
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
-from tierline.people.models import DEFAULT_MAX_OPEN_TICKETS, AgentProfile, TeamMembership
+from tierline.people.models import DEFAULT_MAX_OPEN_TICKETS, AgentProfile, Team, TeamMembership
 from tierline.people.teams import get_team  # noqa: F401  (part of this module's interface)
-from tierline.platform import audit, clock, rbac
+from tierline.platform import audit, clock, rbac, reference_cache
 from tierline.platform.auth import service as auth_service
 from tierline.platform.auth.actor import Actor
 from tierline.platform.auth.models import User
@@ -100,11 +100,75 @@ def ensure_profile(session: Session, *, actor: Actor, user: User, skills: Iterab
 def is_assignable_agent(session: Session, *, user_id: int) -> bool:
     """Active, holding an agent or SME role, and available. Capacity (open tickets vs max_open_tickets) is the
     caller's to weigh: only tickets knows the open count."""
-    user = session.get(User, user_id)
-    if user is None or not user.active or not ASSIGNABLE_ROLES.intersection(user.roles):
-        return False
-    profile = session.get(AgentProfile, user_id)
-    return profile is None or profile.available
+    agent = roster(session).agents.get(user_id)
+    return agent is not None and agent.assignable
+
+
+# -- the roster, cached per process ----------------------------------------------------------------------
+#
+# Assignment weighs the same people for every ticket: who works which team, their roles, availability,
+# skills and capacity. One copy per process in the reference cache (platform/reference_cache.py), renewed
+# whenever a user's roles or active flag, a profile, a team or a membership changes anywhere.
+
+@dataclass(frozen=True)
+class Agent:
+    """A user as assignment weighs them (open work aside: that changes with every ticket)."""
+
+    id: int
+    roles: tuple[str, ...]
+    tier: str | None
+    active: bool
+    available: bool
+    skills: frozenset[str]
+    max_open_tickets: int
+    team_ids: tuple[int, ...]
+
+    @property
+    def assignable(self) -> bool:
+        return self.active and self.available and bool(ASSIGNABLE_ROLES.intersection(self.roles))
+
+
+@dataclass(frozen=True)
+class Roster:
+    agents: dict[int, Agent]  # users holding an assignable role or belonging to a team, by id
+    members: dict[int, tuple[int, ...]]  # team id -> its members' user ids, ascending
+    teams: frozenset[int]  # every team's id
+
+    def holding(self, roles: Iterable[str]) -> list[Agent]:
+        """The agents holding any of `roles`, by user id."""
+        wanted = set(roles)
+        return sorted((a for a in self.agents.values() if wanted.intersection(a.roles)), key=lambda a: a.id)
+
+
+def roster(session: Session) -> Roster:
+    return reference_cache.cached(session, "people", "people.roster", _build_roster)
+
+
+def team_exists(session: Session, *, team_id: int) -> bool:
+    return team_id in roster(session).teams
+
+
+def _build_roster(session: Session) -> Roster:
+    members: dict[int, list[int]] = {team_id: [] for team_id in session.scalars(select(Team.id))}
+    teams_of: dict[int, list[int]] = {}
+    for user_id, team_id in session.execute(select(TeamMembership.user_id, TeamMembership.team_id)
+                                            .order_by(TeamMembership.user_id, TeamMembership.team_id)):
+        members.setdefault(team_id, []).append(user_id)
+        teams_of.setdefault(user_id, []).append(team_id)
+    rows = session.execute(select(User.id, User.roles, User.active, AgentProfile.available, AgentProfile.skills,
+                                  AgentProfile.max_open_tickets)
+                           .outerjoin(AgentProfile, AgentProfile.user_id == User.id).order_by(User.id))
+    agents: dict[int, Agent] = {}
+    for uid, roles, active, available, skills, max_open in rows:
+        if uid not in teams_of and not ASSIGNABLE_ROLES.intersection(roles or ()):
+            continue  # customers, admins, managers: never weighed for work
+        agents[uid] = Agent(id=uid, roles=tuple(roles or ()), tier=rbac.tier_for(list(roles or ())),
+                            active=bool(active), available=True if available is None else bool(available),
+                            skills=frozenset(skills or ()),
+                            max_open_tickets=DEFAULT_MAX_OPEN_TICKETS if max_open is None else max_open,
+                            team_ids=tuple(teams_of.get(uid, ())))
+    return Roster(agents=agents, members={t: tuple(sorted(u)) for t, u in members.items()},
+                  teams=frozenset(members))
 
 
 # -- users ---------------------------------------------------------------------------------------------

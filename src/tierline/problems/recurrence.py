@@ -16,10 +16,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -31,7 +31,7 @@ from tierline.platform.errors import NotFound
 from tierline.problems.models import CLOSED, FIXED, OPEN, Problem, ProblemSignature, ProblemTicket
 from tierline.problems.signature import is_recurrence_signature, signature_for
 from tierline.settings import get_settings
-from tierline.tickets.models import Ticket
+from tierline.tickets import service as tickets_service
 
 ESCALATED = "problem.escalated"
 
@@ -116,17 +116,17 @@ def _linked_problem(session: Session, ticket_id: int | None) -> Problem | None:
     return session.scalars(stmt).one_or_none()
 
 
-def _window_filter(signature: str) -> list[Any]:
-    since = clock.now() - timedelta(days=get_settings().problem_window_days)
-    linked = exists().where(ProblemTicket.ticket_id == Ticket.id)
-    return [Ticket.signature == signature, Ticket.created_at >= since, ~linked]
+# The window's tickets are counted and read by the tickets domain's aggregate reads; a ticket linked to a
+# problem (a row in problem_tickets) is left out of them.
+
+def _window_start() -> datetime:
+    return clock.now() - timedelta(days=get_settings().problem_window_days)
 
 
 def _window_counts(session: Session, signature: str) -> tuple[int, int]:
     """(tickets, distinct customers) with the signature, inside the window, not linked to a problem."""
-    row = session.execute(select(func.count(Ticket.id), func.count(Ticket.customer_id.distinct()))
-                          .where(*_window_filter(signature))).one()
-    return int(row[0]), int(row[1])
+    return tickets_service.signature_window_counts(session, signature=signature, since=_window_start(),
+                                                   excluding_ids_in=ProblemTicket.ticket_id)
 
 
 def _window_tickets(session: Session, signature: str) -> list[Any]:
@@ -135,9 +135,8 @@ def _window_tickets(session: Session, signature: str) -> list[Any]:
     count, customers = _window_counts(session, signature)
     if count < settings.problem_min_tickets or customers < settings.problem_min_customers:
         return []
-    stmt = (select(Ticket.id, Ticket.customer_id, Ticket.subject, Ticket.impact_score, Ticket.created_at)
-            .where(*_window_filter(signature)).order_by(Ticket.created_at, Ticket.id))
-    return list(session.execute(stmt))
+    return tickets_service.signature_window_tickets(session, signature=signature, since=_window_start(),
+                                                    excluding_ids_in=ProblemTicket.ticket_id)
 
 
 def _arr_cents(session: Session, customer_id: int, *, ticket: Any, customer_arr: float | None) -> int:
@@ -263,12 +262,10 @@ def _preview(session: Session, *, ticket: Any, signature: str,
         reopened = problem.status == FIXED
         return _result(problem, signature=signature, created=False, reopened=reopened, linked=True,
                        dry_run=True)
-    others = [*_window_filter(signature)]
-    if ticket.id is not None:
-        others.append(Ticket.id != ticket.id)
-    count = 1 + (session.scalar(select(func.count(Ticket.id)).where(*others)) or 0)
-    customers = set(session.scalars(select(Ticket.customer_id).where(*others, Ticket.customer_id.is_not(None))
-                                    .distinct()))
+    others, customers = tickets_service.signature_window_others(
+        session, signature=signature, since=_window_start(), excluding_ids_in=ProblemTicket.ticket_id,
+        other_than=ticket.id)
+    count = 1 + others
     if ticket.customer_id is not None:
         customers.add(ticket.customer_id)
     settings = get_settings()

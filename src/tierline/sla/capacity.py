@@ -35,7 +35,8 @@ from tierline.platform.errors import Invalid
 from tierline.sla import calendars
 from tierline.sla.business_time import BusinessCalendar, add_business_minutes, business_minutes_between
 from tierline.sla.models import BusinessCalendarRecord, SlaClock
-from tierline.tickets.models import PRIORITIES, Ticket
+from tierline.tickets import service as tickets_service
+from tierline.tickets.models import PRIORITIES
 
 HOURS_OF_WEEK = 168
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -270,11 +271,9 @@ def _open_hours(unit: Unit, quarter: Quarter) -> list[float]:
 
 
 def _resolution_clocks(session: Session, quarter: Quarter, team_id: int | None) -> dict[int, SlaClock]:
-    stmt = (select(SlaClock).join(Ticket, Ticket.id == SlaClock.ticket_id)
-            .where(Ticket.created_at >= quarter.start, Ticket.created_at < quarter.end,
-                   SlaClock.metric == "resolution", SlaClock.final_minutes.is_not(None)))
-    if team_id is not None:
-        stmt = stmt.where(Ticket.team_id == team_id)
+    stmt = tickets_service.join_created_between(
+        select(SlaClock).where(SlaClock.metric == "resolution", SlaClock.final_minutes.is_not(None)),
+        SlaClock.ticket_id, start=quarter.start, end=quarter.end, team_id=team_id)
     return {c.ticket_id: c for c in session.scalars(stmt)}
 
 
@@ -288,14 +287,10 @@ def gather(session: Session, *, quarter: Quarter, team_id: int | None,
            calendar: BusinessCalendarRecord | None, staff: Staffing | None = None) -> Capacity:
     """Read `quarter`'s tickets (created in it; the team's, or all) and the staffing, in one unit of time."""
     unit = Unit.of(calendar)
-    stmt = (select(Ticket.id, Ticket.priority, Ticket.created_at, Ticket.first_response_at, Ticket.solved_at)
-            .where(Ticket.created_at >= quarter.start, Ticket.created_at < quarter.end)
-            .order_by(Ticket.id))
-    if team_id is not None:
-        stmt = stmt.where(Ticket.team_id == team_id)
     clocks = _resolution_clocks(session, quarter, team_id)
+    rows = tickets_service.created_between(session, start=quarter.start, end=quarter.end, team_id=team_id)
     samples = []
-    for ticket_id, priority, created_at, first_response_at, solved_at in session.execute(stmt):
+    for ticket_id, priority, created_at, first_response_at, solved_at in rows:
         bucket, closed = unit.arrival(created_at)
         first_response = unit.minutes(created_at, first_response_at) if first_response_at else None
         handle = None

@@ -75,8 +75,7 @@ def resolve_customer(session: Session, *, actor: Actor, ticket: Ticket) -> None:
     """Without a customer_id, the requester's email finds the customer (a known contact or email domain)."""
     if ticket.customer_id is not None:
         return
-    customer = customers_service.resolve_requester(session, actor=actor, email=ticket.requester_email)
-    ticket.customer_id = customer.id if customer is not None else None
+    ticket.customer_id = customers_service.resolve_requester_id(session, actor=actor, email=ticket.requester_email)
 
 
 def save(session: Session, ticket: Ticket) -> None:

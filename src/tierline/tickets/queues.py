@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import exists, select
@@ -10,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tierline.people import service as people_service
-from tierline.platform import audit, clock
+from tierline.platform import audit, clock, reference_cache
 from tierline.platform.auth.actor import Actor
 from tierline.platform.db import hold
 from tierline.platform.errors import Conflict, Invalid, NotFound
@@ -24,6 +25,44 @@ def get(session: Session, *, queue_id: int) -> Queue:
         raise NotFound(f"queue {queue_id} does not exist")
     hold(session, queue)  # routing and assignment read it again within the transaction
     return queue
+
+
+# -- the queues, cached per process -----------------------------------------------------------------------
+#
+# Routing and assignment read a ticket's queue several times per intake, and default routing looks through
+# every queue of a tier: all from one copy per process in the reference cache (platform/reference_cache.py),
+# renewed whenever the queues table changes.
+
+@dataclass(frozen=True)
+class QueueInfo:
+    """What routing and assignment read of a queue."""
+
+    id: int
+    name: str
+    tier: str
+    team_id: int | None
+    assignment_strategy: str
+    required_skills: tuple[str, ...]
+
+
+def _build_directory(session: Session) -> dict[int, QueueInfo]:
+    rows = session.execute(select(Queue.id, Queue.name, Queue.tier, Queue.team_id, Queue.assignment_strategy,
+                                  Queue.required_skills).order_by(Queue.id))
+    return {qid: QueueInfo(id=qid, name=name, tier=tier, team_id=team_id, assignment_strategy=strategy,
+                           required_skills=tuple(skills or ()))
+            for qid, name, tier, team_id, strategy, skills in rows}
+
+
+def directory(session: Session) -> dict[int, QueueInfo]:
+    """Every queue by id, in id order."""
+    return reference_cache.cached(session, "queues", "tickets.queues", _build_directory)
+
+
+def info(session: Session, *, queue_id: int) -> QueueInfo:
+    found = directory(session).get(queue_id)
+    if found is None:
+        raise NotFound(f"queue {queue_id} does not exist")
+    return found
 
 
 def list_(session: Session, *, tier: str | None = None, team_id: int | None = None, name: str | None = None,

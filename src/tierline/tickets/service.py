@@ -27,6 +27,14 @@ from tierline.sla import service as sla_service
 from tierline.tickets import forms, indexing, queues
 from tierline.tickets import state_machine as sm
 from tierline.tickets.models import Queue, Ticket, TicketTag, parse_key
+from tierline.tickets.reads import (  # noqa: F401  (aggregate reads other domains use)
+    created_between,
+    finished_texts,
+    join_created_between,
+    signature_window_counts,
+    signature_window_others,
+    signature_window_tickets,
+)
 from tierline.tickets.schemas import TicketQuery, TicketRead
 
 AUTO_CLOSE_JOB = "tickets.auto_close"
@@ -49,6 +57,11 @@ PLAIN_FIELDS = ("subject", "description", "requester_email", "customer_id", "typ
 
 def get_queue(session: Session, *, queue_id: int) -> Queue:
     return queues.get(session, queue_id=queue_id)
+
+
+def queue_info(session: Session, *, queue_id: int) -> queues.QueueInfo:
+    """The queue as routing reads it, from the per-process copy (NotFound when it does not exist)."""
+    return queues.info(session, queue_id=queue_id)
 
 
 # -- reading --------------------------------------------------------------------------------------------

@@ -32,12 +32,10 @@ from collections.abc import Callable
 from typing import Any, get_args
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tierline.components import service as components_service
 from tierline.people import service as people_service
-from tierline.people.models import Team
 from tierline.platform.errors import NotFound
 from tierline.tickets import service as tickets_service
 from tierline.tickets.schemas import MAX_TAGS, Priority, TicketType, Tier, Urgency
@@ -175,7 +173,7 @@ def _component(session: Session, component_id: int) -> Any:
 
 
 def _queue(session: Session, queue_id: int) -> Any:
-    return tickets_service.get_queue(session, queue_id=queue_id)
+    return tickets_service.queue_info(session, queue_id=queue_id)  # the cached queues: no query
 
 
 def _team(session: Session, team_id: int) -> Any:
@@ -183,11 +181,10 @@ def _team(session: Session, team_id: int) -> Any:
 
 
 def _team_exists(session: Session, team_id: int) -> Any:
-    # At evaluation only existence matters: its id alone (get_team also loads the memberships).
-    found = session.scalar(select(Team.id).where(Team.id == team_id))
-    if found is None:
+    # At evaluation only existence matters, from the cached roster (get_team also loads the memberships).
+    if not people_service.team_exists(session, team_id=team_id):
         raise NotFound(f"team {team_id} does not exist")
-    return found
+    return team_id
 
 
 def _user(session: Session, user_id: int) -> Any:

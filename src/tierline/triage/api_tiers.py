@@ -21,8 +21,9 @@ def tier_report(
     _: Annotated[Actor, require("triage:read")],
     days: Annotated[int, Query(ge=1, le=3650, description="tickets created in the last N days")] = 90,
     component_id: Annotated[int | None, Query(description="this component and its descendants")] = None,
-    type: TicketType | None = None,  # noqa: A002 (the ticket field's name)
+    type: TicketType | None = None,  # `type`: the ticket field's name
 ) -> TierReport:
-    """Per component and ticket type: volume, MTTR, reopen and escalation rates per first-touch tier, and the
-    tier that should take first touch, with the thresholds and the rules that fired."""
+    """Per component and ticket type: volume, MTTR, reopen and escalation rates per first-touch tier, the tier
+    that takes first touch now, the tier that should (never one without min_tickets of evidence), whether that
+    changes practice and why, with the thresholds, the rules that fired and the figures too thin to judge."""
     return TierReport.model_validate(tiers.report(db, days=days, component_id=component_id, type=type))

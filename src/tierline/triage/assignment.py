@@ -30,25 +30,23 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, Select, String, bindparam, case, func, or_, select, type_coerce
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql import JSONB, array
 from sqlalchemy.orm import Session
 
 from tierline.components import service as components_service
-from tierline.people.models import DEFAULT_MAX_OPEN_TICKETS, AgentProfile, TeamMembership
+from tierline.people import service as people_service
 from tierline.platform import clock, rbac
-from tierline.platform.auth.models import User
 from tierline.platform.errors import NotFound
 from tierline.tickets import queues
-from tierline.tickets.models import Queue, QueueCursor, Ticket
+from tierline.tickets.models import QueueCursor, Ticket
+from tierline.tickets.queues import QueueInfo
 from tierline.tickets.state_machine import UNSOLVED
 from tierline.triage.types import AssignmentResult, Draft
 
 PRIORITY_WEIGHTS: dict[str, int] = {"P1": 4, "P2": 3, "P3": 2, "P4": 1}
 SME_TIER = "L3"  # the tier SMEs may take work from, beside their own agent tier
 MAX_REASON = 200  # tickets.waiting_reason holds the reason when nobody fits
-_PAGE = 200  # queues read per page when looking for a default queue
 
 
 @dataclass
@@ -65,79 +63,57 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Person:
-    """A user as assignment weighs them: identity, agent profile and open work, read in one query."""
+    """A user as assignment weighs them: identity and agent profile (from the cached roster) and open work."""
 
     id: int
-    roles: list[str]
+    roles: tuple[str, ...]
+    tier: str | None
     active: bool
     available: bool
-    skills: list[str]
+    skills: frozenset[str]
     max_open_tickets: int
     open_tickets: int
     load: int
 
-    @property
-    def tier(self) -> str | None:
-        return rbac.tier_for(self.roles)
+
+# Open tickets and their priority-weighted load per agent, through the (assignee_id, status) index. Built
+# once: composing it costs more than running it.
+_OPEN_WORK = (select(Ticket.assignee_id, func.count(Ticket.id),
+                     func.sum(case(PRIORITY_WEIGHTS, value=Ticket.priority, else_=1)))
+              .where(Ticket.assignee_id.in_(bindparam("ids", expanding=True)), Ticket.status.in_(UNSOLVED))
+              .group_by(Ticket.assignee_id))
 
 
-def _holds_any_role(dialect: str, roles: list[str]) -> ColumnElement[bool]:
-    """A pre-filter on the roles JSON list (exact on PostgreSQL; on SQLite a text match that fits a quoted
-    role name only, re-checked in Python by `fits_tier`)."""
-    if dialect == "postgresql":
-        return type_coerce(User.roles, JSONB).has_any(array(roles))
-    return or_(*[func.cast(User.roles, String).contains(f'"{role}"', autoescape=True) for role in roles])
+def _open_work(session: Session, user_ids: list[int]) -> dict[int, tuple[int, int]]:
+    if not user_ids:
+        return {}
+    return {uid: (int(n), int(load or 0)) for uid, n, load in session.execute(_OPEN_WORK, {"ids": user_ids})}
 
 
-_PEOPLE_QUERIES: dict[tuple[str, str | None], Select] = {}
-
-
-def _people_query(dialect: str, tier: str | None) -> Select:
-    """The people query for a team's queue (`tier` None; bind `team_id`) or a tier's queue without a team.
-    Built once per shape: composing it costs more than running it."""
-    key = (dialect, tier)
-    if key not in _PEOPLE_QUERIES:
-        mine = (Ticket.assignee_id == User.id) & Ticket.status.in_(UNSOLVED)
-        weight = case(PRIORITY_WEIGHTS, value=Ticket.priority, else_=1)
-        stmt = (select(User.id, User.roles, User.active, AgentProfile.available, AgentProfile.skills,
-                       AgentProfile.max_open_tickets,
-                       select(func.count(Ticket.id)).where(mine).scalar_subquery(),
-                       select(func.coalesce(func.sum(weight), 0)).where(mine).scalar_subquery())
-                .outerjoin(AgentProfile, AgentProfile.user_id == User.id).order_by(User.id))
-        if tier is None:
-            stmt = stmt.where(User.id.in_(select(TeamMembership.user_id)
-                                          .where(TeamMembership.team_id == bindparam("team_id"))))
-        else:
-            roles = [role for role, t in rbac.AGENT_TIERS.items() if t == tier]
-            stmt = stmt.where(_holds_any_role(dialect, roles + (["sme"] if tier == SME_TIER else [])))
-        _PEOPLE_QUERIES[key] = stmt
-    return _PEOPLE_QUERIES[key]
-
-
-def _people(session: Session, queue: Queue) -> list[Person]:
+def _people(session: Session, queue: QueueInfo) -> list[Person]:
     """The users who could work this queue, with their open work, before availability, capacity and skills are
     weighed: the queue's team's members, or (no team) everyone holding the tier's agent role (or `sme`, for L3).
 
-    One plain query rather than people.service.list_users and a count per agent: this runs at every intake,
-    and building full user views page by page cost ~8 ms for 30 agents. Open tickets are counted per agent
-    through the (assignee_id, status) index."""
-    dialect = session.get_bind().dialect.name
+    Who they are comes from the per-process roster (people.service.roster); only their open work is read, in
+    one grouped query: this runs at every intake."""
+    roster = people_service.roster(session)
     if queue.team_id is not None:
-        rows = session.execute(_people_query(dialect, None), {"team_id": queue.team_id})
+        agents = [roster.agents[uid] for uid in roster.members.get(queue.team_id, ()) if uid in roster.agents]
     else:
-        rows = session.execute(_people_query(dialect, queue.tier))
-    return [Person(id=uid, roles=list(roles), active=bool(active),
-                   available=True if available is None else bool(available), skills=list(skills or []),
-                   max_open_tickets=DEFAULT_MAX_OPEN_TICKETS if max_open is None else max_open,
-                   open_tickets=int(n or 0), load=int(load or 0))
-            for uid, roles, active, available, skills, max_open, n, load in rows]
+        roles = [role for role, t in rbac.AGENT_TIERS.items() if t == queue.tier]
+        agents = roster.holding(roles + (["sme"] if queue.tier == SME_TIER else []))
+    work = _open_work(session, [a.id for a in agents])
+    return [Person(id=a.id, roles=a.roles, tier=a.tier, active=a.active, available=a.available, skills=a.skills,
+                   max_open_tickets=a.max_open_tickets, open_tickets=work.get(a.id, (0, 0))[0],
+                   load=work.get(a.id, (0, 0))[1])
+            for a in agents]
 
 
-def fits_tier(roles: list[str], tier: str | None, queue_tier: str) -> bool:
+def fits_tier(roles: tuple[str, ...] | list[str], tier: str | None, queue_tier: str) -> bool:
     return tier == queue_tier or (queue_tier == SME_TIER and "sme" in roles)
 
 
-def required_skills(session: Session, *, queue: Queue, component_id: int | None) -> set[str]:
+def required_skills(session: Session, *, queue: QueueInfo, component_id: int | None) -> set[str]:
     needed = {s.strip().lower() for s in queue.required_skills}
     if component_id is not None:
         try:
@@ -167,7 +143,7 @@ def _wanted_skills(session: Session, draft: Draft) -> set[str]:
     return wanted
 
 
-def eligible(session: Session, *, queue: Queue, draft: Draft) -> tuple[list[Candidate], int, Counter]:
+def eligible(session: Session, *, queue: QueueInfo, draft: Draft) -> tuple[list[Candidate], int, Counter]:
     """The eligible agents (user-id order), how many people were looked at, and why the others were not."""
     needed = required_skills(session, queue=queue, component_id=draft.component_id)
     people = _people(session, queue)
@@ -180,7 +156,7 @@ def eligible(session: Session, *, queue: Queue, draft: Draft) -> tuple[list[Cand
             excluded["inactive"] += 1
         elif not person.available:
             excluded["unavailable"] += 1
-        elif not needed <= set(person.skills):
+        elif not needed <= person.skills:
             excluded["missing skills"] += 1
         elif person.open_tickets >= person.max_open_tickets:
             excluded["at capacity"] += 1
@@ -239,7 +215,7 @@ def _by_skills(candidates: list[Candidate], wanted: set[str], needed: set[str]) 
                   f"{pick.load}, among {len(candidates)} eligible")
 
 
-def _nobody(queue: Queue, considered: int, excluded: Counter) -> str:
+def _nobody(queue: QueueInfo, considered: int, excluded: Counter) -> str:
     if considered == 0:
         who = f"team {queue.team_id} has no members" if queue.team_id is not None else "no agents"
         reason = f"nobody fits queue {queue.name!r} ({queue.tier}): {who}"
@@ -255,7 +231,7 @@ def choose(session: Session, *, draft: Draft, queue_id: int, dry_run: bool = Fal
 
     Not a dry run: the queue's cursor is locked and moved to the chosen agent. The caller sets the assignee.
     """
-    queue = queues.get(session, queue_id=queue_id)
+    queue = queues.info(session, queue_id=queue_id)
     strategy = queue.assignment_strategy
     cursor = None if dry_run else lock_cursor(session, queue_id=queue.id)
     if dry_run:
@@ -299,13 +275,7 @@ def default_queue(session: Session, *, tier: str | None, team_id: int | None,
     """A queue of `tier` (None: L1, the first-touch tier): the component's support team's (or its nearest
     ancestor's), else `team_id`'s, else any; the lowest id among equals. None when the tier has no queue."""
     tier = tier or "L1"
-    rows: list[Queue] = []
-    page = None
-    while True:
-        batch, page = queues.list_(session, tier=tier, limit=_PAGE, cursor=page)
-        rows.extend(batch)
-        if page is None:
-            break
+    rows = [q for q in queues.directory(session).values() if q.tier == tier]  # in id order
     if not rows:
         return None
     preferred = [_support_team(session, component_id) if component_id is not None else None, team_id]

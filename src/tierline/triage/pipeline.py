@@ -93,7 +93,7 @@ def _route(session: Session, draft: Draft, trigger: str) -> dict[str, Any]:
         except NotFound:
             pass
     if draft.queue_id is not None and ("queue_id" not in draft.caller_set or trigger == "create"):
-        queue = tickets_service.get_queue(session, queue_id=draft.queue_id)
+        queue = tickets_service.queue_info(session, queue_id=draft.queue_id)
         if draft.is_free("tier") or "queue_id" in draft.rule_set:
             draft.tier = queue.tier
         if draft.is_free("team_id") and queue.team_id is not None:
@@ -102,7 +102,7 @@ def _route(session: Session, draft: Draft, trigger: str) -> dict[str, Any]:
         draft.queue_id = assignment.default_queue(session, tier=draft.tier or "L1", team_id=draft.team_id,
                                                   component_id=draft.component_id)
         if draft.queue_id is not None and draft.tier is None:
-            draft.tier = tickets_service.get_queue(session, queue_id=draft.queue_id).tier
+            draft.tier = tickets_service.queue_info(session, queue_id=draft.queue_id).tier
     return {"queue_id": draft.queue_id, "tier": draft.tier, "team_id": draft.team_id, "changed": True}
 
 
