@@ -12,7 +12,6 @@ explain response.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -77,7 +76,7 @@ def _predict(session: Session, draft: Draft) -> list[dict[str, Any]]:
         if field and value is not None and prediction.confidence >= threshold and draft.is_free(field):
             setattr(draft, field, value)
             prediction.applied = True
-        out.append(asdict(prediction))
+        out.append(dict(prediction.__dict__))
     return out
 
 
@@ -114,7 +113,7 @@ def _assign(session: Session, draft: Draft, trigger: str, dry_run: bool) -> dict
     result = assignment.choose(session, draft=draft, queue_id=draft.queue_id, dry_run=dry_run)
     if result.user_id is not None and not dry_run:
         draft.assignee_id = result.user_id
-    return asdict(result)
+    return result.as_dict()
 
 
 def triage(session: Session, *, actor: Actor, ticket: Any, trigger: str, caller_set: set[str],
@@ -151,8 +150,8 @@ def triage(session: Session, *, actor: Actor, ticket: Any, trigger: str, caller_
         "signals": found.as_dict(),
         "prediction": predictions,
         "impact": {"score": scored.score, "explain": scored.explain},
-        "matched_rules": [asdict(m) for m in matched],
-        "actions": [asdict(a) for a in actions],
+        "matched_rules": [m.as_dict() for m in matched],
+        "actions": [a.as_dict() for a in actions],
         "queue": routed["queue_id"],
         "tier": routed["tier"],
         "team": routed["team_id"],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -27,7 +27,11 @@ class Signals:
     all_users: bool = False  # "all users", "nobody can log in": every user of the customer (count unknown)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # By hand rather than dataclasses.asdict: its deep copy cost more than the rules themselves.
+        out = {**self.__dict__, "error_codes": list(self.error_codes), "component_hints": list(self.component_hints)}
+        if self.sentiment is not None:
+            out["sentiment"] = {**self.sentiment.__dict__, "reasons": list(self.sentiment.reasons)}
+        return out
 
 
 @dataclass
@@ -102,12 +106,25 @@ class Draft:
         return value is None or value == [] or value == {}
 
 
+def _copy(value: Any) -> Any:
+    """A copy one level deep: records must not share a list or dict with the compiled rules."""
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    return value
+
+
 @dataclass
 class RuleMatch:
     rule_id: int
     name: str
     conditions: list[dict[str, Any]]  # the conditions that held, each {field, op, value, actual}
     stop_processing: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rule_id": self.rule_id, "name": self.name, "conditions": _copy(self.conditions),
+                "stop_processing": self.stop_processing}
 
 
 @dataclass
@@ -118,6 +135,10 @@ class ActionResult:
     applied: bool
     note: str = ""
 
+    def as_dict(self) -> dict[str, Any]:
+        return {"rule_id": self.rule_id, "type": self.type, "value": _copy(self.value), "applied": self.applied,
+                "note": self.note}
+
 
 @dataclass
 class AssignmentResult:
@@ -125,6 +146,9 @@ class AssignmentResult:
     strategy: str | None
     reason: str  # why this agent, or why nobody
     considered: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
 
 
 DEFAULTED_FIELDS = frozenset({"type", "priority", "channel"})
