@@ -1,0 +1,109 @@
+"""Aggregate reads of tickets for other domains, re-exported by `tickets.service`.
+
+Other domains learn from, measure and count tickets in bulk: the triage classifier's training set, the SLA
+capacity model, problem recurrence by signature. They call these functions (as `tickets_service.<name>`)
+instead of querying the tickets table themselves. Each is read-only and is one query, or builds one for the
+caller to run: no ticket is loaded as an entity, changed or locked, and nothing is read per ticket.
+
+Where another domain's table takes part (a link table whose tickets are left out, rows keyed by ticket id
+narrowed to tickets created in a period), the caller passes its column of ticket ids, and the SQL is the
+same as a join written by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, Select, exists, func, select
+from sqlalchemy.orm import Session
+
+from tierline.tickets import state_machine as sm
+from tierline.tickets.models import Ticket
+
+FINISHED: tuple[str, ...] = (sm.SOLVED, sm.CLOSED)
+# The fields a ticket can be labelled by for learning (ids are returned as stored, not as text).
+LABEL_FIELDS: tuple[str, ...] = ("queue_id", "component_id", "type", "priority")
+
+
+# -- learning: the classifier's training set ---------------------------------------------------------------
+
+def finished_texts(session: Session, *, label_field: str, limit: int) -> Sequence[Row[tuple[str, str, Any]]]:
+    """(subject, description, label) of solved and closed tickets whose `label_field` (one of LABEL_FIELDS) is
+    set, newest first, at most `limit` of them."""
+    if label_field not in LABEL_FIELDS:
+        raise ValueError(f"label_field must be one of {', '.join(LABEL_FIELDS)}, not {label_field!r}")
+    column = getattr(Ticket, label_field)
+    return session.execute(
+        select(Ticket.subject, Ticket.description, column)
+        .where(Ticket.status.in_(FINISHED), column.is_not(None))
+        .order_by(Ticket.id.desc()).limit(limit)
+    ).all()
+
+
+# -- measuring: tickets created in a period ----------------------------------------------------------------
+
+def created_between(session: Session, *, start: datetime, end: datetime,
+                    team_id: int | None = None) -> Sequence[Row[tuple[int, str, datetime, Any, Any]]]:
+    """(id, priority, created_at, first_response_at, solved_at) of the tickets created in [start, end), the
+    team's or everyone's, by id."""
+    stmt = (select(Ticket.id, Ticket.priority, Ticket.created_at, Ticket.first_response_at, Ticket.solved_at)
+            .where(Ticket.created_at >= start, Ticket.created_at < end)
+            .order_by(Ticket.id))
+    if team_id is not None:
+        stmt = stmt.where(Ticket.team_id == team_id)
+    return session.execute(stmt).all()
+
+
+def join_created_between(stmt: Select[Any], ticket_id: ColumnElement[int], *, start: datetime,
+                         end: datetime, team_id: int | None = None) -> Select[Any]:
+    """`stmt`, a SELECT of another domain's rows that name a ticket in the column `ticket_id`, joined to
+    their tickets and narrowed to tickets created in [start, end) (and of the team): one query, which the
+    caller runs."""
+    stmt = stmt.join(Ticket, Ticket.id == ticket_id)
+    stmt = stmt.where(Ticket.created_at >= start, Ticket.created_at < end)
+    if team_id is not None:
+        stmt = stmt.where(Ticket.team_id == team_id)
+    return stmt
+
+
+# -- counting: tickets by signature inside a window --------------------------------------------------------
+# `excluding_ids_in` is a column of ticket ids in another domain's table (problem links): a ticket with a row
+# there is left out (NOT EXISTS, correlated on the ticket's id).
+
+def _signature_window(signature: str, since: datetime, excluding_ids_in: ColumnElement[int]) -> list[Any]:
+    linked = exists().where(excluding_ids_in == Ticket.id)
+    return [Ticket.signature == signature, Ticket.created_at >= since, ~linked]
+
+
+def signature_window_counts(session: Session, *, signature: str, since: datetime,
+                            excluding_ids_in: ColumnElement[int]) -> tuple[int, int]:
+    """(tickets, distinct customers) with the signature created since `since`, not in `excluding_ids_in`."""
+    row = session.execute(select(func.count(Ticket.id), func.count(Ticket.customer_id.distinct()))
+                          .where(*_signature_window(signature, since, excluding_ids_in))).one()
+    return int(row[0]), int(row[1])
+
+
+def signature_window_tickets(session: Session, *, signature: str, since: datetime,
+                             excluding_ids_in: ColumnElement[int]) -> list[Row[Any]]:
+    """(id, customer_id, subject, impact_score, created_at) of the tickets `signature_window_counts` counts,
+    oldest first."""
+    stmt = (select(Ticket.id, Ticket.customer_id, Ticket.subject, Ticket.impact_score, Ticket.created_at)
+            .where(*_signature_window(signature, since, excluding_ids_in))
+            .order_by(Ticket.created_at, Ticket.id))
+    return list(session.execute(stmt))
+
+
+def signature_window_others(session: Session, *, signature: str, since: datetime,
+                            excluding_ids_in: ColumnElement[int],
+                            other_than: int | None) -> tuple[int, set[int]]:
+    """(how many, which customers) of the tickets `signature_window_counts` counts, leaving out the ticket
+    `other_than` (None: an unsaved ticket, nothing to leave out)."""
+    others = _signature_window(signature, since, excluding_ids_in)
+    if other_than is not None:
+        others.append(Ticket.id != other_than)
+    count = session.scalar(select(func.count(Ticket.id)).where(*others)) or 0
+    customers = set(session.scalars(select(Ticket.customer_id).where(*others, Ticket.customer_id.is_not(None))
+                                    .distinct()))
+    return count, customers
