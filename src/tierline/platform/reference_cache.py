@@ -63,21 +63,36 @@ class ReferenceRevision(Base):
 
 
 _TOKENS_SQL = text("SELECT name, token FROM reference_revisions")
-_MEMO = "tierline.reference_cache.tokens"  # session.info: (transaction, {group: token})
+_MEMO = "tierline.reference_cache.memo"  # session.info: the _Memo of the current transaction
 _NO_TOKEN = "-"  # a group no row was ever written for: its tables have not changed since the migration
 _lock = threading.Lock()
 _copies: dict[tuple[Any, str], tuple[tuple[str, ...], Any]] = {}  # (database URL, key) -> (tokens, copy)
 
 
-def tokens(session: Session) -> dict[str, str]:
-    """Every group's token as this transaction sees it (one query per transaction)."""
+class _Memo:
+    """What one transaction already knows: the tokens, and the copies it already checked against them."""
+
+    __slots__ = ("copies", "tokens", "transaction", "url")
+
+    def __init__(self, transaction: Any, tokens: dict[str, str], url: Any) -> None:
+        self.transaction, self.tokens, self.url = transaction, tokens, url
+        self.copies: dict[str, Any] = {}
+
+
+def _memo(session: Session) -> _Memo:
     transaction = session.get_transaction()
     memo = session.info.get(_MEMO)
-    if memo is not None and transaction is not None and memo[0] is transaction:
-        return memo[1]
-    found = {name: token for name, token in session.execute(_TOKENS_SQL)}
-    session.info[_MEMO] = (session.get_transaction(), found)
-    return found
+    if memo is not None and transaction is not None and memo.transaction is transaction:
+        return memo
+    connection = session.connection()  # Core: nothing to flush or to map for two columns
+    found = {name: token for name, token in connection.execute(_TOKENS_SQL)}
+    memo = session.info[_MEMO] = _Memo(session.get_transaction(), found, connection.engine.url)
+    return memo
+
+
+def tokens(session: Session) -> dict[str, str]:
+    """Every group's token as this transaction sees it (one query per transaction)."""
+    return _memo(session).tokens
 
 
 def cached(session: Session, groups: str | tuple[str, ...], key: str, build: Callable[[Session], T]) -> T:
@@ -87,17 +102,25 @@ def cached(session: Session, groups: str | tuple[str, ...], key: str, build: Cal
     `build` may also return a mutable container the caller fills on demand (e.g. a dict of rows looked up one
     by one): a change to the groups then starts an empty one.
     """
+    memo = _memo(session)
+    copy = memo.copies.get(key, _MISSING)
+    if copy is not _MISSING:
+        return copy
     names = (groups,) if isinstance(groups, str) else groups
-    current = tokens(session)
-    stamp = tuple(current.get(name, _NO_TOKEN) for name in names)
-    slot = (session.get_bind().url, key)
+    stamp = tuple(memo.tokens.get(name, _NO_TOKEN) for name in names)
+    slot = (memo.url, key)
     found = _copies.get(slot)
     if found is not None and found[0] == stamp:
-        return found[1]
-    copy = build(session)
-    with _lock:
-        _copies[slot] = (stamp, copy)
+        copy = found[1]
+    else:
+        copy = build(session)
+        with _lock:
+            _copies[slot] = (stamp, copy)
+    memo.copies[key] = copy
     return copy
+
+
+_MISSING: Any = object()
 
 
 def forget_all() -> None:

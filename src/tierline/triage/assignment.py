@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from tierline.components import service as components_service
 from tierline.people import service as people_service
 from tierline.platform import clock, rbac
+from tierline.platform.db import core_connection
 from tierline.platform.errors import NotFound
 from tierline.tickets import queues
 from tierline.tickets.models import QueueCursor, Ticket
@@ -87,7 +88,8 @@ _OPEN_WORK = (select(Ticket.assignee_id, func.count(Ticket.id),
 def _open_work(session: Session, user_ids: list[int]) -> dict[int, tuple[int, int]]:
     if not user_ids:
         return {}
-    return {uid: (int(n), int(load or 0)) for uid, n, load in session.execute(_OPEN_WORK, {"ids": user_ids})}
+    rows = core_connection(session).execute(_OPEN_WORK, {"ids": user_ids})
+    return {uid: (int(n), int(load or 0)) for uid, n, load in rows}
 
 
 def _people(session: Session, queue: QueueInfo) -> list[Person]:
@@ -177,6 +179,9 @@ def _cursor_select(queue_id: int, *, lock: bool):  # noqa: ANN202
     return stmt.with_for_update() if lock else stmt
 
 
+_PEEK = select(QueueCursor.last_user_id).where(QueueCursor.queue_id == bindparam("queue_id"))  # a dry run's read
+
+
 def lock_cursor(session: Session, *, queue_id: int) -> QueueCursor:
     """The queue's cursor row, created on first use, locked until the transaction ends."""
     cursor = session.scalar(_cursor_select(queue_id, lock=True))
@@ -235,8 +240,7 @@ def choose(session: Session, *, draft: Draft, queue_id: int, dry_run: bool = Fal
     strategy = queue.assignment_strategy
     cursor = None if dry_run else lock_cursor(session, queue_id=queue.id)
     if dry_run:
-        peek = session.scalar(_cursor_select(queue.id, lock=False))
-        last_user_id = peek.last_user_id if peek is not None else None
+        last_user_id = core_connection(session).execute(_PEEK, {"queue_id": queue.id}).scalar()
     else:
         last_user_id = cursor.last_user_id  # type: ignore[union-attr]
     candidates, considered, excluded = eligible(session, queue=queue, draft=draft)
