@@ -107,11 +107,11 @@ class Draft:
 
 
 def _copy(value: Any) -> Any:
-    """A copy one level deep: records must not share a list or dict with the compiled rules."""
+    """A shallow copy of a list or dict: a record must not hand out the compiled rule's own container."""
     if isinstance(value, list):
-        return [_copy(v) for v in value]
+        return list(value)
     if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
+        return dict(value)
     return value
 
 
@@ -123,7 +123,8 @@ class RuleMatch:
     stop_processing: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        return {"rule_id": self.rule_id, "name": self.name, "conditions": _copy(self.conditions),
+        # The condition descriptions are fresh dicts per evaluation (conditions.CompiledConditions.held).
+        return {"rule_id": self.rule_id, "name": self.name, "conditions": self.conditions,
                 "stop_processing": self.stop_processing}
 
 
