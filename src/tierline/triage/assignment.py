@@ -239,10 +239,6 @@ def choose(session: Session, *, draft: Draft, queue_id: int, dry_run: bool = Fal
     queue = queues.info(session, queue_id=queue_id)
     strategy = queue.assignment_strategy
     cursor = None if dry_run else lock_cursor(session, queue_id=queue.id)
-    if dry_run:
-        last_user_id = core_connection(session).execute(_PEEK, {"queue_id": queue.id}).scalar()
-    else:
-        last_user_id = cursor.last_user_id  # type: ignore[union-attr]
     candidates, considered, excluded = eligible(session, queue=queue, draft=draft)
     if not candidates:
         return AssignmentResult(user_id=None, strategy=strategy, reason=_nobody(queue, considered, excluded),
@@ -253,6 +249,10 @@ def choose(session: Session, *, draft: Draft, queue_id: int, dry_run: bool = Fal
         needed = required_skills(session, queue=queue, component_id=draft.component_id)
         pick, reason = _by_skills(candidates, _wanted_skills(session, draft), needed)
     else:
+        if cursor is not None:
+            last_user_id = cursor.last_user_id
+        else:  # a dry run reads the turn without taking the lock
+            last_user_id = core_connection(session).execute(_PEEK, {"queue_id": queue.id}).scalar()
         pick, reason = _round_robin(candidates, last_user_id)
     if cursor is not None:
         cursor.last_user_id = pick.user_id
