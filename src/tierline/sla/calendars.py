@@ -6,7 +6,7 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from tierline.platform import audit, clock
@@ -46,6 +46,29 @@ def get_calendar(session: Session, *, calendar_id: int) -> BusinessCalendarRecor
         raise NotFound(f"calendar {calendar_id} does not exist")
     hold(session, record)  # every clock of the ticket reads it again within the transaction
     return record
+
+
+_MEMO = "tierline.sla.compiled_calendars"  # session.info: (transaction, {calendar id: compiled calendar})
+
+
+def compiled_by_id(session: Session, *, calendar_id: int) -> BusinessCalendar:
+    """The compiled calendar of a stored one, looked up once per transaction: each clock of each ticket a change
+    touches asks for its calendar several times (due instant, warning instant, elapsed time), and finding the
+    row and keying its spec cost more than the business-time maths itself. A calendar changed through this
+    module in the transaction, or a savepoint rolled back, starts the memo afresh."""
+    transaction = session.get_transaction()
+    memo = session.info.get(_MEMO)
+    if memo is None or memo[0] is not transaction:
+        memo = session.info[_MEMO] = (transaction, {})
+    cal = memo[1].get(calendar_id)
+    if cal is None:
+        cal = memo[1][calendar_id] = compiled(get_calendar(session, calendar_id=calendar_id))
+    return cal
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_compiled(session: Session, *_: Any) -> None:
+    session.info.pop(_MEMO, None)
 
 
 def compiled(record: BusinessCalendarRecord) -> BusinessCalendar:
@@ -96,6 +119,7 @@ def update_calendar(session: Session, *, actor: Actor, calendar_id: int, **chang
     spec.update({k: v for k, v in changes.items() if k in _FIELDS and (v is not None or k.startswith("holiday_"))})
     spec = _spec(spec)
     _compile(spec)
+    _forget_compiled(session)
     for key, value in spec.items():
         setattr(record, key, value)
     record.updated_at = clock.now()
@@ -109,6 +133,7 @@ def delete_calendar(session: Session, *, actor: Actor, calendar_id: int) -> None
     if users:
         raise Conflict(f"calendar {record.name!r} is used by SLA policies: {', '.join(sorted(users))}")
     audit.record_delete(session, actor, record)
+    _forget_compiled(session)
     session.delete(record)
 
 

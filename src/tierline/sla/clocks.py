@@ -39,7 +39,7 @@ DONE_STATUSES = ("solved", "closed")
 def _calendar(session: Session, clk: SlaClock):  # noqa: ANN202
     if not clk.business_hours or clk.calendar_id is None:
         return None
-    return calendars.compiled(calendars.get_calendar(session, calendar_id=clk.calendar_id))
+    return calendars.compiled_by_id(session, calendar_id=clk.calendar_id)
 
 
 def minutes_between(session: Session, clk: SlaClock, start: datetime, end: datetime) -> float:
@@ -145,10 +145,8 @@ def retarget(session: Session, clk: SlaClock, policy: SlaPolicy, target: dict[st
     return True
 
 
-def schedule(session: Session, clk: SlaClock, policy: SlaPolicy, *, before: dict[str, Any] | None) -> None:
-    """Point the durable warning and breach timers at this clock's instants, touching a timer only when its
-    instant or cycle moved. `before` is the clock's audit snapshot from the start of this change (None for a
-    clock created in this transaction, which has no timers yet)."""
+def place(session: Session, clk: SlaClock, policy: SlaPolicy) -> None:
+    """Set the clock's due and warning instants from its current state (what its timers will point at)."""
     running = clk.running_since is not None and clk.status != BREACHED
     if running:
         clk.due_at = due_instant(session, clk)
@@ -157,6 +155,13 @@ def schedule(session: Session, clk: SlaClock, policy: SlaPolicy, *, before: dict
     warn_after = clk.target_minutes * policy.warning_percent / 100.0 - clk.consumed_minutes
     clk.warning_at = (add_minutes(session, clk, clk.running_since, warn_after)
                       if running and clk.warned_at is None and warn_after > 0 else None)
+
+
+def sync_timers(session: Session, clk: SlaClock, *, before: dict[str, Any] | None) -> None:
+    """Point the durable warning and breach timers at the instants `place` set, touching a timer only when its
+    instant or cycle moved. `before` is the clock's audit snapshot from the start of this change (None for a
+    clock created in this transaction, which has no timers yet). The clock must have its id (be flushed)."""
+    running = clk.running_since is not None and clk.status != BREACHED
     new_breach = (audit.jsonable(clk.due_at), clk.cycle) if running else None
     new_warning = (audit.jsonable(clk.warning_at), clk.cycle) if clk.warning_at is not None else None
     old_breach = old_warning = None
@@ -167,6 +172,12 @@ def schedule(session: Session, clk: SlaClock, policy: SlaPolicy, *, before: dict
             old_warning = (before["warning_at"], before["cycle"])
     _sync_timer(session, BREACH_JOB, clk, clk.due_at, old_breach, new_breach, fresh=before is None)
     _sync_timer(session, WARNING_JOB, clk, clk.warning_at, old_warning, new_warning, fresh=before is None)
+
+
+def schedule(session: Session, clk: SlaClock, policy: SlaPolicy, *, before: dict[str, Any] | None) -> None:
+    """`place` then `sync_timers`, for a clock that already has its id."""
+    place(session, clk, policy)
+    sync_timers(session, clk, before=before)
 
 
 def _sync_timer(session: Session, kind: str, clk: SlaClock, due: datetime | None, old: Any, new: Any, *,

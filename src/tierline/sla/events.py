@@ -17,6 +17,8 @@ NOTIFY = {"warning": "sla.warning", "breach": "sla.breached"}
 
 def record(session: Session, actor: Actor, clk: SlaClock, kind: str, *, at: datetime,
            details: dict[str, Any] | None = None) -> SlaEvent:
+    if clk.id is None:
+        session.flush()  # a clock created in this change is inserted when its first event needs its id
     event = SlaEvent(ticket_id=clk.ticket_id, clock_id=clk.id, metric=clk.metric, kind=kind, cycle=clk.cycle,
                      at=at, details=details or {}, created_at=clock.now())
     session.add(event)

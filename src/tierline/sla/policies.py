@@ -9,10 +9,11 @@ from sqlalchemy.orm import Session
 
 from tierline.platform import audit, clock
 from tierline.platform.auth.actor import Actor
+from tierline.platform.db import hold
 from tierline.platform.errors import Conflict, Invalid, NotFound
 from tierline.platform.pagination import SortKey, paginate
 from tierline.sla.calendars import get_calendar
-from tierline.sla.models import SlaClock, SlaPolicy
+from tierline.sla.models import BusinessCalendarRecord, SlaClock, SlaPolicy
 
 
 def get_policy(session: Session, *, policy_id: int) -> SlaPolicy:
@@ -34,17 +35,30 @@ def list_policies(session: Session, *, active: bool | None = None, calendar_id: 
 
 
 _CACHE = "tierline.sla.active_policies"
+# Built once: every transaction that matches a ticket runs it, and building it cost a third of running it.
+_ACTIVE_WITH_CALENDARS = (
+    select(SlaPolicy, BusinessCalendarRecord)
+    .outerjoin(BusinessCalendarRecord, BusinessCalendarRecord.id == SlaPolicy.calendar_id)
+    .where(SlaPolicy.active.is_(True))
+    .order_by(SlaPolicy.position, SlaPolicy.id)
+)
 
 
 def active_policies(session: Session, *, cached: bool = False) -> list[SlaPolicy]:
     """Active policies in match order. `cached`: read once per transaction (every ticket a request or job
-    touches is matched against the same list); a change to a policy in the session clears it."""
+    touches is matched against the same list); a change to a policy in the session clears it.
+
+    Their calendars come in the same query and are held in the session: the clocks of whichever policy
+    matches ask for its calendar next, and find it without a round trip of their own."""
     if cached and _CACHE in session.info:
         return session.info[_CACHE]
-    rows = list(session.scalars(select(SlaPolicy).where(SlaPolicy.active.is_(True))
-                                .order_by(SlaPolicy.position, SlaPolicy.id)))
-    session.info[_CACHE] = rows
-    return rows
+    rows = session.execute(_ACTIVE_WITH_CALENDARS).all()
+    for _, calendar in rows:
+        if calendar is not None:
+            hold(session, calendar)
+    policies = [policy for policy, _ in rows]
+    session.info[_CACHE] = policies
+    return policies
 
 
 @event.listens_for(Session, "after_commit")

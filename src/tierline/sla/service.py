@@ -23,11 +23,14 @@ from tierline.sla.models import METRICS, SlaClock, SlaPolicy
 
 
 def ticket_facts(session: Session, ticket: Any) -> tuple[dict[str, Any], set[int]]:
-    """What policies match on: the ticket's own fields, its customer's plan, its component's ancestry."""
+    """What policies match on: the ticket's own fields, its customer's plan, its component's ancestry.
+
+    The plan comes from the customers' per-process facts, not the customer row: every ticket intake and change
+    matches policies, and triage has usually put the customer's facts in memory already."""
     plan = None
     if ticket.customer_id is not None:
         try:
-            plan = customers_service.get(session, customer_id=ticket.customer_id).plan
+            plan = customers_service.facts(session, customer_id=ticket.customer_id).plan
         except NotFound:
             plan = None
     lineage: set[int] = set()
@@ -102,11 +105,17 @@ def _drive(session: Session, actor: Actor, clk: SlaClock, policy: SlaPolicy, tic
 
 
 def reconcile(session: Session, *, actor: Actor, ticket: Any, at: datetime | None = None,
-              agent_replied: bool = False, customer_wrote: bool = False) -> None:
-    """Bring the ticket's clocks in line with its state: policy, targets, running or paused, timers."""
+              agent_replied: bool = False, customer_wrote: bool = False,
+              existing: dict[str, SlaClock] | None = None) -> None:
+    """Bring the ticket's clocks in line with its state: policy, targets, running or paused, timers.
+
+    `existing`: the ticket's clocks by metric when the caller knows them (a ticket created in this transaction
+    has none), else they are read. New clocks are driven and given their instants before their INSERT, so the
+    INSERT carries their final state and no UPDATE follows it."""
     at = at or clock.now()
     policy = select_policy(session, ticket)
-    existing = ck.clocks_of(session, ticket.id)
+    if existing is None:
+        existing = ck.clocks_of(session, ticket.id)
     work: list[tuple[SlaClock, dict[str, Any] | None]] = []  # (clock, its audit snapshot; None when new)
     for metric in METRICS:
         clk = existing.get(metric)
@@ -123,11 +132,13 @@ def reconcile(session: Session, *, actor: Actor, ticket: Any, at: datetime | Non
         else:
             work.append((clk, ck.snapshot_for_audit(clk)))
             ck.retarget(session, clk, policy, target)
+    for clk, _ in work:
+        _drive(session, actor, clk, policy, ticket, at, agent_replied, customer_wrote)
+        ck.place(session, clk, policy)
     if any(before is None for _, before in work):
         session.flush()  # one INSERT batch gives the new clocks their ids, which their timers are keyed by
     for clk, before in work:
-        _drive(session, actor, clk, policy, ticket, at, agent_replied, customer_wrote)
-        ck.schedule(session, clk, policy, before=before)
+        ck.sync_timers(session, clk, before=before)
         if before is None:
             audit.record_create(session, actor, clk, action="sla_clocks.start", exclude=("segments",))
         elif audit.record_update(session, actor, clk, before, action="sla_clocks.update",
@@ -155,7 +166,8 @@ def _drop(session: Session, actor: Actor, clk: SlaClock) -> None:
 # -- the entry points the tickets domain calls -----------------------------------------------------------
 
 def start(session: Session, *, actor: Actor, ticket: Any) -> None:
-    reconcile(session, actor=actor, ticket=ticket, at=ticket.created_at)
+    """A ticket just created (and flushed) in this transaction: it has no clocks yet, so none are read."""
+    reconcile(session, actor=actor, ticket=ticket, at=ticket.created_at, existing={})
 
 
 def on_ticket_changed(session: Session, *, actor: Actor, ticket: Any) -> None:
