@@ -19,8 +19,9 @@ for committed data; a counter would return to the same value and serve it.
 Reads of the tokens happen before the copy's rows are read; on PostgreSQL (read committed) the rows may
 therefore be newer than the token, never older: at worst a copy is rebuilt once more than needed.
 
-Within a transaction, the memo of the tokens is dropped whenever the session flushes changes or executes DML,
-so a service that changes a tracked row and reads the cache afterwards sees its own change. Rows changed but
+Within a transaction, the memo of the tokens is dropped whenever the session flushes changes to a tracked table
+or executes DML on one, so a service that changes a tracked row and reads the cache afterwards sees its own
+change. Rows changed but
 not yet flushed are not seen: flush first (services do, to surface conflicts).
 
 Groups and the tables behind them (`GROUPS`; the triggers of migration 0013 install the same, a test checks
@@ -133,15 +134,28 @@ def _forget_memo(session: Session) -> None:
     session.info.pop(_MEMO, None)
 
 
+_TRACKED = frozenset(table for tables in GROUPS.values() for table in tables)
+
+
+def _tracked(obj: Any) -> bool:
+    table = getattr(obj, "__table__", None)
+    return table is not None and table.name in _TRACKED
+
+
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, _context: Any) -> None:
-    _forget_memo(session)  # the flush may have changed tracked rows: read the tokens again
+    # A flush that wrote a tracked row changed its group's token: read the tokens again. Other flushes (the
+    # ticket itself, its clocks) leave the memo alone.
+    if _MEMO in session.info and any(map(_tracked, (*session.new, *session.dirty, *session.deleted))):
+        _forget_memo(session)
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _on_execute(state: ORMExecuteState) -> None:
     if state.is_insert or state.is_update or state.is_delete:
-        _forget_memo(state.session)
+        table = getattr(state.statement, "table", None)
+        if table is None or getattr(table, "name", None) in _TRACKED:
+            _forget_memo(state.session)
 
 
 @event.listens_for(Session, "after_soft_rollback")
