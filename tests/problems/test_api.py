@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from tests.helpers import SYSTEM
 from tests.problems.conftest import ARR, World, record, row_counts
-from tierline.platform import clock
+from tierline.platform import clock, jobs
 from tierline.problems import service
 from tierline.problems.models import STATUSES, Problem
 
@@ -161,6 +161,8 @@ def test_fixing_a_problem_posts_a_public_update_to_its_open_linked_tickets(world
     engineer = factory.api(client, roles=["agent_l3"], email="engineer@example.com")
     for status in ("investigating", "known_error", "fixed"):
         assert engineer.patch(f"/api/v1/problems/{key}", json={"status": status}).status_code == 200
+    assert all(admin.get(f"/api/v1/tickets/{t}/messages").json()["items"] == [] for t in tickets)  # queued
+    assert jobs.run_due(world.db) == 1
     for ticket in tickets:
         messages = admin.get(f"/api/v1/tickets/{ticket}/messages").json()["items"]
         if ticket == solved:
@@ -169,9 +171,36 @@ def test_fixing_a_problem_posts_a_public_update_to_its_open_linked_tickets(world
         [update] = messages
         assert update["public"] is True and update["author_type"] == "agent"
         assert update["author_id"] == engineer.user_id and key in update["body"]
-    # Reopening and fixing again tells them again; nothing else posts.
+    # Reopening tells nobody; fixing again tells them again.
     assert engineer.patch(f"/api/v1/problems/{key}", json={"status": "open"}).status_code == 200
+    assert jobs.run_due(world.db) == 0
     assert len(admin.get(f"/api/v1/tickets/{tickets[1]}/messages").json()["items"]) == 1
+    for status in ("investigating", "known_error", "fixed"):
+        assert engineer.patch(f"/api/v1/problems/{key}", json={"status": status}).status_code == 200
+    assert jobs.run_due(world.db) == 1
+    assert len(admin.get(f"/api/v1/tickets/{tickets[1]}/messages").json()["items"]) == 2
+
+
+def test_a_fix_reaches_every_ticket_of_a_large_problem_in_batches(world, client, admin, monkeypatch):
+    monkeypatch.setattr(service, "ANNOUNCE_BATCH", 2)
+    key = _make(world, "DB-1002", [0, 1, 2, 3, 4])
+    tickets = [t["key"] for t in admin.get(f"/api/v1/problems/{key}").json()["tickets"]]
+    for status in ("investigating", "known_error", "fixed"):
+        assert admin.patch(f"/api/v1/problems/{key}", json={"status": status}).status_code == 200
+    runs = 0
+    while jobs.run_due(world.db):
+        runs += 1
+    assert runs == 3  # 2 + 2 + 1 tickets
+    assert [len(admin.get(f"/api/v1/tickets/{t}/messages").json()["items"]) for t in tickets] == [1] * 5
+
+
+def test_a_problem_reopened_before_its_announcement_ran_tells_nobody(world, client, admin):
+    key = _make(world, "DB-1003", [0, 1, 2, 3, 4])
+    tickets = [t["key"] for t in admin.get(f"/api/v1/problems/{key}").json()["tickets"]]
+    for status in ("investigating", "known_error", "fixed", "open"):
+        assert admin.patch(f"/api/v1/problems/{key}", json={"status": status}).status_code == 200
+    assert jobs.run_due(world.db) == 1
+    assert all(admin.get(f"/api/v1/tickets/{t}/messages").json()["items"] == [] for t in tickets)
 
 
 def test_agents_read_problems_and_l2_and_above_change_them(world, agent, factory, client):

@@ -3,7 +3,7 @@
 Status machine (`TRANSITIONS`): open -> investigating -> known_error -> fixed -> closed, and fixed -> open
 (a reopen by hand; a new ticket after the fix reopens it on its own as a regression). `closed` is final: the
 signature's next wave of tickets makes a new problem. Fixing a problem posts a public update, signed by the
-user who fixed it, to each of its linked tickets that is still unsolved.
+user who fixed it, to each of its linked tickets that is still unsolved: from a background job, in batches.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from tierline.components import service as components_service
 from tierline.customers import service as customers_service
 from tierline.people import service as people_service
-from tierline.platform import audit, clock, outbox
+from tierline.platform import audit, clock, jobs, outbox
+from tierline.platform.auth import service as auth_service
 from tierline.platform.auth.actor import Actor
 from tierline.platform.errors import Conflict, Invalid, NotFound
 from tierline.platform.pagination import SortKey, paginate
@@ -192,18 +193,41 @@ def _move(problem: Problem, target: str) -> None:
     problem.status = target
 
 
-def announce_fix(session: Session, *, actor: Actor, problem: Problem) -> int:
-    """Post a public agent update to each unsolved linked ticket; returns how many were told."""
+ANNOUNCE_JOB = "problems.announce_fix"
+ANNOUNCE_BATCH = 100  # tickets told per job run: a problem may link thousands
+
+
+def announce_fix(session: Session, *, actor: Actor, problem: Problem) -> None:
+    """Queue the public update to each unsolved linked ticket. A job posts it (`announce_batch`), a batch
+    per run, so fixing a problem with thousands of tickets answers at once and holds no lock while they are
+    told; each batch commits with its messages, so a failed one is retried without telling anyone twice."""
+    jobs.enqueue(session, ANNOUNCE_JOB, {"problem_id": problem.id, "user_id": actor.user_id, "after": 0})
+
+
+def announce_batch(session: Session, *, problem_id: int, user_id: int | None, after: int) -> int:
+    """Post the fix update to the next batch of unsolved linked tickets (ids above `after`), signed by the
+    user who fixed the problem; queue the next batch when more remain. Returns how many were told now."""
     # Imported here: tickets.messages imports the intake flow, which runs triage, which imports this module.
     from tierline.tickets import messages
 
+    problem = session.get(Problem, problem_id)
+    if problem is None or problem.status != FIXED:
+        return 0  # reopened (or gone) before its tickets were told: the fix no longer stands
+    actor = Actor.system("problems")
+    if user_id is not None:
+        user = auth_service.get_user(session, user_id=user_id)
+        actor = auth_service.actor_for(user, via="system")
     ticket_ids = session.scalars(
         select(Ticket.id).join(ProblemTicket, ProblemTicket.ticket_id == Ticket.id)
-        .where(ProblemTicket.problem_id == problem.id, Ticket.status.in_(ticket_states.UNSOLVED))
-        .order_by(Ticket.id)
+        .where(ProblemTicket.problem_id == problem.id, Ticket.status.in_(ticket_states.UNSOLVED),
+               Ticket.id > after)
+        .order_by(Ticket.id).limit(ANNOUNCE_BATCH + 1)
     ).all()
     body = FIX_UPDATE.format(title=problem.title, key=problem.key)
-    for ticket_id in ticket_ids:
+    for ticket_id in ticket_ids[:ANNOUNCE_BATCH]:
         messages.create(session, actor=actor, ticket_key=f"T-{ticket_id}", body=body, public=True,
                         author_type="agent")
-    return len(ticket_ids)
+    if len(ticket_ids) > ANNOUNCE_BATCH:
+        jobs.enqueue(session, ANNOUNCE_JOB, {"problem_id": problem.id, "user_id": user_id,
+                                             "after": ticket_ids[ANNOUNCE_BATCH - 1]})
+    return min(len(ticket_ids), ANNOUNCE_BATCH)
