@@ -1,7 +1,7 @@
 """Aggregate reads of tickets for other domains, re-exported by `tickets.service`.
 
 Other domains learn from, measure and count tickets in bulk: the triage classifier's training set, the SLA
-capacity model, problem recurrence by signature. They call these functions (as `tickets_service.<name>`)
+capacity model, problem recurrence by signature, the open work assignment weighs. They call these functions (as `tickets_service.<name>`)
 instead of querying the tickets table themselves. Each is read-only and is one query, or builds one for the
 caller to run: no ticket is loaded as an entity, changed or locked, and nothing is read per ticket.
 
@@ -16,9 +16,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, exists, func, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, case, exists, func, select
 from sqlalchemy.orm import Session
 
+from tierline.platform.db import core_connection
 from tierline.tickets import state_machine as sm
 from tierline.tickets.models import Ticket
 
@@ -107,3 +108,25 @@ def signature_window_others(session: Session, *, signature: str, since: datetime
     customers = set(session.scalars(select(Ticket.customer_id).where(*others, Ticket.customer_id.is_not(None))
                                     .distinct()))
     return count, customers
+
+
+# -- assignment: the open work on each agent's desk ------------------------------------------------------------
+
+_OPEN_WORK: dict[tuple[tuple[str, int], ...], Select] = {}  # built once per weighting: composing costs more
+
+
+def open_work(session: Session, *, user_ids: list[int], weights: dict[str, int]) -> dict[int, tuple[int, int]]:
+    """user id -> (unsolved tickets assigned, their load with each ticket weighted by `weights[priority]`,
+    1 for a priority not listed), for the users holding any; through the (assignee_id, status) index."""
+    if not user_ids:
+        return {}
+    key = tuple(sorted(weights.items()))
+    stmt = _OPEN_WORK.get(key)
+    if stmt is None:
+        stmt = _OPEN_WORK[key] = (
+            select(Ticket.assignee_id, func.count(Ticket.id),
+                   func.sum(case(dict(key), value=Ticket.priority, else_=1)))
+            .where(Ticket.assignee_id.in_(bindparam("ids", expanding=True)), Ticket.status.in_(sm.UNSOLVED))
+            .group_by(Ticket.assignee_id))
+    rows = core_connection(session).execute(stmt, {"ids": user_ids})
+    return {uid: (int(n), int(load or 0)) for uid, n, load in rows}

@@ -31,6 +31,7 @@ from tierline.tickets.reads import (  # noqa: F401  (aggregate reads other domai
     created_between,
     finished_texts,
     join_created_between,
+    open_work,
     signature_window_counts,
     signature_window_others,
     signature_window_tickets,

@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, case, func, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -40,9 +40,9 @@ from tierline.platform import clock, rbac
 from tierline.platform.db import core_connection
 from tierline.platform.errors import NotFound
 from tierline.tickets import queues
-from tierline.tickets.models import QueueCursor, Ticket
+from tierline.tickets import service as tickets_service
+from tierline.tickets.models import QueueCursor
 from tierline.tickets.queues import QueueInfo
-from tierline.tickets.state_machine import UNSOLVED
 from tierline.triage.types import AssignmentResult, Draft
 
 PRIORITY_WEIGHTS: dict[str, int] = {"P1": 4, "P2": 3, "P3": 2, "P4": 1}
@@ -77,21 +77,6 @@ class Person:
     load: int
 
 
-# Open tickets and their priority-weighted load per agent, through the (assignee_id, status) index. Built
-# once: composing it costs more than running it.
-_OPEN_WORK = (select(Ticket.assignee_id, func.count(Ticket.id),
-                     func.sum(case(PRIORITY_WEIGHTS, value=Ticket.priority, else_=1)))
-              .where(Ticket.assignee_id.in_(bindparam("ids", expanding=True)), Ticket.status.in_(UNSOLVED))
-              .group_by(Ticket.assignee_id))
-
-
-def _open_work(session: Session, user_ids: list[int]) -> dict[int, tuple[int, int]]:
-    if not user_ids:
-        return {}
-    rows = core_connection(session).execute(_OPEN_WORK, {"ids": user_ids})
-    return {uid: (int(n), int(load or 0)) for uid, n, load in rows}
-
-
 def _people(session: Session, queue: QueueInfo) -> list[Person]:
     """The users who could work this queue, with their open work, before availability, capacity and skills are
     weighed: the queue's team's members, or (no team) everyone holding the tier's agent role (or `sme`, for L3).
@@ -104,7 +89,7 @@ def _people(session: Session, queue: QueueInfo) -> list[Person]:
     else:
         roles = [role for role, t in rbac.AGENT_TIERS.items() if t == queue.tier]
         agents = roster.holding(roles + (["sme"] if queue.tier == SME_TIER else []))
-    work = _open_work(session, [a.id for a in agents])
+    work = tickets_service.open_work(session, user_ids=[a.id for a in agents], weights=PRIORITY_WEIGHTS)
     return [Person(id=a.id, roles=a.roles, tier=a.tier, active=a.active, available=a.available, skills=a.skills,
                    max_open_tickets=a.max_open_tickets, open_tickets=work.get(a.id, (0, 0))[0],
                    load=work.get(a.id, (0, 0))[1])
