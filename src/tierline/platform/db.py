@@ -156,6 +156,25 @@ def core_connection(session: Session) -> Connection:
     return session.connection()
 
 
+READ_ONLY = "tierline.read_only"  # session.info: a read session, which must not write
+
+
+class ReadOnlySession(RuntimeError):
+    """A read session (a GET request, a report) tried to write: a bug, never the caller's fault."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if session.info.get(READ_ONLY) and (session.new or session.dirty or session.deleted):
+        raise ReadOnlySession("a read session must not write; open it with write=True")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_dml(state: Any) -> None:
+    if state.session.info.get(READ_ONLY) and (state.is_insert or state.is_update or state.is_delete):
+        raise ReadOnlySession("a read session must not write; open it with write=True")
+
+
 class Database:
     """One engine and two session factories: read sessions, and write sessions that lock early on SQLite."""
 
@@ -164,7 +183,9 @@ class Database:
         self.engine = make_engine(url, **engine_kwargs)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
-        self._read = sessionmaker(bind=self.engine, expire_on_commit=False)
+        # Reads stay in a transaction on PostgreSQL too: streamed results (yield_per) need one for their
+        # server-side cursor, though under READ COMMITTED it costs a BEGIN and a ROLLBACK and buys no snapshot.
+        self._read = sessionmaker(bind=self.engine, expire_on_commit=False, info={READ_ONLY: True})
         self._write = sessionmaker(bind=write_engine, expire_on_commit=False)
 
     def session(self, *, write: bool = True) -> Session:

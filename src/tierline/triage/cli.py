@@ -36,7 +36,7 @@ def explain(file: Annotated[Path, typer.Argument(help="a ticket body as JSON, as
             where = ".".join(str(p) for p in error["loc"]) or "body"
             err.print(f"[red]error:[/red] {where}: {error['msg']}")
         raise typer.Exit(2) from exc
-    session = get_database().session(write=False)
+    session = get_database().session(write=True)  # explain writes inside a savepoint it rolls back
     try:
         result = pipeline.explain(session, actor=CLI_ACTOR, data=data)
     except DomainError as exc:
