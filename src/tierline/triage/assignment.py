@@ -62,24 +62,10 @@ class Candidate:
 
 # -- who may take the ticket ------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Person:
-    """A user as assignment weighs them: identity and agent profile (from the cached roster) and open work."""
-
-    id: int
-    roles: tuple[str, ...]
-    tier: str | None
-    active: bool
-    available: bool
-    skills: frozenset[str]
-    max_open_tickets: int
-    open_tickets: int
-    load: int
-
-
-def _people(session: Session, queue: QueueInfo) -> list[Person]:
-    """The users who could work this queue, with their open work, before availability, capacity and skills are
-    weighed: the queue's team's members, or (no team) everyone holding the tier's agent role (or `sme`, for L3).
+def _people(session: Session, queue: QueueInfo) -> list[tuple[people_service.Agent, int, int]]:
+    """The users who could work this queue, each with (open tickets, weighted load), before availability,
+    capacity and skills are weighed: the queue's team's members, or (no team) everyone holding the tier's agent
+    role (or `sme`, for L3).
 
     Who they are comes from the per-process roster (people.service.roster); only their open work is read, in
     one grouped query: this runs at every intake."""
@@ -90,10 +76,7 @@ def _people(session: Session, queue: QueueInfo) -> list[Person]:
         roles = [role for role, t in rbac.AGENT_TIERS.items() if t == queue.tier]
         agents = roster.holding(roles + (["sme"] if queue.tier == SME_TIER else []))
     work = tickets_service.open_work(session, user_ids=[a.id for a in agents], weights=PRIORITY_WEIGHTS)
-    return [Person(id=a.id, roles=a.roles, tier=a.tier, active=a.active, available=a.available, skills=a.skills,
-                   max_open_tickets=a.max_open_tickets, open_tickets=work.get(a.id, (0, 0))[0],
-                   load=work.get(a.id, (0, 0))[1])
-            for a in agents]
+    return [(a, *work.get(a.id, (0, 0))) for a in agents]
 
 
 def fits_tier(roles: tuple[str, ...] | list[str], tier: str | None, queue_tier: str) -> bool:
@@ -136,7 +119,7 @@ def eligible(session: Session, *, queue: QueueInfo, draft: Draft) -> tuple[list[
     people = _people(session, queue)
     excluded: Counter = Counter()
     out: list[Candidate] = []
-    for person in people:
+    for person, open_tickets, load in people:
         if not fits_tier(person.roles, person.tier, queue.tier):
             excluded["not " + queue.tier] += 1
         elif not person.active:
@@ -145,12 +128,11 @@ def eligible(session: Session, *, queue: QueueInfo, draft: Draft) -> tuple[list[
             excluded["unavailable"] += 1
         elif not needed <= person.skills:
             excluded["missing skills"] += 1
-        elif person.open_tickets >= person.max_open_tickets:
+        elif open_tickets >= person.max_open_tickets:
             excluded["at capacity"] += 1
         else:
             out.append(Candidate(user_id=person.id, skills=set(person.skills),
-                                 max_open_tickets=person.max_open_tickets, open_tickets=person.open_tickets,
-                                 load=person.load))
+                                 max_open_tickets=person.max_open_tickets, open_tickets=open_tickets, load=load))
     if needed and excluded["missing skills"]:
         excluded[f"missing skills ({', '.join(sorted(needed))})"] = excluded.pop("missing skills")
     return out, len(people), excluded
