@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from math import isfinite
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import BigInteger, Index, String, Text, event, insert, inspect, select, text
@@ -60,13 +62,44 @@ class AuditEvent(Base):
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
+# What the audit trail costs is mostly walking values (a ticket's triage record is some thirty dicts), once to
+# normalise them, once to hash them. So each walk tests the exact built-in types first, inline for the members
+# of dicts and lists, before any isinstance chain; everything else (subclasses such as IntEnum and StrEnum,
+# dates, decimals, enums, sets) follows the full rules in the `_other` functions, as it always did. And a
+# snapshot, already a normalised copy, is not normalised a second time when it is recorded.
+
+_AS_IS = frozenset({str, int, bool, type(None)})  # returned as they are by jsonable and _plain_numbers
+# Below 2**53 every integral float is an int exactly and `int()` gives the digits `repr()` spells; above it
+# the two part ways (int(1e300) is not 10**300), so only there does the hash go through Decimal.
+_EXACT_INT_FLOAT = 2.0**53
+
+
 def jsonable(value: Any) -> Any:
-    """Normalise a value the way it will be stored and hashed (UTC ISO 8601 times)."""
+    """Normalise a value the way it will be stored and hashed (UTC ISO 8601 times).
+
+    Containers are always copied, so nothing recorded changes if the caller edits its data before the commit.
+    """
+    cls = type(value)
+    if cls in _AS_IS:
+        return value
+    if cls is dict:
+        return {k if type(k) is str else str(k): v if type(v) in _AS_IS else jsonable(v)
+                for k, v in value.items()}
+    if cls is list:
+        return [v if type(v) in _AS_IS else jsonable(v) for v in value]
+    if cls is float:
+        # JSON has no NaN or infinity (PostgreSQL refuses them), so they are recorded as text.
+        return value if isfinite(value) else str(value)
+    if cls is datetime:
+        return iso(value)
+    return _jsonable_other(value)
+
+
+def _jsonable_other(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
-        # JSON has no NaN or infinity (PostgreSQL refuses them), so they are recorded as text.
-        return value if math.isfinite(value) else str(value)
+        return value if isfinite(value) else str(value)
     if isinstance(value, datetime):
         return iso(value)
     if isinstance(value, date):
@@ -74,7 +107,7 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, Enum):
-        return value.value
+        return value.value  # as it is, not normalised further
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
@@ -83,18 +116,107 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
+class _NotPlain(Exception):
+    """Raised by `_copy_plain` at a value that is not plain JSON."""
+
+
+def _not_plain() -> Any:
+    raise _NotPlain
+
+
+def _copy_plain(value: Any) -> Any:
+    """`jsonable(value)` for plain JSON: dicts with str keys, lists, str, int, bool, None, finite floats, all of
+    the exact types; raises `_NotPlain` at anything else. What it returns is settled (jsonable would only copy
+    it again), which is what a JSON column holds and lets a create record its snapshot as it is."""
+    cls = type(value)
+    if cls is dict:
+        return {k if type(k) is str else _not_plain():
+                v if type(v) in _AS_IS or (type(v) is float and isfinite(v)) else _copy_plain(v)
+                for k, v in value.items()}
+    if cls is list:
+        return [v if type(v) in _AS_IS or (type(v) is float and isfinite(v)) else _copy_plain(v) for v in value]
+    if cls in _AS_IS or (cls is float and isfinite(value)):
+        return value
+    raise _NotPlain
+
+
 def iso(value: datetime) -> str:
-    return clock.as_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = clock.as_utc(value)
+    if type(utc) is datetime and utc.year >= 1000:
+        # isoformat is several times cheaper than strftime and spells the same text, `+00:00` aside, from
+        # the year 1000 on; strftime does not pad earlier years to four digits, so they keep it.
+        return utc.isoformat(timespec="microseconds")[:-6] + "Z"
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+_CANONICAL_OPTIONS: dict[str, Any] = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False}
+# json.dumps builds an encoder on every call when given options; one shared encoder writes the same text (it
+# keeps no state between calls, so threads may share it). It skips the bookkeeping that spots a cycle, which
+# JSON read back or built by jsonable never has: were one to come, the encoder would recurse until Python
+# stops it, and `canonical` then dumps again with the check, to fail as it always did.
+_encode_canonical = json.JSONEncoder(check_circular=False, **_CANONICAL_OPTIONS).encode
 
 
 def canonical(data: dict[str, Any]) -> str:
-    return json.dumps(_plain_numbers(data), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    plain = _plain_numbers(data)
+    try:
+        return _encode_canonical(plain)
+    except RecursionError:
+        return json.dumps(plain, **_CANONICAL_OPTIONS)
 
 
 def _plain_numbers(value: Any) -> Any:
     """Integral floats as the integers they spell: PostgreSQL's JSONB gives `1e+16` back as 10000000000000000
-    and `2.0` back as 2.0, so only the number's decimal value, not its Python type, may enter the hash."""
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+    and `2.0` back as 2.0, so only the number's decimal value, not its Python type, may enter the hash.
+
+    Only the dicts and lists on the way to such a float are copied; the rest is returned as it is (it dumps
+    to the same text), so a value with no integral float costs one walk and no copy.
+    """
+    cls = type(value)
+    if cls is dict:
+        plain = None
+        for k, v in value.items():
+            vcls = type(v)
+            if vcls in _AS_IS:
+                continue
+            if vcls is float:
+                if not v.is_integer():  # nor is NaN or infinity
+                    continue
+                p = int(v) if -_EXACT_INT_FLOAT < v < _EXACT_INT_FLOAT else int(Decimal(repr(v)))
+            elif (p := _plain_numbers(v)) is v:
+                continue
+            if plain is None:
+                plain = dict(value)
+            plain[k] = p
+        return value if plain is None else plain
+    if cls is list:
+        plain = None
+        for i, v in enumerate(value):
+            vcls = type(v)
+            if vcls in _AS_IS:
+                continue
+            if vcls is float:
+                if not v.is_integer():
+                    continue
+                p = int(v) if -_EXACT_INT_FLOAT < v < _EXACT_INT_FLOAT else int(Decimal(repr(v)))
+            elif (p := _plain_numbers(v)) is v:
+                continue
+            if plain is None:
+                plain = list(value)
+            plain[i] = p
+        return value if plain is None else plain
+    if cls is float:
+        if not value.is_integer():
+            return value
+        return int(value) if -_EXACT_INT_FLOAT < value < _EXACT_INT_FLOAT else int(Decimal(repr(value)))
+    if cls in _AS_IS:
+        return value
+    return _plain_numbers_other(value)
+
+
+def _plain_numbers_other(value: Any) -> Any:
+    """The full rule, for subclasses of float, dict and list; tuples and the rest pass as they are."""
+    if isinstance(value, float) and isfinite(value) and value.is_integer():
         return int(Decimal(repr(value)))
     if isinstance(value, dict):
         return {k: _plain_numbers(v) for k, v in value.items()}
@@ -108,14 +230,67 @@ def compute_hash(fields: dict[str, Any], prev_hash: str) -> str:
     return hashlib.sha256(canonical(body).encode("utf-8")).hexdigest()
 
 
+_SECRETS = ("password_hash", "token_hash", "session_hash")
+# Per mapper and `exclude`: the mapper's column namespace the entry was built from, the keys a snapshot reads
+# and one C-level getter for them all. SQLAlchemy builds a new namespace when a mapper gains a column, which
+# renews the entry. Bounded, in case some caller builds `exclude` afresh each time.
+_COLUMNS: dict[tuple[Any, Any], tuple[Any, tuple[str, ...], Callable[[Any], Any]]] = {}
+_COLUMNS_MAX = 512
+
+
+def _columns(mapper: Any, exclude: Any) -> tuple[tuple[str, ...], Callable[[Any], Any]] | None:
+    """The keys `snapshot` reads and their getter; None when `exclude` cannot be a cache key."""
+    attrs = mapper.column_attrs
+    try:
+        entry = _COLUMNS.get((mapper, exclude))
+    except TypeError:  # an unhashable `exclude`
+        return None
+    if entry is None or entry[0] is not attrs:
+        keys = tuple(attr.key for attr in attrs if attr.key not in exclude and attr.key not in _SECRETS)
+        if len(keys) > 1 and not any("." in k for k in keys):
+            getter = attrgetter(*keys)
+        else:  # attrgetter gives a bare value for one key, and reads a dotted key as a path
+            def getter(obj: Any, keys: tuple[str, ...] = keys) -> tuple[Any, ...]:
+                return tuple(getattr(obj, k) for k in keys)
+        entry = (attrs, keys, getter)
+        if len(_COLUMNS) < _COLUMNS_MAX:
+            _COLUMNS[(mapper, exclude)] = entry
+    return entry[1], entry[2]
+
+
 def snapshot(obj: Any, *, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
     """The column values of an ORM object, normalised for the audit trail."""
+    return _snapshot(obj, exclude)[0]
+
+
+def _snapshot(obj: Any, exclude: Any) -> tuple[dict[str, Any], bool]:
+    """The snapshot, and whether it is settled: whether `jsonable` would only copy it again."""
     mapper = inspect(obj).mapper
-    return {
-        attr.key: jsonable(getattr(obj, attr.key))
-        for attr in mapper.column_attrs
-        if attr.key not in exclude and attr.key not in ("password_hash", "token_hash", "session_hash")
-    }
+    columns = _columns(mapper, exclude)
+    if columns is None:
+        return {
+            attr.key: jsonable(getattr(obj, attr.key))
+            for attr in mapper.column_attrs
+            if attr.key not in exclude and attr.key not in _SECRETS
+        }, False
+    keys, read = columns
+    values = read(obj)
+    settled = True
+    out = {}
+    for k, v in zip(keys, values):
+        cls = type(v)
+        if cls in _AS_IS:
+            out[k] = v
+        elif cls is dict or cls is list:  # a JSON column: plain JSON, as a rule
+            try:
+                out[k] = _copy_plain(v)
+            except _NotPlain:
+                out[k], settled = jsonable(v), False
+        else:
+            out[k] = v = jsonable(v)
+            if type(v) not in _AS_IS and not (type(v) is float and isfinite(v)):  # an enum's raw value
+                settled = False
+    return out, settled
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
@@ -144,6 +319,17 @@ def record(session: Session, actor: Any, action: str, entity: Any = None, *, cha
     `entity` may be an ORM object whose id is not assigned yet: it is read when the chain is appended.
     `changes` maps field -> [before, after].
     """
+    _queue(session, actor, action, entity, changes, jsonable, entity_type=entity_type, entity_id=entity_id,
+           note=note)
+
+
+def _as_it_is(changes: Any) -> Any:
+    return changes
+
+
+def _queue(session: Session, actor: Any, action: str, entity: Any, changes: Any, normalise: Callable[[Any], Any],
+           *, entity_type: str | None = None, entity_id: Any = None, note: str | None = None) -> None:
+    """`record`, told how to normalise `changes`: not at all when they are built from a settled snapshot."""
     if entity is None and (entity_type is None or entity_id is None):
         raise ValueError("record() needs an entity or entity_type and entity_id")
     etype = entity_type or getattr(entity, "__audit_type__", None) or entity.__tablename__
@@ -155,7 +341,7 @@ def record(session: Session, actor: Any, action: str, entity: Any = None, *, cha
             entity_type=etype,
             entity=entity,
             entity_id=None if entity_id is None else str(entity_id),
-            changes=jsonable(changes),
+            changes=normalise(changes),
             request_id=request_id_var.get(),
             occurred_at=clock.now(),
             note=note,
@@ -165,9 +351,9 @@ def record(session: Session, actor: Any, action: str, entity: Any = None, *, cha
 
 def record_create(session: Session, actor: Any, entity: Any, *, action: str | None = None,
                   exclude: tuple[str, ...] = ()) -> None:
-    after = snapshot(entity, exclude=exclude) if _has_state(entity) else {}
-    record(session, actor, action or f"{_etype(entity)}.create", entity,
-           changes={k: [None, v] for k, v in after.items() if v is not None})
+    after, settled = _snapshot(entity, exclude) if _has_state(entity) else ({}, True)
+    _queue(session, actor, action or f"{_etype(entity)}.create", entity,
+           {k: [None, v] for k, v in after.items() if v is not None}, _as_it_is if settled else jsonable)
 
 
 def record_update(session: Session, actor: Any, entity: Any, before: dict[str, Any], *,
@@ -182,9 +368,9 @@ def record_update(session: Session, actor: Any, entity: Any, before: dict[str, A
 
 
 def record_delete(session: Session, actor: Any, entity: Any, *, action: str | None = None) -> None:
-    before = snapshot(entity)
-    record(session, actor, action or f"{_etype(entity)}.delete", entity,
-           changes={k: [v, None] for k, v in before.items() if v is not None})
+    before, settled = _snapshot(entity, ())
+    _queue(session, actor, action or f"{_etype(entity)}.delete", entity,
+           {k: [v, None] for k, v in before.items() if v is not None}, _as_it_is if settled else jsonable)
 
 
 def _etype(entity: Any) -> str:
