@@ -37,12 +37,13 @@ ESCALATED = "problem.escalated"
 
 
 def record_ticket(session: Session, *, actor: Actor, ticket: Any, customer_arr: float | None,
-                  dry_run: bool = False) -> dict[str, Any] | None:
+                  dry_run: bool = False, new: bool = False) -> dict[str, Any] | None:
     """Count the ticket's signature and create, feed or reopen its problem.
 
     Returns {problem_key, problem_id, created, reopened, linked, status, regression, ticket_count,
     customer_count, arr_exposure, signature, dry_run}, or None while the signature is below the threshold.
-    With `dry_run` it says what would happen and writes nothing (the ticket need not be saved).
+    With `dry_run` it says what would happen and writes nothing (the ticket need not be saved). `new`: the
+    ticket was created in this transaction, so no problem can hold it yet.
     """
     signature = ticket.signature or signature_for(error_code=ticket.error_code, subject=ticket.subject,
                                                   description=ticket.description,
@@ -55,7 +56,7 @@ def record_ticket(session: Session, *, actor: Actor, ticket: Any, customer_arr: 
     if ticket.signature is None:
         ticket.signature = signature  # intake sets it; a ticket recorded without one is counted by it too
     session.flush()  # the ticket row must exist (with its signature) to be counted and linked
-    current = _linked_problem(session, ticket.id)
+    current = None if new else _linked_problem(session, ticket.id)
     if current is not None:
         return _result(current, signature=signature, created=False, reopened=False, linked=False)
     problem = _live_problem(session, _lock_signature(session, signature), lock=True)

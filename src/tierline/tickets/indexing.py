@@ -23,9 +23,11 @@ def _bodies(session: Session, ticket_id: int, *, public: bool) -> list[str]:
     return list(session.scalars(stmt))
 
 
-def index_ticket(session: Session, ticket: Ticket) -> None:
-    """(Re)write the public document: after create, a subject or description change, a public reply."""
-    body = "\n\n".join([ticket.description, *_bodies(session, ticket.id, public=True)])
+def index_ticket(session: Session, ticket: Ticket, *, new: bool = False) -> None:
+    """(Re)write the public document: after create (`new`: no replies to read yet), a subject or description
+    change, a public reply."""
+    replies = [] if new else _bodies(session, ticket.id, public=True)
+    body = "\n\n".join([ticket.description, *replies])
     search.index_document(session, PUBLIC_DOC, ticket.id, ticket.subject, body)
 
 

@@ -33,7 +33,7 @@ def create_ticket(session: Session, *, actor: Actor, data: TicketCreate,
     if ticket.assignee_id is not None and ticket.status == sm.NEW:
         ticket.status = sm.OPEN  # triage found an owner: the ticket is open, as when a caller assigns it
     save(session, ticket)
-    indexing.index_ticket(session, ticket)
+    indexing.index_ticket(session, ticket, new=True)
     triage_pipeline.after_save(session, actor=actor, ticket=ticket, draft=draft)
     sla_service.start(session, actor=actor, ticket=ticket)
     audit.record_create(session, actor, ticket, action="tickets.create")

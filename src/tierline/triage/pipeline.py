@@ -167,9 +167,11 @@ def triage(session: Session, *, actor: Actor, ticket: Any, trigger: str, caller_
 
 
 def after_save(session: Session, *, actor: Actor, ticket: Any, draft: Draft) -> None:
-    """The steps that need the saved ticket: recurrence, escalation to engineering, rule notifications."""
+    """The steps that need the saved ticket (new in this transaction): recurrence, escalation to engineering,
+    rule notifications."""
     customer_arr = draft.customer.arr if draft.customer is not None else None
-    problem = problems_service.record_ticket(session, actor=actor, ticket=ticket, customer_arr=customer_arr)
+    problem = problems_service.record_ticket(session, actor=actor, ticket=ticket, customer_arr=customer_arr,
+                                             new=True)
     if problem is not None and ticket.triage is not None:
         ticket.triage = {**ticket.triage, "problem": problem}
     if draft.escalate_to_engineering:
