@@ -98,6 +98,33 @@ def test_audit_verify_exits_1_naming_the_event_after_a_deleted_one(db, factory):
     assert "seq=3" in output and "expected seq 2" in output
 
 
+def test_audit_verify_exits_1_when_the_newest_events_were_deleted(db, factory):
+    _some_history(db, factory)
+    last = len(_events(db))
+    with db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_events WHERE seq >= :s"), {"s": last - 1})
+    code, output = _run_verify()
+    assert code == 1
+    assert f"records seq {last}" in output and f"last event is seq {last - 2}" in output
+
+
+def test_audit_verify_exits_1_when_every_event_was_deleted(db, factory):
+    _some_history(db, factory)
+    with db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_events"))
+    code, output = _run_verify()
+    assert code == 1 and "removed from the end" in output
+
+
+def test_the_chain_head_follows_every_append(db, factory):
+    _some_history(db, factory)
+    last = _events(db)[-1]  # in seq order
+    with db.session(write=False) as session:
+        head = session.get(audit.AuditChainHead, 1)
+        assert (head.seq, head.hash) == (last.seq, last.hash)
+    assert _verify(db).ok
+
+
 def test_audit_verify_exits_1_naming_the_event_whose_hash_was_changed(db, factory):
     _some_history(db, factory)
     with db.engine.begin() as conn:

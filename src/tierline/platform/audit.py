@@ -27,7 +27,7 @@ from math import isfinite
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, String, Text, event, insert, inspect, select, text
+from sqlalchemy import BigInteger, Index, Integer, String, Text, event, insert, inspect, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tierline.platform import clock
@@ -60,6 +60,24 @@ class AuditEvent(Base):
     prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     hash: Mapped[str] = mapped_column(String(64), nullable=False)
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class AuditChainHead(Base):
+    """The last event of the chain as the writers left it: one row, moved in the same transaction as the events.
+
+    A chain alone cannot show that its newest events were deleted: what remains still links up. The head
+    can: verify compares it with the last event it walked. (Whoever can rewrite both rows can hide it; export
+    the head elsewhere to close that.)"""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+_HEAD_ROW = 1
 
 
 # What the audit trail costs is mostly walking values (a ticket's triage record is some thirty dicts), once to
@@ -385,11 +403,16 @@ def _has_state(entity: Any) -> bool:
         return False
 
 
-def _chain_head(session: Session) -> tuple[int, str]:
+def _chain_head(session: Session) -> tuple[int, str, bool]:
+    """(seq, hash, recorded): the head row, else (a trail older than it, or emptied) the last event."""
+    row = session.execute(select(AuditChainHead.seq, AuditChainHead.hash)
+                          .where(AuditChainHead.id == _HEAD_ROW)).first()
+    if row is not None:
+        return row[0], row[1], True
     row = session.execute(
         select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()
-    return (row[0], row[1]) if row else (0, GENESIS_HASH)
+    return (row[0], row[1], False) if row else (0, GENESIS_HASH, False)
 
 
 def _append_pending(session: Session) -> None:
@@ -399,7 +422,7 @@ def _append_pending(session: Session) -> None:
     session.flush()  # assign ids to entities created in this transaction
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK_KEY})
-    seq, prev = _chain_head(session)
+    seq, prev, recorded = _chain_head(session)
     rows = []
     for item in pending:
         entity_id = item.entity_id if item.entity_id is not None else str(item.entity.id)
@@ -425,6 +448,11 @@ def _append_pending(session: Session) -> None:
         prev = digest
     # One executemany through Core: the events are written, never read back in this transaction.
     session.execute(insert(AuditEvent), rows)
+    head = {"seq": seq, "hash": prev, "updated_at": clock.now()}
+    if recorded:
+        session.execute(update(AuditChainHead).where(AuditChainHead.id == _HEAD_ROW).values(**head))
+    else:
+        session.execute(insert(AuditChainHead).values(id=_HEAD_ROW, **head))
 
 
 def event_fields(ev: AuditEvent) -> dict[str, Any]:
@@ -452,7 +480,8 @@ class VerifyResult:
 
 
 def verify(session: Session, *, batch: int = 2000) -> VerifyResult:
-    """Walk the chain in order; report the first event whose link or hash does not hold."""
+    """Walk the chain in order; report the first event whose link or hash does not hold, or a chain that
+    ends before (or does not end at) the head the writers recorded."""
     prev_hash, expected_seq, checked = GENESIS_HASH, 1, 0
     stmt = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch)
     for ev in session.scalars(stmt):
@@ -463,6 +492,16 @@ def verify(session: Session, *, batch: int = 2000) -> VerifyResult:
         if compute_hash(event_fields(ev), ev.prev_hash) != ev.hash:
             return VerifyResult(False, checked, ev.seq, ev.id, "hash does not match the event's content")
         prev_hash, expected_seq, checked = ev.hash, expected_seq + 1, checked + 1
+    head = session.execute(select(AuditChainHead.seq, AuditChainHead.hash)
+                           .where(AuditChainHead.id == _HEAD_ROW)).first()
+    last = expected_seq - 1
+    if head is not None and head.seq > last:
+        return VerifyResult(False, checked, head.seq, None,
+                            f"the chain head records seq {head.seq}, but the last event is seq {last}: "
+                            "events were removed from the end")
+    if head is not None and (head.seq, head.hash) != (last, prev_hash):
+        return VerifyResult(False, checked, last, None,
+                            f"the chain head records seq {head.seq} with another hash than the events hold")
     return VerifyResult(True, checked)
 
 
