@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -27,7 +27,21 @@ from math import isfinite
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text, event, insert, inspect, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Index,
+    Integer,
+    Row,
+    String,
+    Text,
+    event,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tierline.platform import clock
@@ -479,12 +493,27 @@ class VerifyResult:
     reason: str | None = None
 
 
+def scan(session: Session, *columns: Any, where: Iterable[ColumnElement[bool]] = (),
+         batch: int = 2000) -> Iterator[Row]:
+    """(seq, *columns) of the events matching `where`, in chain order, read `batch` at a time by seq.
+
+    Pages rather than a streamed cursor: memory stays bounded, and no server-side cursor needs the read to
+    hold a transaction open."""
+    last = 0
+    while True:
+        rows = session.execute(select(AuditEvent.seq, *columns).where(AuditEvent.seq > last, *where)
+                               .order_by(AuditEvent.seq).limit(batch)).all()
+        yield from rows
+        if len(rows) < batch:
+            return
+        last = rows[-1][0]
+
+
 def verify(session: Session, *, batch: int = 2000) -> VerifyResult:
     """Walk the chain in order; report the first event whose link or hash does not hold, or a chain that
     ends before (or does not end at) the head the writers recorded."""
     prev_hash, expected_seq, checked = GENESIS_HASH, 1, 0
-    stmt = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch)
-    for ev in session.scalars(stmt):
+    for _, ev in scan(session, AuditEvent, batch=batch):
         if ev.seq != expected_seq:
             return VerifyResult(False, checked, ev.seq, ev.id, f"expected seq {expected_seq}, found {ev.seq}")
         if ev.prev_hash != prev_hash:

@@ -183,9 +183,12 @@ class Database:
         self.engine = make_engine(url, **engine_kwargs)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
-        # Reads stay in a transaction on PostgreSQL too: streamed results (yield_per) need one for their
-        # server-side cursor, though under READ COMMITTED it costs a BEGIN and a ROLLBACK and buys no snapshot.
-        self._read = sessionmaker(bind=self.engine, expire_on_commit=False, info={READ_ONLY: True})
+        # PostgreSQL reads run in autocommit: under READ COMMITTED every statement takes its own snapshot
+        # anyway, so a read-only transaction bought no consistency, only a BEGIN and a ROLLBACK round trip.
+        # (Nothing may stream through a server-side cursor there, which needs a transaction: long reads page,
+        # as audit.scan does.) SQLite keeps its deferred transaction: there it holds one snapshot.
+        read_engine = self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._read = sessionmaker(bind=read_engine, expire_on_commit=False, info={READ_ONLY: True})
         self._write = sessionmaker(bind=write_engine, expire_on_commit=False)
 
     def session(self, *, write: bool = True) -> Session:

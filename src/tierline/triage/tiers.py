@@ -40,7 +40,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tierline.components import service as components_service
-from tierline.platform import clock
+from tierline.platform import audit, clock
 from tierline.platform.audit import AuditEvent
 from tierline.platform.errors import NotFound
 from tierline.tickets.models import TIERS, Ticket
@@ -93,11 +93,10 @@ def _histories(session: Session, since: Any, ticket_ids: set[int]) -> dict[int, 
     Events of tickets created since `since` happened since then too, so the scan filters by time (the audit
     table is hot; its queries filter by time or key)."""
     out: dict[int, _History] = defaultdict(_History)
-    stmt = (select(AuditEvent.entity_id, AuditEvent.action, AuditEvent.changes)
-            .where(AuditEvent.entity_type == "tickets", AuditEvent.occurred_at >= since,
-                   AuditEvent.action.in_(_ACTIONS))
-            .order_by(AuditEvent.seq))
-    for entity_id, action, changes in session.execute(stmt.execution_options(yield_per=_CHUNK)):
+    rows = audit.scan(session, AuditEvent.entity_id, AuditEvent.action, AuditEvent.changes,
+                      where=(AuditEvent.entity_type == "tickets", AuditEvent.occurred_at >= since,
+                             AuditEvent.action.in_(_ACTIONS)), batch=_CHUNK)
+    for _, entity_id, action, changes in rows:
         if not entity_id.isdigit() or int(entity_id) not in ticket_ids:
             continue
         history = out[int(entity_id)]
