@@ -197,6 +197,10 @@ def canonical(data: dict[str, Any]) -> str:
         return json.dumps(plain, **_CANONICAL_OPTIONS)
 
 
+def _integral(v: float) -> int:
+    return int(v) if -_EXACT_INT_FLOAT < v < _EXACT_INT_FLOAT else int(Decimal(repr(v)))
+
+
 def _plain_numbers(value: Any) -> Any:
     """Integral floats as the integers they spell: PostgreSQL's JSONB gives `1e+16` back as 10000000000000000
     and `2.0` back as 2.0, so only the number's decimal value, not its Python type, may enter the hash.
@@ -205,42 +209,24 @@ def _plain_numbers(value: Any) -> Any:
     to the same text), so a value with no integral float costs one walk and no copy.
     """
     cls = type(value)
-    if cls is dict:
+    if cls is dict or cls is list:
         plain = None
-        for k, v in value.items():
+        for k, v in (value.items() if cls is dict else enumerate(value)):
             vcls = type(v)
             if vcls in _AS_IS:
                 continue
             if vcls is float:
                 if not v.is_integer():  # nor is NaN or infinity
                     continue
-                p = int(v) if -_EXACT_INT_FLOAT < v < _EXACT_INT_FLOAT else int(Decimal(repr(v)))
+                p = _integral(v)
             elif (p := _plain_numbers(v)) is v:
                 continue
             if plain is None:
-                plain = dict(value)
+                plain = cls(value)
             plain[k] = p
         return value if plain is None else plain
-    if cls is list:
-        plain = None
-        for i, v in enumerate(value):
-            vcls = type(v)
-            if vcls in _AS_IS:
-                continue
-            if vcls is float:
-                if not v.is_integer():
-                    continue
-                p = int(v) if -_EXACT_INT_FLOAT < v < _EXACT_INT_FLOAT else int(Decimal(repr(v)))
-            elif (p := _plain_numbers(v)) is v:
-                continue
-            if plain is None:
-                plain = list(value)
-            plain[i] = p
-        return value if plain is None else plain
     if cls is float:
-        if not value.is_integer():
-            return value
-        return int(value) if -_EXACT_INT_FLOAT < value < _EXACT_INT_FLOAT else int(Decimal(repr(value)))
+        return _integral(value) if value.is_integer() else value
     if cls in _AS_IS:
         return value
     return _plain_numbers_other(value)
