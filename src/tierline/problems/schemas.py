@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field
+
+from tierline.platform.schemas import Patch
 
 Status = Literal["open", "investigating", "known_error", "fixed", "closed"]
 OrderBy = Literal["arr_exposure", "customer_count", "ticket_count", "last_seen"]
@@ -25,22 +27,14 @@ class ProblemQuery(BaseModel):
     cursor: str | None = None
 
 
-class ProblemUpdate(BaseModel):
+class ProblemUpdate(Patch):
     """PATCH: omitted fields keep their value; `owner_team_id` may be set to null, `status` may not."""
 
-    model_config = ConfigDict(extra="forbid")
     nullable: ClassVar[frozenset[str]] = frozenset({"owner_team_id"})
 
     status: Status | None = Field(
         default=None, description="open -> investigating -> known_error -> fixed -> closed; fixed -> open")
     owner_team_id: int | None = Field(default=None, description="the team that owns the fix")
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _refuse_null(cls, value: Any, info: ValidationInfo) -> Any:
-        if value is None and info.field_name not in cls.nullable:
-            raise ValueError("may not be null; leave the field out to keep its value")
-        return value
 
 
 class ProblemRead(BaseModel):

@@ -5,9 +5,11 @@ path (`conditions.all.2.op`, `actions.0.value`)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field
+
+from tierline.platform.schemas import Patch
 
 Trigger = Literal["create", "update", "customer_reply"]
 Op = Literal["equals", "not_equals", "in", "not_in", "contains", "not_contains", "starts_with", "matches", "gte",
@@ -58,11 +60,9 @@ class RuleCreate(BaseModel):
     stop_processing: bool = Field(default=False, description="when this rule matches, later rules do not run")
 
 
-class RuleUpdate(BaseModel):
+class RuleUpdate(Patch):
     """Omitted fields keep their value; null is refused (leave the field out instead)."""
 
-    model_config = ConfigDict(extra="forbid")
-    nullable: ClassVar[frozenset[str]] = frozenset()
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
@@ -72,13 +72,6 @@ class RuleUpdate(BaseModel):
     conditions: Conditions | None = None
     actions: list[Action] | None = Field(default=None, min_length=1, max_length=MAX_ACTIONS)
     stop_processing: bool | None = None
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _refuse_null(cls, value: Any, info: ValidationInfo) -> Any:
-        if value is None and info.field_name not in cls.nullable:
-            raise ValueError("may not be null; leave the field out to keep its value")
-        return value
 
 
 class RuleRead(BaseModel):
