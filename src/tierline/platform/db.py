@@ -134,17 +134,24 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
-_HELD = "tierline.held"  # session.info: (root transaction, rows kept loaded until it ends)
+def transaction_memo(session: Session, name: str) -> dict[Any, Any]:
+    """A dict named `name` that lasts as long as the session's current (root) transaction: what one request,
+    job or command has already looked up. The next transaction gets an empty one; drop it earlier with
+    `session.info.pop(name, None)`."""
+    transaction = session.get_transaction()
+    memo = session.info.get(name)
+    if memo is None or memo[0] is not transaction:
+        memo = session.info[name] = (transaction, {})
+    return memo[1]
+
+
+_HELD = "tierline.held"  # rows kept loaded until the transaction ends
 
 
 def hold(session: Session, row: Any) -> None:
     """Keep `row` referenced until the transaction ends. The session's identity map holds rows weakly: a row
     nobody references is dropped and read again by the next session.get; held, it is found in memory."""
-    transaction = session.get_transaction()
-    held = session.info.get(_HELD)
-    if held is None or held[0] is not transaction:
-        held = session.info[_HELD] = (transaction, {})
-    held[1][id(row)] = row
+    transaction_memo(session, _HELD)[id(row)] = row
 
 
 def core_connection(session: Session) -> Connection:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from tierline.platform import audit, clock
 from tierline.platform.auth.actor import Actor
-from tierline.platform.db import hold
+from tierline.platform.db import hold, transaction_memo
 from tierline.platform.errors import Conflict, Invalid, NotFound
 from tierline.platform.pagination import SortKey, paginate
 from tierline.sla.business_time import BusinessCalendar, add_business_minutes, business_minutes_between
@@ -48,7 +48,7 @@ def get_calendar(session: Session, *, calendar_id: int) -> BusinessCalendarRecor
     return record
 
 
-_MEMO = "tierline.sla.compiled_calendars"  # session.info: (transaction, {calendar id: compiled calendar})
+_MEMO = "tierline.sla.compiled_calendars"  # transaction memo: calendar id -> compiled calendar
 
 
 def compiled_by_id(session: Session, *, calendar_id: int) -> BusinessCalendar:
@@ -56,13 +56,10 @@ def compiled_by_id(session: Session, *, calendar_id: int) -> BusinessCalendar:
     touches asks for its calendar several times (due instant, warning instant, elapsed time), and finding the
     row and keying its spec cost more than the business-time maths itself. A calendar changed through this
     module in the transaction, or a savepoint rolled back, starts the memo afresh."""
-    transaction = session.get_transaction()
-    memo = session.info.get(_MEMO)
-    if memo is None or memo[0] is not transaction:
-        memo = session.info[_MEMO] = (transaction, {})
-    cal = memo[1].get(calendar_id)
+    memo = transaction_memo(session, _MEMO)
+    cal = memo.get(calendar_id)
     if cal is None:
-        cal = memo[1][calendar_id] = compiled(get_calendar(session, calendar_id=calendar_id))
+        cal = memo[calendar_id] = compiled(get_calendar(session, calendar_id=calendar_id))
     return cal
 
 

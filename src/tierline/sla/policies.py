@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tierline.platform import audit, clock
 from tierline.platform.auth.actor import Actor
-from tierline.platform.db import hold
+from tierline.platform.db import hold, transaction_memo
 from tierline.platform.errors import Conflict, Invalid, NotFound
 from tierline.platform.pagination import SortKey, paginate
 from tierline.sla.calendars import get_calendar
@@ -50,20 +50,20 @@ def active_policies(session: Session, *, cached: bool = False) -> list[SlaPolicy
 
     Their calendars come in the same query and are held in the session: the clocks of whichever policy
     matches ask for its calendar next, and find it without a round trip of their own."""
-    if cached and _CACHE in session.info:
-        return session.info[_CACHE]
+    memo = transaction_memo(session, _CACHE)
+    if cached and "policies" in memo:
+        return memo["policies"]
     rows = session.execute(_ACTIVE_WITH_CALENDARS).all()
     for _, calendar in rows:
         if calendar is not None:
             hold(session, calendar)
     policies = [policy for policy, _ in rows]
-    session.info[_CACHE] = policies
+    memo["policies"] = policies
     return policies
 
 
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
 def _forget_cached(session: Session) -> None:
+    """A policy changed in this transaction: the next match reads them again."""
     session.info.pop(_CACHE, None)
 
 
