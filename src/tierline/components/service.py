@@ -8,8 +8,9 @@ database write lock already serialises them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -60,12 +61,12 @@ def ancestors(session: Session, *, component_id: int) -> list[Component]:
     return list(reversed(out))
 
 
-def name_index(session: Session) -> dict[str, int]:
+def name_index(session: Session) -> Mapping[str, int]:
     """Lower-case component names -> id, for spotting components named in ticket text.
 
-    From the tree cached per process (see `info`).
+    The cached tree's own read-only mapping (see `info`): the same object until the tree changes.
     """
-    return dict(_tree(session).names)
+    return _tree(session).names
 
 
 def get_detail(session: Session, *, component_id: int) -> tuple[Component, list[str]]:
@@ -252,7 +253,7 @@ class ComponentInfo:
 @dataclass(frozen=True)
 class _Tree:
     by_id: dict[int, ComponentInfo]
-    names: dict[str, int]  # lower-case name -> id (the lowest id among equal names)
+    names: Mapping[str, int]  # lower-case name -> id (the lowest id among equal names), read-only
 
 
 def _build_tree(session: Session) -> _Tree:
@@ -265,7 +266,7 @@ def _build_tree(session: Session) -> _Tree:
         by_id[cid] = ComponentInfo(id=cid, name=name, parent_id=parent_id, owner_team_id=owner,
                                    support_team_id=support, required_skills=tuple(skills or ()))
         names.setdefault(name.strip().lower(), cid)
-    return _Tree(by_id=by_id, names=names)
+    return _Tree(by_id=by_id, names=MappingProxyType(names))
 
 
 def _tree(session: Session) -> _Tree:

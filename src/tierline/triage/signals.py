@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from tierline.triage import sentiment as sentiment_mod
@@ -208,7 +209,8 @@ class _ComponentMatcher:
     """Component names prepared for matching: as word lists, by their first word, longest name first."""
 
     def __init__(self, index: Mapping[str, int]) -> None:
-        self.source = dict(index)
+        # A read-only mapping (the cached tree's) is kept as is, so the next ticket's is found by identity.
+        self.source = index if isinstance(index, MappingProxyType) else dict(index)
         by_first: dict[str, list[tuple[list[str], int]]] = {}
         for name, component_id in index.items():
             words = words_of(name.lower())
@@ -251,11 +253,12 @@ _matcher: _ComponentMatcher | None = None
 
 
 def _component_matcher(index: Mapping[str, int]) -> _ComponentMatcher:
-    # The pipeline passes a fresh copy of the same index for every ticket: comparing dicts is cheap (C), while
-    # preparing the names is not, so the last preparation is kept while the index is unchanged.
+    # The pipeline passes the cached tree's own index (the same object until the tree changes); other callers
+    # may pass an equal copy. Preparing the names is what costs, so the last preparation is kept while the
+    # index is unchanged.
     global _matcher
     matcher = _matcher
-    if matcher is None or matcher.source != index:
+    if matcher is None or (matcher.source is not index and matcher.source != index):
         matcher = _matcher = _ComponentMatcher(index)
     return matcher
 
@@ -273,8 +276,8 @@ def _field_texts(custom_fields: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def extract(*, subject: str, description: str, custom_fields: dict[str, Any], component_index: dict[str, int],
-            with_sentiment: bool = True) -> Signals:
+def extract(*, subject: str, description: str, custom_fields: dict[str, Any],
+            component_index: Mapping[str, int], with_sentiment: bool = True) -> Signals:
     """Signals from a ticket's subject, description and custom fields.
 
     `component_index`: lower-case component names and aliases -> component id. `with_sentiment=False` skips
