@@ -318,7 +318,7 @@ def build(db: Database, *, n_rules: int, n_bodies: int, train_tickets: int) -> W
     bodies = [{k: b[k] for k in INBOUND} for b in full]
     with db.unit_of_work() as session:  # the requesters become contacts now, not inside the timed loops
         for email in {b["requester_email"] for b in bodies}:
-            customers_service.resolve_requester(session, actor=ACTOR, email=email)
+            customers_service.resolve_requester_id(session, actor=ACTOR, email=email)
     plan = generate(seed=TRAIN_SEED, customers=20, tickets=train_tickets, now=clock.now())
     sizes = Counter(t.component for t in plan.tickets)
     samples = [t for t in plan.tickets if sizes[t.component] >= 5]  # a class too rare to learn is left out
@@ -363,8 +363,8 @@ def part_pure(db: Database, world: World, seconds: float, n_rules: int) -> float
         index = components_service.name_index(session)
         customers = {}
         for b in bodies:
-            found = customers_service.resolve_requester(session, actor=ACTOR, email=b["requester_email"])
-            customers[b["requester_email"]] = (customers_service.facts(session, customer_id=found.id)
+            found = customers_service.resolve_requester_id(session, actor=ACTOR, email=b["requester_email"])
+            customers[b["requester_email"]] = (customers_service.facts(session, customer_id=found)
                                                if found is not None else None)
 
         def step(i: int) -> None:

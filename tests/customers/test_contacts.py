@@ -87,31 +87,31 @@ def test_contacts_of_unknown_customers_or_other_customers_are_404(admin, acme, g
     assert admin.patch(f"/api/v1/customers/{acme}/contacts/424242", json={"name": "x"}).status_code == 404
 
 
-# -- resolve_requester ---------------------------------------------------------------------------------
+# -- resolve_requester_id -----------------------------------------------------------------------------
 
 def test_an_existing_contact_resolves_to_its_customer(db, admin, acme, globex):
     admin.post(f"/api/v1/customers/{globex}/contacts", json={"email": "consultant@acme.com"})
     with db.unit_of_work() as session:
-        customer = service.resolve_requester(session, actor=SYSTEM, email="Consultant@ACME.com")
-        assert customer is not None and customer.id == globex  # the contact wins over the domain
+        customer_id = service.resolve_requester_id(session, actor=SYSTEM, email="Consultant@ACME.com")
+        assert customer_id is not None and customer_id == globex  # the contact wins over the domain
 
 
 def test_an_unknown_requester_at_a_customer_domain_becomes_a_contact(db, factory, acme):
     with db.unit_of_work() as session:
-        customer = service.resolve_requester(session, actor=SYSTEM, email="New.Person@Acme.com")
-        assert customer is not None and customer.id == acme
+        customer_id = service.resolve_requester_id(session, actor=SYSTEM, email="New.Person@Acme.com")
+        assert customer_id is not None and customer_id == acme
     with db.session(write=False) as session:
         contact = session.query(Contact).one()
         assert (contact.email, contact.name, contact.customer_id) == \
             ("new.person@acme.com", "new.person", acme)
     assert factory.audit_count(entity_type="contacts", entity_id=str(contact.id)) == 1
     with db.unit_of_work() as session:  # a second time: the contact is reused, nothing new
-        assert service.resolve_requester(session, actor=SYSTEM, email="new.person@acme.com").id == acme
+        assert service.resolve_requester_id(session, actor=SYSTEM, email="new.person@acme.com") == acme
     assert factory.count(Contact) == 1
 
 
 @pytest.mark.parametrize("email", ["someone@elsewhere.com", "not-an-email", "@acme.com", "x@sub.acme.com"])
 def test_an_unknown_requester_resolves_to_nobody(db, factory, acme, email):
     with db.unit_of_work() as session:
-        assert service.resolve_requester(session, actor=SYSTEM, email=email) is None
+        assert service.resolve_requester_id(session, actor=SYSTEM, email=email) is None
     assert factory.count(Contact) == 0

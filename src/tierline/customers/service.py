@@ -298,12 +298,6 @@ def update_contact(session: Session, *, actor: Actor, customer_id: int, contact_
     return contact
 
 
-def resolve_requester(session: Session, *, actor: Actor, email: str) -> Customer | None:
-    """The customer a ticket's requester belongs to (see `resolve_requester_id`)."""
-    customer_id = resolve_requester_id(session, actor=actor, email=email)
-    return get(session, customer_id=customer_id) if customer_id is not None else None
-
-
 def resolve_requester_id(session: Session, *, actor: Actor, email: str) -> int | None:
     """The id of the customer a ticket's requester belongs to.
 
