@@ -91,11 +91,6 @@ def _memo(session: Session) -> _Memo:
     return memo
 
 
-def tokens(session: Session) -> dict[str, str]:
-    """Every group's token as this transaction sees it (one query per transaction)."""
-    return _memo(session).tokens
-
-
 def cached(session: Session, groups: str | tuple[str, ...], key: str, build: Callable[[Session], T]) -> T:
     """The copy named `key`, built by `build(session)` from the tables of `groups`: the one this process holds
     when none of those groups changed since it was built, else a new one.

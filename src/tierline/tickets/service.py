@@ -26,7 +26,7 @@ from tierline.platform.pagination import SortKey, paginate
 from tierline.sla import service as sla_service
 from tierline.tickets import forms, indexing, queues
 from tierline.tickets import state_machine as sm
-from tierline.tickets.models import Queue, Ticket, TicketTag, parse_key
+from tierline.tickets.models import Ticket, TicketTag, parse_key
 from tierline.tickets.reads import (  # noqa: F401  (aggregate reads other domains use)
     created_between,
     finished_texts,
@@ -54,10 +54,6 @@ AGENT_ONLY_FIELDS = frozenset({"customer_id", "assignee_id", "team_id", "tier", 
 PLAIN_FIELDS = ("subject", "description", "requester_email", "customer_id", "type", "priority",
                 "component_id", "feature_area", "error_code", "assignee_id", "team_id", "tier", "queue_id",
                 "urgency", "affected_users")
-
-
-def get_queue(session: Session, *, queue_id: int) -> Queue:
-    return queues.get(session, queue_id=queue_id)
 
 
 def queue_info(session: Session, *, queue_id: int) -> queues.QueueInfo:
