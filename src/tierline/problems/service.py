@@ -115,14 +115,9 @@ def detail(session: Session, *, key: str) -> dict[str, Any]:
         .where(ProblemTicket.problem_id == problem.id, ProblemTicket.customer_id.is_not(None))
         .group_by(ProblemTicket.customer_id)
     ).all()
-    customers = []
-    for customer_id, count in per_customer:
-        try:
-            customer = customers_service.get(session, customer_id=customer_id)
-        except NotFound:
-            continue
-        customers.append({"id": customer.id, "name": customer.name, "plan": customer.plan,
-                          "arr": customer.arr, "ticket_count": count})
+    known = customers_service.many_facts(session, customer_ids=[cid for cid, _ in per_customer])
+    customers = [{"id": c.id, "name": c.name, "plan": c.plan, "arr": c.arr, "ticket_count": count}
+                 for c, count in ((known.get(cid), n) for cid, n in per_customer) if c is not None]
     customers.sort(key=lambda c: (-c["arr"], c["id"]))
     return {**_fields(problem), "tickets": tickets, "tickets_truncated": len(rows) > DETAIL_TICKETS,
             "customers": customers}
