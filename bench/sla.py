@@ -86,7 +86,7 @@ def maths(n_calendars: int, calls: int, seed: int) -> None:
 def breaches(url: str, label: str, tickets: int, breaching: int, spread: float, poll: float) -> None:
     from tierline.sla import policies
     from tierline.sla.models import SlaEvent
-    from tierline.tickets import intake
+    from tierline.flows import intake
     from tierline.tickets.schemas import TicketCreate
     from sqlalchemy import func, select
 

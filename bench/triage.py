@@ -364,7 +364,7 @@ def part_pure(db: Database, world: World, seconds: float, n_rules: int) -> float
         customers = {}
         for b in bodies:
             found = customers_service.resolve_requester_id(session, actor=ACTOR, email=b["requester_email"])
-            customers[b["requester_email"]] = (customers_service.facts(session, customer_id=found)
+            customers[b["requester_email"]] = (customers_service.profile(session, customer_id=found)
                                                if found is not None else None)
 
         def step(i: int) -> None:
@@ -440,7 +440,7 @@ class PipelineStep:
         self.stats: Counter = Counter()
 
     def __call__(self, i: int) -> None:
-        from tierline.tickets import intake
+        from tierline.flows import intake
         from tierline.triage import pipeline
 
         data, session = self.datas[i % len(self.datas)], self.session
@@ -551,7 +551,7 @@ def part_pipeline(db: Database, world: World, seconds: float, pure_rate: float, 
 
 
 def part_intake(db: Database, url: str, world: World, args: argparse.Namespace, tmp: Path) -> int:
-    from tierline.tickets import intake
+    from tierline.flows import intake
     from tierline.tickets.schemas import TicketCreate
 
     datas = [TicketCreate(**b) for b in world.bodies]

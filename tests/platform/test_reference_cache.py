@@ -139,10 +139,10 @@ def test_requesters_and_arr_percentiles_follow_changes_made_elsewhere(db):
     big = _customer(db, "Big", arr="900")
     with db.unit_of_work() as session:
         assert customers_service.resolve_requester_id(session, actor=SYSTEM, email="ann@acme.test") is None
-        assert customers_service.facts(session, customer_id=acme).arr_percentile == 0.25
+        assert customers_service.profile(session, customer_id=acme).arr_percentile == 0.25
     with db.unit_of_work() as session:
         customers_service.create_contact(session, actor=SYSTEM, customer_id=acme, email="ann@acme.test")
         customers_service.update(session, actor=SYSTEM, customer_id=big, arr=Decimal("50"))
     with db.unit_of_work() as session:
         assert customers_service.resolve_requester_id(session, actor=SYSTEM, email="Ann@Acme.test") == acme
-        assert customers_service.facts(session, customer_id=acme).arr_percentile == 0.75
+        assert customers_service.profile(session, customer_id=acme).arr_percentile == 0.75

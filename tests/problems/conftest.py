@@ -21,9 +21,9 @@ from tierline.platform.db import Database
 from tierline.platform.outbox import OutboxMessage
 from tierline.problems import service
 from tierline.problems.models import Problem, ProblemSignature, ProblemTicket
-from tierline.problems.signature import signature_for
+from tierline.tickets.signature import signature_for
 from tierline.settings import reset_settings_cache
-from tierline.tickets import intake
+from tierline.flows import intake
 from tierline.tickets.models import Ticket
 from tierline.tickets.schemas import TicketCreate
 

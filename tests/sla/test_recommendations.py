@@ -19,7 +19,7 @@ from tierline.platform.auth import service as auth_service
 from tierline.sla import capacity_targets, erlang
 from tierline.sla.capacity import Capacity, Staffing, TicketSample, Unit, parse_quarter
 from tierline.sla.models import SlaPolicy, SlaRecommendation
-from tierline.tickets import intake, messages
+from tierline.flows import intake, messages, ticket_update
 from tierline.tickets import service as tickets_service
 from tierline.tickets.schemas import TicketCreate
 from tests.helpers import SYSTEM
@@ -69,7 +69,7 @@ def seed_quarter(db, *, agent_id: int, team_id: int, label: str = "2026Q3", prio
             with clock.frozen(_at(day, 9, 6)):
                 messages.create(session, actor=agent, ticket_key=ticket.key, body="Looking into it now.")
             with clock.frozen(_at(_next_weekday(day), 9, 50)):
-                tickets_service.update(session, actor=agent, ticket=ticket, changes={"status": "solved"})
+                ticket_update.update(session, actor=agent, ticket=ticket, changes={"status": "solved"})
     return len(days)
 
 

@@ -208,9 +208,10 @@ def test_patch_with_a_stale_if_match_is_409_and_changes_nothing(agent, factory):
 
 
 def test_a_concurrent_stale_write_is_a_conflict(agent, db):
+    from tests.helpers import SYSTEM
+    from tierline.flows import ticket_update
     from tierline.platform.errors import Conflict
     from tierline.tickets import service
-    from tests.helpers import SYSTEM
 
     t = create_ticket(agent)
     slow = db.session(write=True)
@@ -219,7 +220,7 @@ def test_a_concurrent_stale_write_is_a_conflict(agent, db):
         slow.commit()  # ... and keep the object (expire_on_commit is off) while another writer goes first
         patch_ticket(agent, t["key"], priority="P1")
         with pytest.raises(Conflict):
-            service.update(slow, actor=SYSTEM, ticket=ticket, changes={"priority": "P4"})
+            ticket_update.update(slow, actor=SYSTEM, ticket=ticket, changes={"priority": "P4"})
         slow.rollback()
     finally:
         slow.close()

@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from tierline.customers.profiles import CustomerProfile
 from tierline.triage import rules
-from tierline.triage.types import ActionResult, CustomerFacts, Draft, RuleMatch, Signals
+from tierline.triage.types import ActionResult, Draft, RuleMatch, Signals
 
 _ids = iter(range(1, 10**9))
 
@@ -25,11 +26,11 @@ def rule(conditions: dict[str, Any] | None = None, actions: list[dict[str, Any]]
                            actions=actions if actions is not None else [{"type": "add_tags", "value": ["hit"]}])
 
 
-def customer(**fields: Any) -> CustomerFacts:
+def customer(**fields: Any) -> CustomerProfile:
     values = {"id": 1, "name": "Acme", "plan": "enterprise", "arr": 120_000.0, "region": "EU-West",
               "licensed_users": 300, "arr_percentile": 0.9}
     values.update(fields)
-    return CustomerFacts(**values)
+    return CustomerProfile(**values)
 
 
 def draft(**fields: Any) -> Draft:

@@ -17,7 +17,8 @@ from tierline.customers.models import PLANS
 from tierline.platform.errors import NotFound
 from tierline.triage import impact
 from tierline.triage.impact import WEIGHTS, priority_from_impact, score
-from tierline.triage.types import CustomerFacts, Draft, Sentiment, Signals
+from tierline.customers.profiles import CustomerProfile
+from tierline.triage.types import Draft, Sentiment, Signals
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "impact.md"
 PRIORITY_RANK = {"P1": 1, "P2": 2, "P3": 3, "P4": 4}  # lower is more urgent
@@ -25,7 +26,7 @@ SEVERITIES = [None, "SEV4", "SEV3", "SEV2", "SEV1"]  # least to most severe
 
 users = st.none() | st.integers(0, 10**8)
 facts = st.builds(
-    CustomerFacts, id=st.just(1), name=st.just("Acme"), plan=st.sampled_from([*PLANS, "legacy"]),
+    CustomerProfile, id=st.just(1), name=st.just("Acme"), plan=st.sampled_from([*PLANS, "legacy"]),
     arr=st.floats(0, 1e10), region=st.none(), licensed_users=st.none() | st.integers(0, 10**6),
     arr_percentile=st.none() | st.floats(0, 1), open_tickets=st.integers(0, 1000),
     health=st.none() | st.floats(0, 100))
@@ -117,7 +118,7 @@ def test_frustration_and_a_worse_incident_never_lower_the_score(draft, found):
 
 
 def test_the_explain_names_each_factor_with_its_points():
-    customer = CustomerFacts(id=7, name="Acme", plan="enterprise", arr=250_000, region="eu",
+    customer = CustomerProfile(id=7, name="Acme", plan="enterprise", arr=250_000, region="eu",
                              licensed_users=1500, arr_percentile=0.9, open_tickets=2)
     draft = Draft(subject="Checkout down", description="...", requester_email="a@acme.io", customer=customer)
     found = Signals(affected_users=300, production_down=True,
@@ -132,7 +133,7 @@ def test_the_explain_names_each_factor_with_its_points():
 
 
 def test_all_users_counts_the_customers_licensed_seats():
-    customer = CustomerFacts(id=1, name="A", plan="pro", arr=1, region=None, licensed_users=100,
+    customer = CustomerProfile(id=1, name="A", plan="pro", arr=1, region=None, licensed_users=100,
                              arr_percentile=0.5)
     draft = Draft(subject="s", description="d", requester_email="a@b.io", customer=customer)
     result = score(draft=draft, signals=Signals(all_users=True))
@@ -203,12 +204,12 @@ def _customer(session, n: int, arr: float, licensed_users: int = 0):  # noqa: AN
                             arr=arr, region="eu", licensed_users=licensed_users)
 
 
-def test_facts_give_the_customers_arr_percentile_among_all_customers(db):
+def test_profiles_give_the_customers_arr_percentile_among_all_customers(db):
     with db.unit_of_work() as session:
         ids = [_customer(session, n, arr).id for n, arr in enumerate([0, 100, 100, 1000, 50_000.5])]
         ids.append(_customer(session, 9, 75, licensed_users=300).id)
     with db.unit_of_work() as session:
-        got = {i: customers.facts(session, customer_id=i) for i in ids}
+        got = {i: customers.profile(session, customer_id=i) for i in ids}
     assert [got[i].arr_percentile for i in ids] == [1 / 12, 6 / 12, 6 / 12, 9 / 12, 11 / 12, 3 / 12]
     last = got[ids[-1]]
     assert (last.name, last.plan, last.arr, last.region) == ("C9", "business", 75.0, "eu")
@@ -221,9 +222,9 @@ def test_a_lone_customer_sits_at_the_median_and_a_missing_one_is_not_found(db):
     with db.unit_of_work() as session:
         only = _customer(session, 1, 500).id
     with db.unit_of_work() as session:
-        assert customers.facts(session, customer_id=only).arr_percentile == 0.5
+        assert customers.profile(session, customer_id=only).arr_percentile == 0.5
         with pytest.raises(NotFound):
-            customers.facts(session, customer_id=only + 1)
+            customers.profile(session, customer_id=only + 1)
 
 
 _SERIAL = itertools.count(100)
@@ -235,7 +236,7 @@ def test_a_customer_with_more_arr_never_has_a_lower_percentile(db, arrs):
     with db.unit_of_work() as session:
         made = [(arr, _customer(session, next(_SERIAL), arr / 100).id) for arr in arrs]
     with db.unit_of_work() as session:
-        ranked = sorted((arr, customers.facts(session, customer_id=i).arr_percentile) for arr, i in made)
+        ranked = sorted((arr, customers.profile(session, customer_id=i).arr_percentile) for arr, i in made)
         for _, i in made:
             session.delete(session.get(customers.Customer, i))
     assert [p for _, p in ranked] == sorted(p for _, p in ranked)

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from tests.triage.rules_helpers import rule, run
 from tierline.triage import actions as actions_mod
 from tierline.triage import conditions as conditions_mod
-from tierline.triage.types import CustomerFacts, Draft, Signals
+from tierline.customers.profiles import CustomerProfile
+from tierline.triage.types import Draft, Signals
 
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -102,7 +103,7 @@ def rule_set(draw: Any, refs: dict[str, Any]) -> list[Any]:
 def ticket(draw: Any, refs: dict[str, Any]) -> Draft:
     anything = st.one_of(st.none(), text, number, st.booleans())
     customer = draw(st.one_of(st.none(), st.builds(
-        CustomerFacts, id=st.just(1), name=text, plan=st.one_of(st.sampled_from(["free", "enterprise"]), text),
+        CustomerProfile, id=st.just(1), name=text, plan=st.one_of(st.sampled_from(["free", "enterprise"]), text),
         arr=st.one_of(number, st.just(math.nan), st.just(math.inf)), region=st.one_of(st.none(), text),
         licensed_users=st.none(), arr_percentile=st.none())))
     return Draft(

@@ -299,3 +299,14 @@ def lineage(session: Session, *, component_id: int) -> list[int]:
         seen.add(parent.id)
         parent_id = parent.parent_id
     return out
+
+
+def check_team_kind(session: Session, *, team_id: int, kind: str) -> None:
+    """A team's kind may change only as far as the components hanging on it allow (409 saying why)."""
+    owned, supported = team_usage(session, team_id=team_id)
+    if owned and kind != "engineering":
+        raise Conflict(f"team {team_id} owns {owned} component(s); an owner team must stay 'engineering'",
+                       allowed=["engineering"])
+    if supported and kind != "support":
+        raise Conflict(f"team {team_id} supports {supported} component(s); a support team stays 'support'",
+                       allowed=["support"])

@@ -16,13 +16,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tierline.customers.models import PLANS, Contact, Customer, CustomerEmailDomain
+from tierline.customers.profiles import CustomerProfile
 from tierline.platform import audit, clock, reference_cache
 from tierline.platform.auth.actor import Actor
 from tierline.platform.auth.service import normalise_email, validate_timezone
 from tierline.platform.db import hold
 from tierline.platform.errors import Conflict, Invalid, NotFound
 from tierline.platform.pagination import SortKey, paginate
-from tierline.triage.types import CustomerFacts
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$")
 # Addresses at these providers belong to people, not companies: a customer cannot claim them.
@@ -336,9 +336,9 @@ def resolve_requester_id(session: Session, *, actor: Actor, email: str) -> int |
     return contact.customer_id
 
 
-# -- facts for triage ----------------------------------------------------------------------------------
+# -- profiles, for triage, SLA and problems --------------------------------------------------------------
 
-def facts(session: Session, *, customer_id: int) -> CustomerFacts:
+def profile(session: Session, *, customer_id: int) -> CustomerProfile:
     """What triage needs to know about a ticket's customer, with its ARR percentile among all customers.
 
     The percentile is the mid-rank (customers below + half of those level) / all customers, so equal ARRs get
@@ -346,25 +346,25 @@ def facts(session: Session, *, customer_id: int) -> CustomerFacts:
     customer was seen. `open_tickets` is left 0 (the pipeline counts them) and `health` None until customer
     health exists. The caller gets its own copy to fill in.
     """
-    found = many_facts(session, customer_ids=[customer_id]).get(customer_id)
+    found = many_profiles(session, customer_ids=[customer_id]).get(customer_id)
     if found is None:
         raise NotFound(f"customer {customer_id} does not exist")
     return replace(found)
 
 
-def many_facts(session: Session, *, customer_ids: Iterable[int]) -> dict[int, CustomerFacts]:
-    """`facts` of several customers (those that exist), the ones not seen yet read in one query. The values
+def many_profiles(session: Session, *, customer_ids: Iterable[int]) -> dict[int, CustomerProfile]:
+    """`profile` of several customers (those that exist), the ones not seen yet read in one query. The values
     are the directory's own: copy one (dataclasses.replace) before changing it."""
     directory = _directory(session)
     wanted = set(customer_ids)
-    missing = sorted(wanted - directory.facts.keys())
+    missing = sorted(wanted - directory.profiles.keys())
     for i in range(0, len(missing), 1000):
         for customer in session.scalars(select(Customer).where(Customer.id.in_(missing[i:i + 1000]))):
-            directory.facts[customer.id] = CustomerFacts(
+            directory.profiles[customer.id] = CustomerProfile(
                 id=customer.id, name=customer.name, plan=customer.plan, arr=customer.arr, region=customer.region,
                 licensed_users=customer.licensed_users or None,
                 arr_percentile=directory.percentile(customer.arr_cents))
-    return {cid: directory.facts[cid] for cid in wanted if cid in directory.facts}
+    return {cid: directory.profiles[cid] for cid in wanted if cid in directory.profiles}
 
 
 # -- the directory, cached per process ------------------------------------------------------------------
@@ -381,7 +381,7 @@ class _Directory:
     arr_cents: list[int]  # every customer's ARR, sorted
     domains: dict[str, int]  # email domain -> customer id
     contacts: dict[str, int | None] = field(default_factory=dict)  # email -> customer id (None: unknown)
-    facts: dict[int, CustomerFacts] = field(default_factory=dict)
+    profiles: dict[int, CustomerProfile] = field(default_factory=dict)
 
     def percentile(self, arr_cents: int) -> float | None:
         if not self.arr_cents:

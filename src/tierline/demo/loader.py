@@ -22,14 +22,14 @@ from tierline.customers import service as customers_service
 from tierline.demo import architecture as arch
 from tierline.demo import service_levels, triage_rules
 from tierline.demo.generator import DemoPlan, Event, TicketPlan
+from tierline.flows import intake, messages, ticket_update
 from tierline.people import service as people_service
 from tierline.people import teams as people_teams
 from tierline.platform import app_settings, audit, clock
 from tierline.platform.auth import service as auth_service
 from tierline.platform.auth.actor import Actor
 from tierline.sla import calendars, policies
-from tierline.tickets import forms, intake, messages, queues
-from tierline.tickets import service as tickets_service
+from tierline.tickets import forms, queues
 from tierline.tickets import state_machine as sm
 from tierline.tickets.schemas import TicketCreate
 from tierline.triage import rules as rules_service
@@ -238,7 +238,7 @@ class Loader:
         target = d.get("status")
         if target == sm.CLOSED:
             # The auto-close job's own step, run at the instant the reopen window ends.
-            if not tickets_service.auto_close(s, ticket_id=ticket.id):
+            if not ticket_update.auto_close(s, ticket_id=ticket.id):
                 self._skip(t, event, f"auto-close did not apply to a {ticket.status} ticket")
             return
         changes: dict[str, Any] = {}
@@ -268,7 +268,7 @@ class Loader:
         if not changes:
             return
         actor = self.actors.get(self.assignee.get(t.index, ""), DEMO)
-        tickets_service.update(s, actor=actor, ticket=ticket, changes=changes)
+        ticket_update.update(s, actor=actor, ticket=ticket, changes=changes)
 
     def _solve_fields(self, t: TicketPlan, ticket: Any) -> dict[str, Any]:
         """What the ticket form asks for before solving, from what the agent learnt."""

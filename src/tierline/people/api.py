@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from tierline.flows import people as people_flow
 from tierline.people import service, teams
 from tierline.people.schemas import (
     Role,
@@ -56,7 +57,7 @@ def get_user(user_id: int, db: DB, _: Annotated[Actor, require("users:read")]) -
 @router.patch("/users/{user_id}", response_model=UserRead)
 def update_user(user_id: int, body: UserUpdate, db: DB,
                 actor: Annotated[Actor, require("users:write")]) -> UserRead:
-    view = service.update_user(db, actor=actor, user_id=user_id, **body.model_dump(exclude_unset=True))
+    view = people_flow.update_user(db, actor=actor, user_id=user_id, **body.model_dump(exclude_unset=True))
     return UserRead.model_validate(view)
 
 
@@ -87,7 +88,7 @@ def get_team(team_id: int, db: DB, _: Annotated[Actor, require("teams:read")]) -
 @router.patch("/teams/{team_id}", response_model=TeamRead)
 def update_team(team_id: int, body: TeamUpdate, db: DB,
                 actor: Annotated[Actor, require("teams:write")]) -> TeamRead:
-    team = teams.update_team(db, actor=actor, team_id=team_id, **body.model_dump(exclude_unset=True))
+    team = people_flow.update_team(db, actor=actor, team_id=team_id, **body.model_dump(exclude_unset=True))
     return TeamRead.model_validate(team)
 
 

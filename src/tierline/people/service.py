@@ -261,8 +261,8 @@ def update_user(session: Session, *, actor: Actor, user_id: int, name: str | Non
                 roles: list[str] | None = None, timezone: str | None = None, password: str | None = None,
                 active: bool | None = None, skills: Iterable[str] | None = None,
                 max_open_tickets: int | None = None, available: bool | None = None) -> UserView:
-    """Change the fields given (None keeps a value). Deactivating a user or marking them unavailable returns
-    their open tickets to their queues, in this transaction."""
+    """Change the fields given (None keeps a value). What their open tickets do when they leave (deactivated
+    or unavailable) is flows/people.py's step."""
     user = auth_service.get_user(session, user_id=user_id)
     _check_may_grant(actor, user.roles)  # a manager may not edit an admin
     if roles is not None:
@@ -272,7 +272,6 @@ def update_user(session: Session, *, actor: Actor, user_id: int, name: str | Non
     if max_open_tickets is not None and max_open_tickets < 0:
         raise Invalid("max_open_tickets", "must be >= 0")
     profile = ensure_profile(session, actor=actor, user=user)
-    was_active, was_available = user.active, profile.available
 
     identity_changes = password is not None or any(
         value is not None and value != getattr(user, key)
@@ -292,14 +291,4 @@ def update_user(session: Session, *, actor: Actor, user_id: int, name: str | Non
     if audit.diff(before, audit.snapshot(profile)):
         profile.updated_at = clock.now()
         audit.record_update(session, actor, profile, before)
-
-    if (was_active and not user.active) or (was_available and not profile.available):
-        _return_open_tickets(session, actor=actor, user_id=user.id)
     return _views(session, [user])[0]
-
-
-def _return_open_tickets(session: Session, *, actor: Actor, user_id: int) -> int:
-    # Imported here, not at the top: tickets.service imports this module, so a top-level import is a cycle.
-    from tierline.tickets import service as tickets_service
-
-    return tickets_service.return_open_tickets_to_queue(session, actor=actor, user_id=user_id)

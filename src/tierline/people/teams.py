@@ -121,8 +121,7 @@ def update_team(session: Session, *, actor: Actor, team_id: int, name: str | Non
             raise Invalid("name", "must not be blank")
         _check_name_free(session, name, team_id=team.id)
     if kind is not None and kind != team.kind:
-        _check_kind(kind)
-        _check_kind_change(session, team, kind)
+        _check_kind(kind)  # what the components hanging on the team allow is flows/teams.py's check
     current = set(team.member_ids)
     wanted = None
     if member_ids is not None:
@@ -148,19 +147,6 @@ def update_team(session: Session, *, actor: Actor, team_id: int, name: str | Non
         _flush(session, f"a team named {team.name!r} already exists")
         audit.record_update(session, actor, team, before)
     return team
-
-
-def _check_kind_change(session: Session, team: Team, kind: str) -> None:
-    # Imported here: components.service imports people.service (owner teams); a top-level import is a cycle.
-    from tierline.components import service as components_service
-
-    owned, supported = components_service.team_usage(session, team_id=team.id)
-    if owned and kind != "engineering":
-        raise Conflict(f"team {team.id} owns {owned} component(s); an owner team must stay 'engineering'",
-                       allowed=["engineering"])
-    if supported and kind != "support":
-        raise Conflict(f"team {team.id} supports {supported} component(s); a support team stays 'support'",
-                       allowed=["support"])
 
 
 def add_member(session: Session, *, actor: Actor, team_id: int, user_id: int) -> Team:

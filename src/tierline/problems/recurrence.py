@@ -29,9 +29,9 @@ from tierline.platform import audit, clock, outbox
 from tierline.platform.auth.actor import Actor
 from tierline.platform.errors import NotFound
 from tierline.problems.models import CLOSED, FIXED, OPEN, Problem, ProblemSignature, ProblemTicket
-from tierline.problems.signature import is_recurrence_signature, signature_for
 from tierline.settings import get_settings
 from tierline.tickets import service as tickets_service
+from tierline.tickets.signature import is_recurrence_signature, signature_for
 
 ESCALATED = "problem.escalated"
 

@@ -17,7 +17,6 @@ from tierline.components import service as components_service
 from tierline.customers import service as customers_service
 from tierline.people import service as people_service
 from tierline.platform import audit, clock, jobs, outbox
-from tierline.platform.auth import service as auth_service
 from tierline.platform.auth.actor import Actor
 from tierline.platform.errors import Conflict, Invalid, NotFound
 from tierline.platform.pagination import SortKey, paginate
@@ -115,7 +114,7 @@ def detail(session: Session, *, key: str) -> dict[str, Any]:
         .where(ProblemTicket.problem_id == problem.id, ProblemTicket.customer_id.is_not(None))
         .group_by(ProblemTicket.customer_id)
     ).all()
-    known = customers_service.many_facts(session, customer_ids=[cid for cid, _ in per_customer])
+    known = customers_service.many_profiles(session, customer_ids=[cid for cid, _ in per_customer])
     customers = [{"id": c.id, "name": c.name, "plan": c.plan, "arr": c.arr, "ticket_count": count}
                  for c, count in ((known.get(cid), n) for cid, n in per_customer) if c is not None]
     customers.sort(key=lambda c: (-c["arr"], c["id"]))
@@ -199,30 +198,11 @@ def announce_fix(session: Session, *, actor: Actor, problem: Problem) -> None:
     jobs.enqueue(session, ANNOUNCE_JOB, {"problem_id": problem.id, "user_id": actor.user_id, "after": 0})
 
 
-def announce_batch(session: Session, *, problem_id: int, user_id: int | None, after: int) -> int:
-    """Post the fix update to the next batch of unsolved linked tickets (ids above `after`), signed by the
-    user who fixed the problem; queue the next batch when more remain. Returns how many were told now."""
-    # Imported here: tickets.messages imports the intake flow, which runs triage, which imports this module.
-    from tierline.tickets import messages
-
-    problem = session.get(Problem, problem_id)
-    if problem is None or problem.status != FIXED:
-        return 0  # reopened (or gone) before its tickets were told: the fix no longer stands
-    actor = Actor.system("problems")
-    if user_id is not None:
-        user = auth_service.get_user(session, user_id=user_id)
-        actor = auth_service.actor_for(user, via="system")
-    ticket_ids = session.scalars(
+def unsolved_ticket_ids(session: Session, *, problem_id: int, after: int, limit: int) -> list[int]:
+    """The ids of the problem's linked tickets that are still unsolved, above `after`, in id order."""
+    return list(session.scalars(
         select(Ticket.id).join(ProblemTicket, ProblemTicket.ticket_id == Ticket.id)
-        .where(ProblemTicket.problem_id == problem.id, Ticket.status.in_(ticket_states.UNSOLVED),
+        .where(ProblemTicket.problem_id == problem_id, Ticket.status.in_(ticket_states.UNSOLVED),
                Ticket.id > after)
-        .order_by(Ticket.id).limit(ANNOUNCE_BATCH + 1)
-    ).all()
-    body = FIX_UPDATE.format(title=problem.title, key=problem.key)
-    for ticket_id in ticket_ids[:ANNOUNCE_BATCH]:
-        messages.create(session, actor=actor, ticket_key=f"T-{ticket_id}", body=body, public=True,
-                        author_type="agent")
-    if len(ticket_ids) > ANNOUNCE_BATCH:
-        jobs.enqueue(session, ANNOUNCE_JOB, {"problem_id": problem.id, "user_id": user_id,
-                                             "after": ticket_ids[ANNOUNCE_BATCH - 1]})
-    return min(len(ticket_ids), ANNOUNCE_BATCH)
+        .order_by(Ticket.id).limit(limit)
+    ))

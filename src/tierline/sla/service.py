@@ -30,7 +30,7 @@ def ticket_facts(session: Session, ticket: Any) -> tuple[dict[str, Any], set[int
     plan = None
     if ticket.customer_id is not None:
         try:
-            plan = customers_service.facts(session, customer_id=ticket.customer_id).plan
+            plan = customers_service.profile(session, customer_id=ticket.customer_id).plan
         except NotFound:
             plan = None
     lineage: set[int] = set()

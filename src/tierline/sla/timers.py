@@ -6,6 +6,7 @@ job cancelled or moved, and a late or stale job finds nothing to do.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -17,8 +18,6 @@ from tierline.sla import events
 from tierline.sla.models import SlaClock, SlaPolicy
 
 SLA_ACTOR = Actor.system("sla")
-PRIORITY_UP = {"P4": "P3", "P3": "P2", "P2": "P1"}
-TIER_UP = {"L1": "L2", "L2": "L3"}
 
 
 def _live_clock(session: Session, payload: dict[str, Any]) -> SlaClock | None:
@@ -43,39 +42,33 @@ def fire_warning(session: Session, payload: dict[str, Any]) -> None:
                         exclude=("updated_at", "segments"))
 
 
-@jobs.handler(ck.BREACH_JOB)
-def fire_breach(session: Session, payload: dict[str, Any]) -> None:
+@dataclass(frozen=True)
+class OnBreach:
+    """What a breached clock's policy asks of its ticket: the tickets side carries it out (flows/sla_breach.py)."""
+
+    ticket_id: int
+    reason: str
+    bump_priority: bool
+    escalate_tier: bool
+
+
+def fire_breach(session: Session, payload: dict[str, Any]) -> OnBreach | None:
+    """Mark the clock breached if it still is; returns what its policy asks to do to the ticket, if anything.
+    (The breach timer's handler is in flows/jobs.py: acting on the ticket is a flow.)"""
     clk = _live_clock(session, payload)
     if clk is None:
-        return
+        return None
     due = ck.due_instant(session, clk)
     if due is None or due > clock.now():
-        return
+        return None
     before = ck.snapshot_for_audit(clk)
     ck.mark_breached(session, SLA_ACTOR, clk, due)
     audit.record_update(session, SLA_ACTOR, clk, before, action="sla_clocks.breach",
                         exclude=("updated_at", "segments"))
     policy = session.get(SlaPolicy, clk.policy_id)
     on_breach = (policy.on_breach if policy else None) or {}
-    if on_breach.get("bump_priority") or on_breach.get("escalate_tier"):
-        _apply_on_breach(session, clk, bool(on_breach.get("bump_priority")), bool(on_breach.get("escalate_tier")))
-
-
-def _apply_on_breach(session: Session, clk: SlaClock, bump_priority: bool, escalate_tier: bool) -> None:
-    # Imported here: tickets calls into SLA at every change, so SLA reaches back only from this timer.
-    from tierline.platform.errors import Conflict
-    from tierline.tickets import escalation
-    from tierline.tickets import service as tickets_service
-
-    ticket = tickets_service.get(session, ticket_id=clk.ticket_id)
-    reason = f"SLA breach: {clk.metric} target of {clk.target_minutes:g} minutes"
-    if bump_priority and ticket.priority in PRIORITY_UP:
-        tickets_service.update(session, actor=SLA_ACTOR, ticket=ticket,
-                               changes={"priority": PRIORITY_UP[ticket.priority]})
-    tier = escalation.current_tier(session, ticket)
-    if escalate_tier and tier in TIER_UP:
-        try:  # the next tier's queue takes it, and assignment runs there
-            escalation.escalate(session, actor=SLA_ACTOR, key=ticket.key, to_tier=TIER_UP[tier], reason=reason)
-        except Conflict:
-            # No queue serves the next tier: record the tier so people can still see the escalation.
-            tickets_service.update(session, actor=SLA_ACTOR, ticket=ticket, changes={"tier": TIER_UP[tier]})
+    if not (on_breach.get("bump_priority") or on_breach.get("escalate_tier")):
+        return None
+    return OnBreach(ticket_id=clk.ticket_id, reason=f"SLA breach: {clk.metric} target of {clk.target_minutes:g} minutes",
+                    bump_priority=bool(on_breach.get("bump_priority")),
+                    escalate_tier=bool(on_breach.get("escalate_tier")))

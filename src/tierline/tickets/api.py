@@ -9,17 +9,19 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from tierline.flows import intake, ticket_update, ticket_views
+from tierline.flows import messages as message_flow
+from tierline.flows.ticket_views import TicketDetail
 from tierline.platform import idempotency
 from tierline.platform.auth.actor import Actor
 from tierline.platform.deps import DB, require
 from tierline.platform.errors import Invalid
 from tierline.platform.pagination import Limit, Page
-from tierline.tickets import api_escalation, api_forms, api_queues, intake, messages, service
+from tierline.tickets import api_escalation, api_forms, api_queues, messages, service
 from tierline.tickets.schemas import (
     MessageCreate,
     MessageRead,
     TicketCreate,
-    TicketDetail,
     TicketQuery,
     TicketRead,
     TicketUpdate,
@@ -59,7 +61,7 @@ def create_ticket(body: TicketCreate, request: Request, db: DB,
                   idempotency_key: IdempotencyKey = None) -> JSONResponse:
     def produce() -> tuple[int, dict]:
         ticket = intake.create_ticket(db, actor=actor, data=body)
-        return 201, TicketDetail.model_validate(service.detail(db, ticket)).model_dump(mode="json")
+        return 201, TicketDetail.model_validate(ticket_views.detail(db, ticket)).model_dump(mode="json")
 
     response = idempotency.run(db, owner=_owner(actor), key=idempotency_key, method="POST",
                                path=request.url.path, body=body.model_dump(mode="json", exclude_unset=True),
@@ -80,7 +82,7 @@ def list_tickets(query: Annotated[TicketQuery, Query()], db: DB,
 @router.get("/tickets/{key}", response_model=TicketDetail, tags=["tickets"])
 def get_ticket(key: str, response: Response, db: DB,
                actor: Annotated[Actor, require("tickets:read")]) -> TicketDetail:
-    ticket = TicketDetail.model_validate(service.detail(db, service.get_by_key(db, key=key, actor=actor)))
+    ticket = TicketDetail.model_validate(ticket_views.detail(db, service.get_by_key(db, key=key, actor=actor)))
     response.headers["ETag"] = _etag(ticket.version)
     return ticket
 
@@ -89,9 +91,9 @@ def get_ticket(key: str, response: Response, db: DB,
 def update_ticket(key: str, body: TicketUpdate, response: Response, db: DB,
                   actor: Annotated[Actor, require("tickets:write")],
                   if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> TicketDetail:
-    ticket = service.update_by_key(db, actor=actor, key=key, changes=body.model_dump(exclude_unset=True),
-                                   if_match=_if_match(if_match))
-    out = TicketDetail.model_validate(service.detail(db, ticket))
+    ticket = ticket_update.update_by_key(db, actor=actor, key=key, changes=body.model_dump(exclude_unset=True),
+                                         if_match=_if_match(if_match))
+    out = TicketDetail.model_validate(ticket_views.detail(db, ticket))
     response.headers["ETag"] = _etag(out.version)
     return out
 
@@ -101,7 +103,7 @@ def create_message(key: str, body: MessageCreate, request: Request, db: DB,
                    actor: Annotated[Actor, require("tickets:write")],
                    idempotency_key: IdempotencyKey = None) -> JSONResponse:
     def produce() -> tuple[int, dict]:
-        message = messages.create(db, actor=actor, ticket_key=key, **body.model_dump())
+        message = message_flow.create(db, actor=actor, ticket_key=key, **body.model_dump())
         return 201, MessageRead.model_validate(message).model_dump(mode="json")
 
     return idempotency.run(db, owner=_owner(actor), key=idempotency_key, method="POST", path=request.url.path,

@@ -6,16 +6,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Response
 
+from tierline.flows import escalation, ticket_views
+from tierline.flows.ticket_views import TicketDetail
 from tierline.platform.auth.actor import Actor
 from tierline.platform.deps import DB, require
-from tierline.tickets import escalation, service
-from tierline.tickets.schemas import TicketDetail, TierChange
+from tierline.tickets.schemas import TierChange
 
 router = APIRouter(tags=["tickets"])
 
 
 def _answer(db: DB, ticket, response: Response) -> TicketDetail:  # noqa: ANN001
-    out = TicketDetail.model_validate(service.detail(db, ticket))
+    out = TicketDetail.model_validate(ticket_views.detail(db, ticket))
     response.headers["ETag"] = f'"{out.version}"'
     return out
 

@@ -9,7 +9,6 @@ from typing import Any, ClassVar, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from tierline.platform.schemas import Patch as _Patch
-from tierline.sla.schemas import ClockRead, PolicyRef
 
 Tier = Literal["L1", "L2", "L3"]
 Status = Literal["new", "open", "pending_customer", "on_hold", "solved", "closed"]
@@ -223,13 +222,6 @@ class TicketRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int
-
-
-class TicketDetail(TicketRead):
-    """One ticket with its SLA policy and targets (lists carry only sla_due_at)."""
-
-    sla_policy: PolicyRef | None = None
-    sla: list[ClockRead] = Field(default_factory=list)
 
 
 class TicketQuery(BaseModel):

@@ -1,7 +1,8 @@
-"""Tickets: read, list, change. Creation is the intake flow (tickets/intake.py); messages are messages.py.
+"""Tickets: read, list, and the steps every change shares (status moves, tags, references, the flush).
 
-Every change goes through `update()` (or the message and job paths, which share its status step), writes one
-audit event for the ticket, and is guarded by the ticket's version (optimistic locking).
+Creating, updating and posting to a ticket are flows (flows/intake.py, flows/ticket_update.py,
+flows/messages.py): they call triage and SLA, which read tickets through this module. Every change writes one
+audit event for the ticket and is guarded by the ticket's version (optimistic locking).
 """
 
 from __future__ import annotations
@@ -23,8 +24,7 @@ from tierline.platform.auth.actor import Actor
 from tierline.platform.db import UTCDateTime, core_connection
 from tierline.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from tierline.platform.pagination import SortKey, paginate
-from tierline.sla import service as sla_service
-from tierline.tickets import forms, indexing, queues
+from tierline.tickets import indexing, queues
 from tierline.tickets import state_machine as sm
 from tierline.tickets.models import Ticket, TicketTag, parse_key
 from tierline.tickets.reads import (  # noqa: F401  (aggregate reads other domains use)
@@ -36,24 +36,17 @@ from tierline.tickets.reads import (  # noqa: F401  (aggregate reads other domai
     signature_window_others,
     signature_window_tickets,
 )
-from tierline.tickets.schemas import TicketQuery, TicketRead
+from tierline.tickets.schemas import TicketQuery
 
 AUTO_CLOSE_JOB = "tickets.auto_close"
-# Changes that can start, pause, complete or re-target SLA clocks (through the policy a ticket matches).
-AUTO_CLOSE_ACTOR = Actor.system("auto-close")
 # Bookkeeping left out of update events: the triage record restates, at length, changes the event already
 # lists field by field (it is in the creation event in full).
 NOT_AUDITED = ("updated_at", "version", "triage")
 NEVER_DUE = datetime(9999, 12, 31, tzinfo=UTC)
-SLA_FIELDS = frozenset({"status", "priority", "type", "channel", "component_id", "tags", "customer_id"})
 
 # Fields only agents set: a customer (portal contact) may describe their problem, not route or rank it.
 AGENT_ONLY_FIELDS = frozenset({"customer_id", "assignee_id", "team_id", "tier", "queue_id", "priority",
                                "status", "custom_fields", "requester_email"})
-# PATCHable fields copied as given (status, tags and custom_fields have their own steps).
-PLAIN_FIELDS = ("subject", "description", "requester_email", "customer_id", "type", "priority",
-                "component_id", "feature_area", "error_code", "assignee_id", "team_id", "tier", "queue_id",
-                "urgency", "affected_users")
 
 
 def queue_info(session: Session, *, queue_id: int) -> queues.QueueInfo:
@@ -126,12 +119,6 @@ def list_(session: Session, *, actor: Actor, query: TicketQuery) -> tuple[list[T
     column = Ticket.updated_at if query.order_by == "updated_at" else Ticket.created_at
     keys = [SortKey(column, descending=True), SortKey(Ticket.id, descending=True)]
     return paginate(session, stmt, keys=keys, limit=query.limit, cursor=query.cursor)
-
-
-def detail(session: Session, ticket: Ticket) -> dict[str, Any]:
-    """The ticket as GET /tickets/{key} shows it: its fields with its SLA policy and targets."""
-    policy, targets = sla_service.ticket_sla(session, ticket=ticket)
-    return {**TicketRead.model_validate(ticket).model_dump(), "sla_policy": policy, "sla": targets}
 
 
 def many(session: Session, *, ticket_ids: Iterable[int]) -> dict[int, Ticket]:
@@ -254,97 +241,7 @@ def move_status(session: Session, ticket: Ticket, target: str) -> None:
                    {"ticket_id": ticket.id, "key": ticket.key, "from": was, "to": target})
 
 
-def auto_close(session: Session, *, ticket_id: int) -> bool:
-    """The auto-close job: close the ticket if it is still solved once the reopen window has passed."""
-    ticket = session.get(Ticket, ticket_id, with_for_update=True)
-    if ticket is None or ticket.status != sm.SOLVED or ticket.solved_at is None:
-        return False
-    if clock.now() < sm.reopen_deadline(ticket.solved_at):
-        return False
-    before = audit.snapshot(ticket)
-    move_status(session, ticket, sm.CLOSED)
-    sla_service.on_ticket_changed(session, actor=AUTO_CLOSE_ACTOR, ticket=ticket)
-    ticket.updated_at = clock.now()
-    audit.record_update(session, AUTO_CLOSE_ACTOR, ticket, before, action="tickets.auto_close")
-    flush(session, ticket)
-    return True
-
-
 # -- changing -------------------------------------------------------------------------------------------
-
-def update(session: Session, *, actor: Actor, ticket: Ticket, changes: dict[str, Any],
-           if_match: int | None = None) -> Ticket:
-    """Apply a PATCH: `changes` holds only the fields the client sent."""
-    if if_match is not None and if_match != ticket.version:
-        raise Conflict(f"ticket {ticket.key} has changed since you read it (you have version {if_match}, "
-                       f"it is at {ticket.version}); re-read it and retry", current_version=ticket.version)
-    check_customer_fields(actor, changes)
-    if ticket.status == sm.CLOSED and _would_change(ticket, changes):
-        raise Conflict(f"ticket {ticket.key} is closed, and closed is final; a customer reply opens a "
-                       "follow-up ticket", allowed=[])
-    check_references(session, changes)
-    before = audit.snapshot(ticket)
-    for field in PLAIN_FIELDS:
-        if field in changes:
-            setattr(ticket, field, changes[field])
-    if "tags" in changes:
-        ticket.tags = list(changes["tags"])
-    if "custom_fields" in changes:
-        merged = {**ticket.custom_fields, **changes["custom_fields"]}
-        ticket.custom_fields = {k: v for k, v in merged.items() if v is not None}
-    if audit.diff(before, audit.snapshot(ticket)):
-        # Rules with the `update` trigger run on every real change, recomputing sentiment and impact.
-        # Imported here: the pipeline's actions use this module.
-        from tierline.triage import pipeline as triage_pipeline
-
-        with session.no_autoflush:  # the ticket's changes go out in one UPDATE, with triage's
-            triage_pipeline.triage(session, actor=actor, ticket=ticket, trigger="update", caller_set=set(changes))
-    if ticket.assignee_id is not None:
-        ticket.waiting_reason = None  # someone owns it now
-    _change_status(session, ticket, changes, before)
-    if not audit.record_update(session, actor, ticket, before, action="tickets.update", exclude=NOT_AUDITED):
-        return ticket
-    ticket.updated_at = clock.now()
-    changed = sorted(set(audit.diff(before, audit.snapshot(ticket))) - {"updated_at", "version"})
-    if "tags" in changed:
-        sync_tags(session, ticket)
-    if "subject" in changed or "description" in changed:
-        indexing.index_ticket(session, ticket)
-    flush(session, ticket)  # first, so a concurrent change is a 409 before anything else reads the ticket
-    if SLA_FIELDS.intersection(changed):
-        sla_service.on_ticket_changed(session, actor=actor, ticket=ticket)
-    outbox.publish(session, "ticket.updated", {"ticket_id": ticket.id, "key": ticket.key, "fields": changed})
-    return ticket
-
-
-def _would_change(ticket: Ticket, changes: dict[str, Any]) -> bool:
-    for field, value in changes.items():
-        current = getattr(ticket, field)
-        if field == "custom_fields":
-            value = {k: v for k, v in {**current, **value}.items() if v is not None}
-        if value != current:
-            return True
-    return False
-
-
-def update_by_key(session: Session, *, actor: Actor, key: str, changes: dict[str, Any],
-                  if_match: int | None = None) -> Ticket:
-    ticket = get_by_key(session, key=key, actor=actor)
-    return update(session, actor=actor, ticket=ticket, changes=changes, if_match=if_match)
-
-
-def _change_status(session: Session, ticket: Ticket, changes: dict[str, Any], before: dict[str, Any]) -> None:
-    target = changes.get("status")
-    if target is not None:
-        sm.check(ticket.status, target, solved_at=ticket.solved_at)
-    elif ticket.status == sm.NEW and ticket.assignee_id is not None and before["assignee_id"] is None:
-        target = sm.OPEN  # the "ticket assigned" event
-    if target is None or target == ticket.status:
-        return
-    if target == sm.SOLVED:
-        forms.check_solvable(session, ticket)
-    move_status(session, ticket, target)
-
 
 def return_open_tickets_to_queue(session: Session, *, actor: Actor, user_id: int) -> int:
     """Unassign a user's unsolved tickets (they keep their queue); returns how many were returned."""

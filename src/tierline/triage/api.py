@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
+from tierline.flows import intake
 from tierline.platform.auth.actor import Actor
 from tierline.platform.deps import DB, require
 from tierline.platform.pagination import Limit, Page
@@ -57,6 +58,4 @@ def delete_rule(rule_id: int, db: DB, actor: Annotated[Actor, require("triage:wr
 def explain(body: TicketCreate, db: DB, actor: Annotated[Actor, require("triage:read")]) -> dict[str, Any]:
     """What intake would do with this ticket (signals, matched rules and why, actions, impact, prediction, queue,
     tier, assignee candidate, SLA policy), without saving anything."""
-    from tierline.triage import pipeline  # the pipeline imports the whole intake flow, which imports triage
-
-    return pipeline.explain(db, actor=actor, data=body)
+    return intake.explain(db, actor=actor, data=body)

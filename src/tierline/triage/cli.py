@@ -26,8 +26,8 @@ def explain(file: Annotated[Path, typer.Argument(help="a ticket body as JSON, as
                                                  exists=True, dir_okay=False, readable=True)]) -> None:
     """Print what intake would do with a ticket (signals, matched rules, actions, impact, queue, tier,
     assignee candidate, SLA policy) without saving it: the same JSON as POST /api/v1/triage/explain."""
+    from tierline.flows import intake
     from tierline.tickets.schemas import TicketCreate
-    from tierline.triage import pipeline
 
     try:
         data = TicketCreate.model_validate_json(file.read_bytes())
@@ -38,7 +38,7 @@ def explain(file: Annotated[Path, typer.Argument(help="a ticket body as JSON, as
         raise typer.Exit(2) from exc
     session = get_database().session(write=True)  # explain writes inside a savepoint it rolls back
     try:
-        result = pipeline.explain(session, actor=CLI_ACTOR, data=data)
+        result = intake.explain(session, actor=CLI_ACTOR, data=data)
     except DomainError as exc:
         err.print(f"[red]error:[/red] {exc.detail}")
         raise typer.Exit(2) from exc

@@ -3,8 +3,8 @@
     customer facts -> signals -> classifier -> impact -> rules -> tier and queue -> assignment
 
 `triage()` runs those steps on a ticket that is not saved yet (or is being changed) and writes the results
-onto it; `after_save()` does what needs the ticket's id (recurrence, escalation to engineering, rule
-notifications). The intake flow (tickets/intake.py) calls both, then the SLA clocks, then the outbox.
+onto it. What needs the saved ticket (recurrence, escalation to engineering, rule notifications) and what
+crosses into other engines (SLA, problems) is the flows' part: flows/intake.py reads top to bottom.
 Precedence: rules beat predictions; fields the caller set are kept unless a rule sets them; predictions and
 defaults only fill empty fields. Every step writes what it did into `ticket.triage`, the same shape as the
 explain response.
@@ -18,13 +18,12 @@ from sqlalchemy.orm import Session
 
 from tierline.components import service as components_service
 from tierline.customers import service as customers_service
-from tierline.platform import clock, outbox
+from tierline.platform import clock
 from tierline.platform.auth.actor import Actor
 from tierline.platform.errors import NotFound
-from tierline.problems import service as problems_service
-from tierline.problems.signature import signature_for
 from tierline.settings import get_settings
-from tierline.sla import service as sla_service
+from tierline.tickets import service as tickets_service
+from tierline.tickets.signature import signature_for
 from tierline.triage import assignment, classifier, impact, rules, sentiment, signals
 from tierline.triage.types import TICKET_FIELDS, Draft, Signals
 
@@ -42,9 +41,7 @@ def draft_of(ticket: Any, caller_set: set[str]) -> Draft:
 def _customer(session: Session, draft: Draft, customer_id: int | None) -> None:
     if customer_id is None:
         return
-    from tierline.tickets import service as tickets_service  # tickets calls triage; this read goes back
-
-    draft.customer = customers_service.facts(session, customer_id=customer_id)
+    draft.customer = customers_service.profile(session, customer_id=customer_id)
     draft.customer.open_tickets = tickets_service.open_count(session, customer_id=customer_id)
 
 
@@ -82,8 +79,6 @@ def _predict(session: Session, draft: Draft) -> list[dict[str, Any]]:
 
 def _route(session: Session, draft: Draft, trigger: str) -> dict[str, Any]:
     """Tier, queue and team: from the queue when one is set, else the tier's default queue."""
-    from tierline.tickets import service as tickets_service
-
     if trigger != "create" and not ({"queue_id", "tier", "team_id"} & draft.rule_set):
         return {"queue_id": draft.queue_id, "tier": draft.tier, "team_id": draft.team_id, "changed": False}
     if draft.component_id is not None and draft.is_free("team_id"):
@@ -119,7 +114,7 @@ def _assign(session: Session, draft: Draft, trigger: str, dry_run: bool) -> dict
 def triage(session: Session, *, actor: Actor, ticket: Any, trigger: str, caller_set: set[str],
            message_text: str | None = None, dry_run: bool = False) -> tuple[dict[str, Any], Draft]:
     """Run the steps on `ticket` and write the outcome onto it; returns the triage record and the draft
-    (whose requested side effects `after_save` carries out)."""
+    (whose requested side effects the calling flow carries out)."""
     draft = draft_of(ticket, caller_set)
     _customer(session, draft, ticket.customer_id)
     found = _signals(session, draft, message_text)
@@ -164,46 +159,3 @@ def triage(session: Session, *, actor: Actor, ticket: Any, trigger: str, caller_
         # The intake record stays what the ticket shows; later runs (updates, replies) add their latest.
         ticket.triage = record if trigger == "create" else {**(ticket.triage or {}), "last_run": record}
     return record, draft
-
-
-def after_save(session: Session, *, actor: Actor, ticket: Any, draft: Draft) -> None:
-    """The steps that need the saved ticket (new in this transaction): recurrence, escalation to engineering,
-    rule notifications."""
-    customer_arr = draft.customer.arr if draft.customer is not None else None
-    problem = problems_service.record_ticket(session, actor=actor, ticket=ticket, customer_arr=customer_arr,
-                                             new=True)
-    if problem is not None and ticket.triage is not None:
-        ticket.triage = {**ticket.triage, "problem": problem}
-    if draft.escalate_to_engineering:
-        owner = None
-        if ticket.component_id is not None:
-            owner = components_service.info(session, component_id=ticket.component_id).owner_team_id
-        outbox.publish(session, "ticket.escalated_to_engineering", {
-            "ticket_id": ticket.id, "key": ticket.key, "component_id": ticket.component_id,
-            "owner_team_id": owner, "reason": draft.escalate_to_engineering})
-    for note in draft.notify:
-        outbox.publish(session, "triage.notify", {"ticket_id": ticket.id, "key": ticket.key, **note})
-
-
-def explain(session: Session, *, actor: Actor, data: Any) -> dict[str, Any]:
-    """What intake would do with this ticket body, without saving anything.
-
-    It runs inside a savepoint that is always rolled back, so even a step that writes as a side effect
-    (finding the requester's customer creates a contact) leaves no trace.
-    """
-    from tierline.tickets import intake
-
-    savepoint = session.begin_nested()
-    try:
-        ticket = intake.new_ticket(session, actor=actor, data=data)
-        intake.resolve_customer(session, actor=actor, ticket=ticket)
-        record, draft = triage(session, actor=actor, ticket=ticket, trigger="create",
-                               caller_set=set(data.model_fields_set), dry_run=True)
-        policy = sla_service.select_policy(session, ticket)
-        record["sla_policy"] = {"id": policy.id, "name": policy.name} if policy is not None else None
-        record["problem"] = problems_service.record_ticket(
-            session, actor=actor, ticket=ticket, customer_arr=draft.customer.arr if draft.customer else None,
-            dry_run=True)
-        return record
-    finally:
-        savepoint.rollback()

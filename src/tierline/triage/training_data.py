@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from tierline.platform.errors import Invalid
+from tierline.tickets import service as tickets_service
 from tierline.triage.model_records import TARGETS
 
 MAX_TICKETS = 50_000  # the most recent finished tickets are what the next ticket resembles
@@ -62,10 +63,6 @@ def read_csv(path: Path, *, text_cols: Sequence[str], label_col: str) -> Labelle
 
 def from_tickets(session: Session, *, target: str, limit: int = MAX_TICKETS) -> LabelledTexts:
     """Solved and closed tickets' subject and description, labelled with the target field (ids as text)."""
-    # A read of finished tickets for learning, like the SLA reports' analytics: no ticket is changed. Imported
-    # here, as the model was before: reading a CSV (`triage evaluate --csv`) needs none of the tickets domain.
-    from tierline.tickets import service as tickets_service
-
     if target not in TARGETS:
         raise Invalid("target", f"must be one of {', '.join(TARGETS)}")
     rows = tickets_service.finished_texts(session, label_field=_TICKET_COLUMNS[target], limit=limit)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tierline.customers.profiles import CustomerProfile
+
 
 @dataclass
 class Sentiment:
@@ -32,19 +34,6 @@ class Signals:
         if self.sentiment is not None:
             out["sentiment"] = {**self.sentiment.__dict__, "reasons": list(self.sentiment.reasons)}
         return out
-
-
-@dataclass
-class CustomerFacts:
-    id: int
-    name: str
-    plan: str
-    arr: float
-    region: str | None
-    licensed_users: int | None
-    arr_percentile: float | None  # 0..1 among all customers
-    open_tickets: int = 0
-    health: float | None = None  # 0..100 when the customer-health issue lands
 
 
 @dataclass
@@ -83,7 +72,7 @@ class Draft:
     queue_id: int | None = None
     urgency: str | None = None
     affected_users: int | None = None
-    customer: CustomerFacts | None = None
+    customer: CustomerProfile | None = None
     sentiment: float | None = None
     frustrated: bool = False
     impact_score: int | None = None

@@ -5,7 +5,7 @@
 - a text fingerprint `fp:<16 hex>`: `fp:3f2a9c0d11b4e7aa|c:-`.
 
 The fingerprint is built so that the same problem written up by different customers collides and different
-problems do not (tests/problems/test_signature.py shows both on a small realistic corpus):
+problems do not (tests/tickets/test_signature.py shows both on a small realistic corpus):
 1. lower case; URLs, emails, UUIDs, hex ids, numbers and id-like tokens (`req_8f3k`, `pg-prod-123`, `45s`,
    `v2.3.1`) are masked, and the masks are not content, so "after 30s, request abc123" and "after 45s,
    request ffe901" read alike;

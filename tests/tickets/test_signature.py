@@ -7,7 +7,7 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tierline.problems.signature import (
+from tierline.tickets.signature import (
     EMPTY_FINGERPRINT,
     fingerprint,
     fingerprint_tokens,
