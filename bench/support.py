@@ -1,5 +1,11 @@
 """What the benchmarks share: a scratch database, realistic ticket bodies, percentiles, and the HTTP intake
-harness (a uvicorn server, N clients, the raw insert ceiling), timed loops."""
+harness (a uvicorn server, N clients, the raw insert ceiling), timed loops.
+
+The benchmarks run the code in this tree's src/. To measure another version beside it (a commit before a
+change, say), point TIERLINE_BENCH_SRC at its src/ folder, e.g. after
+`git archive <commit> src | tar -x -C /tmp/base`: TIERLINE_BENCH_SRC=/tmp/base/src. The bench and every
+server it starts then import that copy of tierline.
+"""
 
 from __future__ import annotations
 
@@ -29,7 +35,9 @@ from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
+BENCH = ROOT / "bench"
+SRC = Path(os.environ.get("TIERLINE_BENCH_SRC") or ROOT / "src").resolve()
+sys.path.insert(0, str(SRC))
 
 
 @contextmanager
@@ -60,11 +68,13 @@ def scratch_database(url: str | None) -> Iterator[tuple[str, str]]:
         admin.dispose()
 
 
-def ticket_bodies(n: int = 400, seed: int = 99) -> list[dict]:
-    """Realistic request bodies from the demo corpus (subjects, descriptions with traces, error codes)."""
+def ticket_bodies(n: int = 400, seed: int = 99, customers: int = 20) -> list[dict]:
+    """Realistic request bodies from the demo corpus (subjects, descriptions with traces, error codes). The
+    generator draws the customers first: with the seed and customer count of a loaded demo, the requesters
+    are that demo's customers' people."""
     from tierline.demo.generator import generate
 
-    plan = generate(seed=seed, customers=20, tickets=n, now=datetime(2026, 1, 1, tzinfo=UTC))
+    plan = generate(seed=seed, customers=customers, tickets=n, now=datetime(2026, 1, 1, tzinfo=UTC))
     return [{"subject": t.subject, "description": t.description, "requester_email": t.requester_email,
              "type": t.type, "priority": t.priority, "channel": t.channel, "feature_area": t.feature_area,
              "error_code": t.error_code, "tags": t.tags, "urgency": t.urgency} for t in plan.tickets]
@@ -92,14 +102,25 @@ def free_port() -> int:
 
 def prepare(url: str) -> str:
     """Migrate, create an admin and return a fresh API token (through the services, as `tierline` does)."""
-    from tierline.people import service as people_service
-    from tierline.platform.auth import service as auth_service
-    from tierline.platform.auth.actor import Actor
     from tierline.platform.db import Database
     from tierline.platform.migrate import upgrade
 
     db = Database(url)
-    upgrade(db)
+    try:
+        upgrade(db)
+    finally:
+        db.dispose()
+    return admin_token(url)
+
+
+def admin_token(url: str) -> str:
+    """Create the bench admin in a migrated database and return a fresh API token for it."""
+    from tierline.people import service as people_service
+    from tierline.platform.auth import service as auth_service
+    from tierline.platform.auth.actor import Actor
+    from tierline.platform.db import Database
+
+    db = Database(url)
     actor = Actor.system("bench")
     with db.unit_of_work() as session:
         view = people_service.create_user(session, actor=actor, email=ADMIN, name="Bench Admin",
@@ -114,7 +135,7 @@ def prepare(url: str) -> str:
 def server(url: str, port: int, log_level: str, log_path: Path) -> Iterator[subprocess.Popen]:
     """`tierline.app` under uvicorn (one process, no reload) on `port`, stopped on exit."""
     env = dict(os.environ, TIERLINE_DATABASE_URL=url, TIERLINE_LOG_LEVEL=log_level,
-               PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+               PYTHONPATH=str(SRC) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     cmd = [sys.executable, "-m", "uvicorn", "tierline.app:create_app", "--factory", "--host", "127.0.0.1",
            "--port", str(port), "--no-access-log", "--log-level", log_level.lower()]
     with open(log_path, "wb") as log:

@@ -1,0 +1,232 @@
+"""Intake in-process: the one place the bench calls the intake flow, the statements an intake issues, Python
+time per phase, and the triage pipeline alone (a ceiling).
+
+Issue 9 moves the flow from `tierline.tickets.intake` to `tierline.flows.intake` and may change its signature.
+`flow_module`, `run_flow` and `build_response` are the only code here that knows where it lives and how the
+route calls it (tickets/api.py, `create_ticket`'s produce()); when that changes, change them and nothing else.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import event
+from support import pct
+
+FLOW_MODULES = ("tierline.flows.intake", "tierline.tickets.intake")
+
+
+# -- the flow, as POST /api/v1/tickets calls it --------------------------------------------------------------
+
+def flow_module() -> Any:
+    """The intake flow's module: where issue 9 puts it, else where it was."""
+    for name in FLOW_MODULES:
+        try:
+            return importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name not in (name, name.rpartition(".")[0]):
+                raise  # the module exists but something it imports does not: a real error
+    raise ModuleNotFoundError(f"no intake flow in {', '.join(FLOW_MODULES)}")
+
+
+def run_flow(session: Any, actor: Any, data: Any) -> Any:
+    """The intake flow on the request's write session, as the route's produce() calls it."""
+    return flow_module().create_ticket(session, actor=actor, data=data)
+
+
+def build_response(session: Any, ticket: Any) -> dict[str, Any]:
+    """The 201 response body, as the route builds it from the flow's result (`TicketDetail` of the ticket's
+    detail: in tierline.flows.ticket_views since issue 9, in tickets.schemas and tickets.service before)."""
+    try:
+        from tierline.flows.ticket_views import TicketDetail, detail
+    except ImportError:
+        from tierline.tickets.schemas import TicketDetail
+        from tierline.tickets.service import detail
+
+    return TicketDetail.model_validate(detail(session, ticket)).model_dump(mode="json")
+
+
+def authenticate(session: Any, token: str) -> Any:
+    """The door's part of the request's transaction: the bearer token to an actor."""
+    from tierline.platform.auth import service as auth_service
+
+    return auth_service.authenticate_token(session, token)
+
+
+# -- statements per intake -----------------------------------------------------------------------------------
+
+PARTS = ("auth", "flow", "response", "commit")
+_TABLE = re.compile(r"\b(?:FROM|INTO|UPDATE)\s+\"?(\w+)", re.IGNORECASE)
+
+
+@dataclass
+class Statements:
+    """Statements per intake by part of the request's transaction, and by table (first table named)."""
+
+    intakes: int = 0
+    parts: Counter = field(default_factory=Counter)
+    tables: Counter = field(default_factory=Counter)  # (part, table) -> statements
+
+    def per(self, part: str) -> float:
+        return self.parts[part] / self.intakes if self.intakes else float("nan")
+
+    @property
+    def intake(self) -> float:
+        """What POST /api/v1/tickets issues beyond the door: the flow, the response, the commit's own."""
+        return self.per("flow") + self.per("response") + self.per("commit")
+
+    @property
+    def total(self) -> float:
+        return self.intake + self.per("auth")
+
+    def top(self, part: str, k: int = 8) -> str:
+        """The tables `part` names most, as 'name n.n' per intake."""
+        mine = Counter({table: n for (p, table), n in self.tables.items() if p == part})
+        return ", ".join(f"{name} {n / self.intakes:.1f}" for name, n in mine.most_common(k))
+
+    def as_json(self) -> dict[str, Any]:
+        return {"intakes": self.intakes, "per_intake": {p: round(self.per(p), 2) for p in PARTS},
+                "intake": round(self.intake, 2), "with_auth": round(self.total, 2),
+                "tables": {p: {t: round(n / self.intakes, 2)
+                               for (q, t), n in self.tables.most_common() if q == p} for p in PARTS}}
+
+
+def count_statements(db: Any, token: str, datas: list[Any]) -> Statements:
+    """Each of `datas` through one request's transaction in-process, the statements counted per part with a
+    `before_cursor_execute` listener. Transaction control (BEGIN, COMMIT) is not counted. The session is
+    flushed after the flow and after the response, so that writes the flow left pending count as the flow's
+    (the route's autoflush would send them with the response's first read; the total is the same)."""
+    out = Statements()
+    part = ["auth"]
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip()[:5].upper() == "BEGIN":
+            return
+        out.parts[part[0]] += 1
+        m = _TABLE.search(statement)
+        out.tables[(part[0], m.group(1) if m else statement.split(None, 1)[0].lower())] += 1
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        for data in datas:
+            session = db.session(write=True)
+            try:
+                part[0] = "auth"
+                actor = authenticate(session, token)
+                part[0] = "flow"
+                ticket = run_flow(session, actor, data)
+                session.flush()  # the flow's pending writes count as the flow's, not as the response's reads'
+                part[0] = "response"
+                build_response(session, ticket)
+                session.flush()
+                part[0] = "commit"
+                session.commit()
+            finally:
+                session.close()
+            out.intakes += 1
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return out
+
+
+# -- time per intake, and per phase when the flow exposes its phases -----------------------------------------
+
+@dataclass
+class Timing:
+    intakes: int
+    elapsed: float
+    latencies: list[float]
+    phases: dict[str, float] | None  # phase -> mean seconds per intake; None: the flow does not expose them
+
+    @property
+    def rate(self) -> float:
+        return self.intakes / self.elapsed if self.elapsed else 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        return {"intakes": self.intakes, "per_s": round(self.rate, 1),
+                "p50_ms": round(pct(self.latencies, 50) * 1e3, 2),
+                "p99_ms": round(pct(self.latencies, 99) * 1e3, 2),
+                "phases_ms": None if self.phases is None
+                else {k: round(v * 1e3, 3) for k, v in self.phases.items()}}
+
+
+def time_intakes(db: Any, token: str, datas: list[Any]) -> Timing:
+    """Each of `datas` committed in its own request-shaped transaction, one after another (one thread).
+
+    THE PHASE HOOK: if the flow's module has `PHASES` (a list to which each intake appends (name, seconds)
+    while the module-level flag `TIMING` is true), it is switched on for this loop and the phases are averaged
+    per intake. Without it the phases are reported as not exposed.
+    """
+    module = flow_module()
+    exposes = isinstance(getattr(module, "PHASES", None), list)
+    if exposes:
+        module.PHASES.clear()
+        module.TIMING = True
+    latencies = []
+    started = time.perf_counter()  # durations only; the application's time comes from its clock
+    try:
+        for data in datas:
+            t0 = time.perf_counter()
+            with db.unit_of_work() as session:
+                actor = authenticate(session, token)
+                build_response(session, run_flow(session, actor, data))
+            latencies.append(time.perf_counter() - t0)
+        elapsed = time.perf_counter() - started
+        phases = None
+        if exposes:
+            spent: dict[str, float] = {}
+            for name, seconds in module.PHASES:
+                spent[name] = spent.get(name, 0.0) + seconds
+            phases = {name: total / len(datas) for name, total in spent.items()}
+    finally:
+        if exposes:
+            module.TIMING = False
+            module.PHASES.clear()
+    return Timing(len(datas), elapsed, latencies, phases)
+
+
+# -- the triage pipeline alone (a ceiling) -------------------------------------------------------------------
+
+def triage_ceiling(db: Any, datas: list[Any], seconds: float) -> dict[str, Any]:
+    """The whole triage pipeline (signals, classifier, sentiment, impact, rules, assignment) on each body, as
+    intake runs it but with `dry_run=True`, each ticket in a transaction that is rolled back (a requester new
+    to Tierline gets a contact that is rolled back too); one thread. As bench/triage.py part 2, which reads
+    with a read session after creating the requesters as contacts; this one needs no setup."""
+    from tierline.platform.auth.actor import Actor
+    from tierline.triage import pipeline
+
+    module = flow_module()
+    actor = Actor.system("bench")
+    session = db.session(write=True)
+
+    def step(i: int) -> None:
+        data = datas[i % len(datas)]
+        try:
+            ticket = module.new_ticket(session, actor=actor, data=data)
+            module.resolve_customer(session, actor=actor, ticket=ticket)
+            pipeline.triage(session, actor=actor, ticket=ticket, trigger="create",
+                            caller_set=set(data.model_fields_set), dry_run=True)
+        finally:
+            session.rollback()
+
+    try:
+        for i in range(min(len(datas), 50)):  # rules compiled, models unpickled, caches filled
+            step(i)
+        latencies = []
+        started = time.perf_counter()
+        deadline = started + seconds
+        i = 0
+        while (t0 := time.perf_counter()) < deadline:
+            step(i)
+            latencies.append(time.perf_counter() - t0)
+            i += 1
+        elapsed = time.perf_counter() - started
+    finally:
+        session.close()
+    return {"tickets": i, "per_s": round(i / elapsed, 1), "p50_ms": round(pct(latencies, 50) * 1e3, 3),
+            "p99_ms": round(pct(latencies, 99) * 1e3, 3)}
