@@ -21,7 +21,7 @@ from tierline.components import service as components_service
 from tierline.customers import service as customers_service
 from tierline.demo import architecture as arch
 from tierline.demo import service_levels, triage_rules
-from tierline.demo.generator import DemoPlan, Event, TicketPlan
+from tierline.demo.plans import DemoPlan, Event, TicketPlan
 from tierline.flows import intake, messages, ticket_update
 from tierline.people import service as people_service
 from tierline.people import teams as people_teams

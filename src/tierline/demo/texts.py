@@ -5,15 +5,13 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from tierline.demo import architecture as arch
 from tierline.demo import conversation as conv
 from tierline.demo.corpus import FEATURE_REQUESTS, TRACES, Scenario
-
-if TYPE_CHECKING:
-    from tierline.demo.generator import CustomerPlan
+from tierline.demo.plans import CustomerPlan
 
 ERROR_MESSAGES = {
     "DB-1042": "replica lag above threshold", "DB-1045": "replica WAL receiver not streaming",

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tierline.platform import clock
 from tierline.platform.db import Base, UTCDateTime
+from tierline.settings import get_settings
 
 SECRET_KEY = "secret_key"
 
@@ -38,7 +39,6 @@ def ensure_secret_key(session: Session) -> str:
 
 def secret_key(session: Session, configured: str | None = None) -> str:
     """The configured key (the app's settings, else TIERLINE_SECRET_KEY), else the one kept at migrate."""
-    from tierline.settings import get_settings
 
     configured = configured or get_settings().secret_key
     if configured:

@@ -16,6 +16,7 @@ from typing import Any
 
 from tierline.platform import clock
 from tierline.platform.errors import Conflict
+from tierline.settings import get_settings
 
 NEW, OPEN, PENDING_CUSTOMER, ON_HOLD, SOLVED, CLOSED = (
     "new", "open", "pending_customer", "on_hold", "solved", "closed")
@@ -46,7 +47,6 @@ assert set(TRANSITIONS) == set(STATUSES)
 
 
 def reopen_window() -> timedelta:
-    from tierline.settings import get_settings
 
     return timedelta(days=get_settings().reopen_window_days)
 

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from tierline.platform import audit, clock
 from tierline.platform.errors import Conflict, Invalid, NotFound
+from tierline.settings import get_settings
 from tierline.triage import model_store
 from tierline.triage.model_records import TARGETS, TriageModel
 from tierline.triage.model_store import prepare_text
@@ -44,7 +45,6 @@ RANDOM_STATE = 0
 
 
 def threshold() -> float:
-    from tierline.settings import get_settings
 
     return get_settings().classifier_threshold
 
