@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+import tierline.jobs_registry  # noqa: F401  (registers every domain's job handlers)
 from tierline import __version__
 from tierline.components import api as components_api
 from tierline.customers import api as customers_api
@@ -53,7 +54,6 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     settings = settings or get_settings()
     database = database or get_database()
     configure_logging(settings.log_level, settings.log_json)
-    import tierline.jobs_registry  # noqa: F401  (registers every domain's job handlers)
 
     run_worker = settings.embedded_worker if embedded_worker is None else embedded_worker
     run_worker = run_worker and database.is_sqlite

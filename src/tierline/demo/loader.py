@@ -18,19 +18,24 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tierline.components import service as components_service
+from tierline.components.models import Component
 from tierline.customers import service as customers_service
+from tierline.customers.models import Contact, Customer
 from tierline.demo import architecture as arch
 from tierline.demo import service_levels, triage_rules
 from tierline.demo.plans import DemoPlan, Event, TicketPlan
 from tierline.flows import intake, messages, ticket_update
 from tierline.people import service as people_service
 from tierline.people import teams as people_teams
+from tierline.people.models import Team
 from tierline.platform import app_settings, audit, clock
 from tierline.platform.auth import service as auth_service
 from tierline.platform.auth.actor import Actor
+from tierline.platform.auth.models import User
 from tierline.sla import calendars, policies
 from tierline.tickets import forms, queues
 from tierline.tickets import state_machine as sm
+from tierline.tickets.models import Message, Queue, Ticket
 from tierline.tickets.schemas import TicketCreate
 from tierline.triage import rules as rules_service
 
@@ -287,12 +292,6 @@ class Loader:
 
 
 def counts(session: Session) -> dict[str, int]:
-    from tierline.components.models import Component
-    from tierline.customers.models import Contact, Customer
-    from tierline.people.models import Team
-    from tierline.platform.auth.models import User
-    from tierline.tickets.models import Message, Queue, Ticket
-
     models = {"users": User, "teams": Team, "components": Component, "queues": Queue, "customers": Customer,
               "contacts": Contact, "tickets": Ticket, "messages": Message}
     return {name: session.scalar(select(func.count()).select_from(m)) or 0 for name, m in models.items()}
