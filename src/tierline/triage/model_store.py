@@ -401,7 +401,7 @@ def active_ensemble(session: Session) -> Ensemble | None:
 
 
 def _build_ensemble(session: Session) -> Ensemble | None:
-    database = session.get_bind().url
+    database = session.get_bind().engine.url  # .engine: the bind may be a Connection (tests join one)
     keys = tuple(map(tuple, session.connection().execute(_ACTIVE)))
     with _lock:
         current = _ensembles.get(database)
