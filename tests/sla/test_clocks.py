@@ -1,5 +1,5 @@
 """SLA clocks through the life of a ticket, with a frozen clock: every metric, pauses, reopen, re-targeting,
-and the durable warning and breach timers."""
+and the warning and breach sweeps."""
 
 from __future__ import annotations
 
@@ -148,7 +148,7 @@ def test_a_policy_match_change_moves_the_ticket_to_another_policy(agent, policy)
     assert out["sla"][0]["due_at"].startswith(iso(120)[:19])
 
 
-def test_a_breach_fires_at_its_instant_from_a_durable_job_and_is_recorded(agent, policy, db):
+def test_a_breach_fires_at_its_instant_from_the_sweep_and_is_recorded(agent, policy, db):
     policy()
     t = create_ticket(agent, priority="P2")
     at(59)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event, select
 
 from tests.tickets.conftest import create_ticket, get_ticket, patch_ticket, post_message
-from tierline.platform import clock
+from tierline.platform import clock, jobs
 from tierline.platform.auth.actor import Actor
 from tierline.platform.jobs import Job
 from tierline.sla import calendars
@@ -97,10 +97,22 @@ def test_starting_a_ticket_reads_no_clock_customer_or_calendar_row_and_writes_ea
     with db.session(write=False) as s:
         clocks = {c.metric: c for c in s.scalars(select(SlaClock).where(SlaClock.ticket_id == t["id"]))}
         assert clocks["first_response"].warning_at == datetime(2026, 11, 23, 11, 30, tzinfo=UTC)  # 75 % of 120
-        timers = {j.dedupe_key: j.due_at for j in s.scalars(select(Job).where(Job.kind.like("sla.%")))}
-    for clk in clocks.values():
-        assert timers[f"sla.breach:{clk.id}"] == clk.due_at
-        assert timers[f"sla.warning:{clk.id}"] == clk.warning_at
+        assert not s.scalars(select(Job)).all()  # the clocks are swept by their instants: no timer rows
+
+    # The instants written are the ones the sweeps act on: the warning at 11:30, the breach at 12:00.
+    def kinds():
+        with db.session(write=False) as s:
+            return [(e.metric, e.kind, e.at) for e in s.scalars(
+                select(SlaEvent).where(SlaEvent.ticket_id == t["id"]).order_by(SlaEvent.id))]
+
+    clock.freeze(datetime(2026, 11, 23, 11, 29, 59, tzinfo=UTC))
+    jobs.run_until_idle(db)
+    assert kinds() == []
+    clock.freeze(datetime(2026, 11, 23, 12, 0, tzinfo=UTC))
+    jobs.run_until_idle(db)
+    jobs.run_until_idle(db)
+    assert kinds() == [("first_response", "warning", datetime(2026, 11, 23, 11, 30, tzinfo=UTC)),
+                       ("first_response", "breach", datetime(2026, 11, 23, 12, 0, tzinfo=UTC))]
 
 
 def test_a_target_that_appears_and_completes_in_one_change_keeps_its_events_on_its_clock(db, admin, agent):

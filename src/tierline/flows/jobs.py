@@ -1,7 +1,9 @@
-"""The job handlers whose work crosses domains, registered here so that no engine calls up into a flow."""
+"""The job handlers and sweeps whose work crosses domains, registered here so that no engine calls up into a
+flow."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -10,7 +12,6 @@ from tierline.flows import problem_announcements, sla_breach, ticket_update
 from tierline.platform import jobs
 from tierline.problems.service import ANNOUNCE_JOB
 from tierline.sla import timers as sla_timers
-from tierline.sla.clocks import BREACH_JOB
 from tierline.tickets.service import AUTO_CLOSE_JOB
 
 
@@ -29,9 +30,16 @@ def announce_fix(session: Session, payload: dict[str, Any]) -> None:
                                          after=int(payload["after"]))
 
 
-@jobs.handler(BREACH_JOB)
-def sla_breach_timer(session: Session, payload: dict[str, Any]) -> None:
-    """Mark a clock breached when its timer fires, then do what its policy asks of the ticket."""
-    on_breach = sla_timers.fire_breach(session, payload)
-    if on_breach is not None:
-        sla_breach.apply(session, on_breach)
+def sla_breach_sweep(session: Session, clock_id: int, now: datetime) -> bool:
+    """Mark a due clock breached at its due instant, then do what its policy asks of the ticket, in the clock's
+    own transaction (so a failing escalation holds back this clock alone; see sla/timers.py)."""
+    on_breach = sla_timers.fire_breach(session, clock_id, now)
+    if on_breach is None:
+        return False
+    sla_breach.apply(session, on_breach)
+    return True
+
+
+# After the warning sweep (registered when sla.timers was imported above): a late worker warns, then breaches.
+jobs.register_sweep(jobs.Sweep(sla_timers.BREACH_SWEEP, due=sla_timers.due_breaches, run=sla_breach_sweep,
+                               failed=sla_timers.hold_back))

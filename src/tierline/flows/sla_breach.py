@@ -14,6 +14,8 @@ TIER_UP = {"L1": "L2", "L2": "L3"}
 
 
 def apply(session: Session, on_breach: OnBreach) -> None:
+    if not on_breach.asks_anything:
+        return
     ticket = tickets_service.get(session, ticket_id=on_breach.ticket_id)
     if on_breach.bump_priority and ticket.priority in PRIORITY_UP:
         ticket_update.update(session, actor=SLA_ACTOR, ticket=ticket,

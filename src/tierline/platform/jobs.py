@@ -1,9 +1,17 @@
-"""Durable background work: rows in `jobs` with a `due_at`, run by `tierline worker`.
+"""Durable background work, run by `tierline worker`: job rows, and sweeps of rows that are due by their own
+columns.
 
-A job's effects and its completion commit in one transaction, so a job that dies half-way is simply run
-again later. Workers claim due rows with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so any number of them can
-run; on SQLite the write lock serialises claims. Domains register handlers with `@handler("kind")`; the
-platform never imports them.
+Jobs: rows in `jobs` with a `due_at`. A job's effects and its completion commit in one transaction, so a job
+that dies half-way is simply run again later. Workers claim due rows with `FOR UPDATE SKIP LOCKED` on
+PostgreSQL, so any number of them can run; on SQLite the write lock serialises claims. Domains register
+handlers with `@handler("kind")`; the platform never imports them.
+
+Sweeps: work whose instant a domain row already holds (an SLA clock's `due_at`) needs no job row of its own.
+A domain registers a `Sweep` with `register_sweep`; every worker round runs each sweep in registration order:
+it lists due items in a read transaction (no lock, so an idle round takes no write lock on SQLite), then runs
+each in a write transaction of its own, where the domain locks the item and checks it is still due. A failed
+item rolls back alone; the domain then records the attempt and holds the item back for a while (`failed`),
+so one bad item is neither retried in a hot loop nor blocks the others.
 """
 
 from __future__ import annotations
@@ -12,7 +20,8 @@ import socket
 import threading
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -151,7 +160,7 @@ def _record_failure(db: Database, job_id: int, exc: Exception) -> None:
             outcome = "failed"
         else:
             job.status = PENDING
-            job.due_at = clock.now() + timedelta(seconds=min(3600, 15 * 2 ** (job.attempts - 1)))
+            job.due_at = clock.now() + retry_delay(job.attempts)
             outcome = "retry"
         JOBS_RUN.labels(job.kind, outcome).inc()
         log.warning("job_failed", job_id=job_id, kind=job.kind, attempts=job.attempts, outcome=outcome,
@@ -166,11 +175,83 @@ def run_due(db: Database, *, worker_id: str | None = None, limit: int = 20, lock
     return sum(1 for job_id in ids if _run_one(db, job_id))
 
 
+# -- sweeps ------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Sweep:
+    """Work found by scanning domain rows whose own columns say it is due, instead of a job row per item.
+
+    - `due(session, now, limit)`: keys of at most `limit` items due at `now`, soonest first, leaving out
+      items held back after a failure. Runs in a read session; must take no lock and use an index.
+    - `run(session, key, now)`: in the item's own write transaction, lock the item if it is still due
+      (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so a row another worker holds is skipped, not waited for) and do
+      its work; True when it did, False when there was nothing left to do. The platform commits.
+    - `failed(session, key, error, now)`: after `run` raised and was rolled back, in a fresh transaction:
+      record the attempt and hold the item back (a growing interval) so `due` leaves it out until then.
+      Never give the item up: the next sweep after the interval tries it again.
+    """
+
+    name: str
+    due: Callable[[Session, datetime, int], Sequence[Any]]
+    run: Callable[[Session, Any, datetime], bool]
+    failed: Callable[[Session, Any, str, datetime], None]
+
+
+SWEEPS: dict[str, Sweep] = {}
+
+
+def register_sweep(sweep: Sweep) -> Sweep:
+    """Add a sweep to every worker's rounds (a sweep of the same name is replaced in place). Sweeps run in the
+    order they were registered: register the one whose items come first in time first."""
+    SWEEPS[sweep.name] = sweep
+    return sweep
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long an item that failed `attempts` times in a row waits: 15 s, doubling, at most an hour (as jobs)."""
+    return timedelta(seconds=min(3600, 15 * 2 ** max(0, attempts - 1)))
+
+
+def _sweep_one(db: Database, sweep: Sweep, key: Any) -> bool:
+    session = db.session(write=True)
+    try:
+        did = bool(sweep.run(session, key, clock.now()))
+        session.commit()
+    except Exception as exc:  # one failing item must not stop the others
+        session.rollback()
+        error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:4000]
+        log.warning("sweep_item_failed", sweep=sweep.name, key=key, error=error)
+        JOBS_RUN.labels(sweep.name, "retry").inc()
+        try:
+            with db.unit_of_work() as retry_session:
+                sweep.failed(retry_session, key, error, clock.now())
+        except Exception:  # the item is simply listed again on a later round
+            log.exception("sweep_failure_not_recorded", sweep=sweep.name, key=key)
+        return False
+    finally:
+        session.close()
+    if did:
+        JOBS_RUN.labels(sweep.name, "done").inc()
+    return did
+
+
+def run_sweeps(db: Database, *, limit: int = 20) -> int:
+    """One round of every registered sweep: up to `limit` due items each, one transaction per item; returns
+    how many items did their work."""
+    done = 0
+    for sweep in list(SWEEPS.values()):
+        with db.session(write=False) as session:
+            keys = list(sweep.due(session, clock.now(), limit))
+        done += sum(1 for key in keys if _sweep_one(db, sweep, key))
+    return done
+
+
 def run_until_idle(db: Database, *, max_rounds: int = 100) -> int:
-    """Run everything due now (tests and the demo use it)."""
+    """Run every job and sweep item due now, round after round until a round finds nothing (tests and the demo
+    use it); returns how many ran."""
     total = 0
     for _ in range(max_rounds):
-        ran = run_due(db)
+        ran = run_due(db) + run_sweeps(db)
         total += ran
         if not ran:
             break
@@ -182,7 +263,10 @@ def default_worker_id() -> str:
 
 
 class Worker:
-    """A polling loop; `tierline worker` runs one in the foreground, `tierline serve` one in a thread."""
+    """A polling loop; `tierline worker` runs one in the foreground, `tierline serve` one in a thread.
+
+    Each round claims due jobs and runs every registered sweep; a round that found work is followed at once by
+    another, an idle one waits `poll_seconds` (so a due item waits at most that long)."""
 
     def __init__(self, db: Database, *, poll_seconds: float = 1.0, lock_seconds: int = 300) -> None:
         self.db, self.poll_seconds, self.lock_seconds = db, poll_seconds, lock_seconds
@@ -191,15 +275,23 @@ class Worker:
         self._thread: threading.Thread | None = None
 
     def run_forever(self) -> None:
-        log.info("worker_started", worker_id=self.worker_id, handlers=sorted(HANDLERS))
+        log.info("worker_started", worker_id=self.worker_id, handlers=sorted(HANDLERS), sweeps=list(SWEEPS))
         while not self._stop.is_set():
-            try:
-                ran = run_due(self.db, worker_id=self.worker_id, lock_seconds=self.lock_seconds)
-            except Exception:
-                log.exception("worker_round_failed")
-                ran = 0
-            if not ran:
+            if not self.run_round():
                 self._stop.wait(self.poll_seconds)
+
+    def run_round(self) -> int:
+        """Claim and run due jobs, then every sweep; a failure of one part does not skip the other."""
+        ran = 0
+        try:
+            ran += run_due(self.db, worker_id=self.worker_id, lock_seconds=self.lock_seconds)
+        except Exception:
+            log.exception("worker_round_failed", part="jobs")
+        try:
+            ran += run_sweeps(self.db)
+        except Exception:
+            log.exception("worker_round_failed", part="sweeps")
+        return ran
 
     def start_thread(self) -> None:
         self._thread = threading.Thread(target=self.run_forever, name="tierline-worker", daemon=True)

@@ -11,6 +11,9 @@ The metrics, as Zendesk users expect them:
 - periodic_update: a cycle restarted by every public agent reply, running while the ticket is new or open;
 - resolution: from creation to solved, paused in the policy's pause statuses, resumed on reopen.
 Solving a ticket completes every running target.
+
+`place` sets a running clock's `due_at` and `warning_at`; workers find clocks by those columns when they fall
+due (timers.py). No timer rows exist per clock, so changing a clock never touches anything but its row.
 """
 
 from __future__ import annotations
@@ -21,29 +24,31 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tierline.platform import audit, clock, jobs
+from tierline.platform import audit, clock
 from tierline.platform.auth.actor import Actor
 from tierline.sla import calendars, events
-from tierline.sla.business_time import add_business_minutes, business_minutes_between
+from tierline.sla.business_time import BusinessCalendar, add_business_minutes, business_minutes_between
 from tierline.sla.models import SlaClock, SlaPolicy
 
 ACTIVE, PAUSED, ACHIEVED, BREACHED = "active", "paused", "achieved", "breached"
-WARNING_JOB, BREACH_JOB = "sla.warning", "sla.breach"
 EPSILON = 1e-6
 UNSOLVED_RUNNING = ("new", "open")
 DONE_STATUSES = ("solved", "closed")
+# The columns a clock's values carry apart from its row's identity (`id`) and owner (`ticket_id`).
+VALUE_COLUMNS = tuple(c.key for c in SlaClock.__table__.columns if c.key not in ("id", "ticket_id"))
 
 
 # -- units ----------------------------------------------------------------------------------------------
 
-def _calendar(session: Session, clk: SlaClock):  # noqa: ANN202
+def calendar_of(session: Session, clk: Any) -> BusinessCalendar | None:
+    """The compiled calendar a clock counts in; None for a target in calendar minutes."""
     if not clk.business_hours or clk.calendar_id is None:
         return None
     return calendars.compiled_by_id(session, calendar_id=clk.calendar_id)
 
 
-def minutes_between(session: Session, clk: SlaClock, start: datetime, end: datetime) -> float:
-    cal = _calendar(session, clk)
+def minutes_in(cal: BusinessCalendar | None, start: datetime, end: datetime) -> float:
+    """Minutes from start to end in a clock's unit: business minutes of `cal`, or calendar minutes."""
     if end <= start:
         return 0.0
     if cal is None:
@@ -51,16 +56,24 @@ def minutes_between(session: Session, clk: SlaClock, start: datetime, end: datet
     return business_minutes_between(cal, start, end)
 
 
+def minutes_between(session: Session, clk: SlaClock, start: datetime, end: datetime) -> float:
+    return minutes_in(calendar_of(session, clk), start, end)
+
+
 def add_minutes(session: Session, clk: SlaClock, start: datetime, minutes: float) -> datetime:
-    cal = _calendar(session, clk)
+    cal = calendar_of(session, clk)
     if cal is None:
         return start + timedelta(minutes=minutes)
     return add_business_minutes(cal, start, minutes)
 
 
 def elapsed(session: Session, clk: SlaClock, at: datetime | None = None) -> float:
-    at = at or clock.now()
-    running = minutes_between(session, clk, clk.running_since, at) if clk.running_since else 0.0
+    return elapsed_in(calendar_of(session, clk), clk, at or clock.now())
+
+
+def elapsed_in(cal: BusinessCalendar | None, clk: Any, at: datetime) -> float:
+    """A clock's elapsed minutes at `at`, its calendar in hand (`clk`: anything with a clock's attributes)."""
+    running = minutes_in(cal, clk.running_since, at) if clk.running_since else 0.0
     return clk.consumed_minutes + running
 
 
@@ -78,7 +91,7 @@ def due_instant(session: Session, clk: SlaClock) -> datetime | None:
 
 
 def _breach_if_overdue(session: Session, actor: Actor, clk: SlaClock, at: datetime) -> None:
-    """A clock found past its due instant is breached at that instant, whether or not the timer job ran yet."""
+    """A clock found past its due instant is breached at that instant, whether or not a sweep found it yet."""
     if clk.status == BREACHED or clk.running_since is None:
         return
     due = due_instant(session, clk)
@@ -100,6 +113,12 @@ def run(clk: SlaClock, at: datetime) -> None:
 
 def pause(session: Session, actor: Actor, clk: SlaClock, at: datetime) -> None:
     _breach_if_overdue(session, actor, clk, at)
+    stop(session, clk, at)
+
+
+def stop(session: Session, clk: SlaClock, at: datetime) -> None:
+    """Close the running segment and pause the clock, checking no breach: `pause` without its event, for a
+    clock that cannot be overdue (one that starts with its ticket)."""
     if clk.running_since is not None:
         start = clk.running_since
         clk.consumed_minutes += minutes_between(session, clk, start, at)
@@ -146,50 +165,21 @@ def retarget(session: Session, clk: SlaClock, policy: SlaPolicy, target: dict[st
 
 
 def place(session: Session, clk: SlaClock, policy: SlaPolicy) -> None:
-    """Set the clock's due and warning instants from its current state (what its timers will point at)."""
+    """Set the clock's due and warning instants from its current state: where the sweeps will find it."""
     running = clk.running_since is not None and clk.status != BREACHED
     if running:
         clk.due_at = due_instant(session, clk)
     elif clk.status != BREACHED:
         clk.due_at = None
+    clk.warning_at = warning_instant(session, clk, policy)
+
+
+def warning_instant(session: Session, clk: SlaClock, policy: SlaPolicy) -> datetime | None:
+    """When a running clock not yet warned reaches `warning_percent` of its target (None: it will not)."""
+    if clk.running_since is None or clk.status == BREACHED or clk.warned_at is not None:
+        return None
     warn_after = clk.target_minutes * policy.warning_percent / 100.0 - clk.consumed_minutes
-    clk.warning_at = (add_minutes(session, clk, clk.running_since, warn_after)
-                      if running and clk.warned_at is None and warn_after > 0 else None)
-
-
-def sync_timers(session: Session, clk: SlaClock, *, before: dict[str, Any] | None) -> None:
-    """Point the durable warning and breach timers at the instants `place` set, touching a timer only when its
-    instant or cycle moved. `before` is the clock's audit snapshot from the start of this change (None for a
-    clock created in this transaction, which has no timers yet). The clock must have its id (be flushed)."""
-    running = clk.running_since is not None and clk.status != BREACHED
-    new_breach = (audit.jsonable(clk.due_at), clk.cycle) if running else None
-    new_warning = (audit.jsonable(clk.warning_at), clk.cycle) if clk.warning_at is not None else None
-    old_breach = old_warning = None
-    if before is not None:
-        if before["running_since"] is not None and before["status"] != BREACHED:
-            old_breach = (before["due_at"], before["cycle"])
-        if before["warning_at"] is not None:
-            old_warning = (before["warning_at"], before["cycle"])
-    _sync_timer(session, BREACH_JOB, clk, clk.due_at, old_breach, new_breach, fresh=before is None)
-    _sync_timer(session, WARNING_JOB, clk, clk.warning_at, old_warning, new_warning, fresh=before is None)
-
-
-def schedule(session: Session, clk: SlaClock, policy: SlaPolicy, *, before: dict[str, Any] | None) -> None:
-    """`place` then `sync_timers`, for a clock that already has its id."""
-    place(session, clk, policy)
-    sync_timers(session, clk, before=before)
-
-
-def _sync_timer(session: Session, kind: str, clk: SlaClock, due: datetime | None, old: Any, new: Any, *,
-                fresh: bool) -> None:
-    if old == new:
-        return
-    key = f"{kind}:{clk.id}"
-    if new is None:
-        if not fresh:
-            jobs.cancel(session, key)
-        return
-    jobs.enqueue(session, kind, {"clock_id": clk.id, "cycle": clk.cycle}, due_at=due, dedupe_key=key, fresh=fresh)
+    return add_minutes(session, clk, clk.running_since, warn_after) if warn_after > 0 else None
 
 
 def clocks_of(session: Session, ticket_id: int) -> dict[str, SlaClock]:
@@ -197,16 +187,22 @@ def clocks_of(session: Session, ticket_id: int) -> dict[str, SlaClock]:
     return {c.metric: c for c in rows}
 
 
-def new_clock(session: Session, *, ticket_id: int, metric: str, policy: SlaPolicy, target: dict[str, Any],
-              started_at: datetime) -> SlaClock:
+def new_clock(*, metric: str, policy: SlaPolicy, target: dict[str, Any], started_at: datetime,
+              ticket_id: int | None = None) -> SlaClock:
+    """A clock running from `started_at`, not yet in any session (the caller adds it, or reads its values)."""
     now = clock.now()
-    clk = SlaClock(ticket_id=ticket_id, metric=metric, policy_id=policy.id, target_minutes=float(target["minutes"]),
-                   business_hours=bool(target.get("business_hours")),
-                   calendar_id=policy.calendar_id if target.get("business_hours") else None,
-                   status=ACTIVE, cycle=1, started_at=started_at, consumed_minutes=0.0, segments=[],
-                   running_since=started_at, created_at=now, updated_at=now)
-    session.add(clk)
-    return clk
+    return SlaClock(ticket_id=ticket_id, metric=metric, policy_id=policy.id, target_minutes=float(target["minutes"]),
+                    business_hours=bool(target.get("business_hours")),
+                    calendar_id=policy.calendar_id if target.get("business_hours") else None,
+                    status=ACTIVE, cycle=1, started_at=started_at, consumed_minutes=0.0, segments=[],
+                    running_since=started_at, due_at=None, warning_at=None, warned_at=None, breached_at=None,
+                    achieved_at=None, completed_at=None, final_minutes=None, sweep_attempts=0,
+                    sweep_retry_at=None, created_at=now, updated_at=now)
+
+
+def values(clk: SlaClock) -> dict[str, Any]:
+    """The clock's column values but `id` and `ticket_id`: what an INSERT of it carries besides those two."""
+    return {key: getattr(clk, key) for key in VALUE_COLUMNS}
 
 
 def snapshot_for_audit(clk: SlaClock) -> dict[str, Any]:

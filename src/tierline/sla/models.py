@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tierline.platform.db import Base, BigId, JSONType, UTCDateTime
@@ -60,14 +60,22 @@ class SlaClock(Base):
     """One running target of one ticket. Consumed time is kept across pauses, reopenings and re-targeting.
 
     While running, `running_since` is set and the elapsed time is `consumed_minutes` plus the (business or
-    calendar) minutes since then; `due_at` and `warning_at` are where the durable timer jobs point.
+    calendar) minutes since then. `due_at` and `warning_at` are the instants at which workers sweep the clock
+    (sla/timers.py), each by its own partial index of the active clocks: nothing else schedules them.
+    `sweep_attempts` and `sweep_retry_at` hold a warning or breach whose action failed back from the sweeps
+    until then, with a growing interval; both are reset when the sweep succeeds.
     """
 
     __tablename__ = "sla_clocks"
     __audit_type__ = "sla_clocks"
     __table_args__ = (
         UniqueConstraint("ticket_id", "metric", name="uq_sla_clocks_ticket_metric"),
-        Index("ix_sla_clocks_due", "status", "due_at"),
+        # Only running, unbreached clocks can fall due: the index holds those, not the ticket history.
+        Index("ix_sla_clocks_due_active", "due_at", sqlite_where=text("status = 'active'"),
+              postgresql_where=text("status = 'active'")),
+        Index("ix_sla_clocks_warning_due", "warning_at",
+              sqlite_where=text("status = 'active' AND warned_at IS NULL"),
+              postgresql_where=text("status = 'active' AND warned_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -90,6 +98,8 @@ class SlaClock(Base):
     achieved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     final_minutes: Mapped[float | None] = mapped_column(Float, nullable=True)
+    sweep_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    sweep_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 

@@ -1,24 +1,29 @@
-"""What the rest of Tierline asks of SLA: start a new ticket's clocks, follow its changes and messages, show them.
+"""What the rest of Tierline asks of SLA: plan and start a new ticket's clocks, follow its changes and messages,
+show them.
 
-The tickets domain calls these at fixed points of its flows (intake, update, message); each call reconciles
-the ticket's clocks with its current state in one pass, so every path (a status change, a priority change
-that picks another policy, a reopen) goes through the same rules.
+The flows call these at fixed points (intake, update, message); each change reconciles the ticket's clocks with
+its current state in one pass, so every path (a status change, a priority change that picks another policy, a
+reopen) goes through the same rules. A new ticket's clocks are planned first (`plan_start`: reads only, no
+lock), so intake can compute them before its write transaction and insert them as they are.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from tierline.components import service as components_service
 from tierline.customers import service as customers_service
-from tierline.platform import audit, clock, jobs
+from tierline.platform import audit, clock
 from tierline.platform.auth.actor import Actor
 from tierline.platform.errors import NotFound
 from tierline.sla import clocks as ck
 from tierline.sla import policies
+from tierline.sla.business_time import BusinessCalendar
 from tierline.sla.models import METRICS, SlaClock, SlaPolicy
 
 
@@ -127,8 +132,10 @@ def reconcile(session: Session, *, actor: Actor, ticket: Any, at: datetime | Non
         if clk is None:
             start = _natural_start(metric, ticket, at, customer_wrote)
             if start is not None:
-                work.append((ck.new_clock(session, ticket_id=ticket.id, metric=metric, policy=policy,
-                                          target=target, started_at=start), None))
+                clk = ck.new_clock(ticket_id=ticket.id, metric=metric, policy=policy, target=target,
+                                   started_at=start)
+                session.add(clk)
+                work.append((clk, None))
         else:
             work.append((clk, ck.snapshot_for_audit(clk)))
             ck.retarget(session, clk, policy, target)
@@ -136,17 +143,23 @@ def reconcile(session: Session, *, actor: Actor, ticket: Any, at: datetime | Non
         _drive(session, actor, clk, policy, ticket, at, agent_replied, customer_wrote)
         ck.place(session, clk, policy)
     if any(before is None for _, before in work):
-        session.flush()  # one INSERT batch gives the new clocks their ids, which their timers are keyed by
+        session.flush()  # the new clocks' ids, for their audit snapshots
     for clk, before in work:
-        ck.sync_timers(session, clk, before=before)
         if before is None:
             audit.record_create(session, actor, clk, action="sla_clocks.start", exclude=("segments",))
         elif audit.record_update(session, actor, clk, before, action="sla_clocks.update",
                                  exclude=("updated_at", "segments")):
             clk.updated_at = clock.now()
-    policy_id = policy.id if policy is not None else None
-    due = min((c.due_at for c, _ in work if c.completed_at is None and c.running_since is not None
-               and c.due_at is not None), default=None)
+    _set_ticket(ticket, policy.id if policy is not None else None, _next_due(c for c, _ in work))
+
+
+def _next_due(clocks: Any) -> datetime | None:
+    """The ticket's `sla_due_at`: the soonest due instant of its running, unfinished clocks."""
+    return min((c.due_at for c in clocks if c.completed_at is None and c.running_since is not None
+                and c.due_at is not None), default=None)
+
+
+def _set_ticket(ticket: Any, policy_id: int | None, due: datetime | None) -> None:
     # Assign only real changes: every write to a ticket bumps its version (and its clients' ETags).
     if ticket.sla_policy_id != policy_id:
         ticket.sla_policy_id = policy_id
@@ -155,19 +168,86 @@ def reconcile(session: Session, *, actor: Actor, ticket: Any, at: datetime | Non
 
 
 def _drop(session: Session, actor: Actor, clk: SlaClock) -> None:
-    """The ticket's new policy has no such target: the unfinished clock and its timers go."""
-    jobs.cancel(session, f"{ck.BREACH_JOB}:{clk.id}")
-    jobs.cancel(session, f"{ck.WARNING_JOB}:{clk.id}")
+    """The ticket's new policy has no such target: the unfinished clock goes (the sweeps find nothing left)."""
     audit.record_delete(session, actor, clk, action="sla_clocks.drop")
     session.delete(clk)
     session.flush()
 
 
-# -- the entry points the tickets domain calls -----------------------------------------------------------
+# -- a new ticket's clocks, computed before its write -----------------------------------------------------
 
-def start(session: Session, *, actor: Actor, ticket: Any) -> None:
-    """A ticket just created (and flushed) in this transaction: it has no clocks yet, so none are read."""
-    reconcile(session, actor=actor, ticket=ticket, at=ticket.created_at, existing={})
+@dataclass(frozen=True)
+class StartPlan:
+    """A new ticket's SLA as `plan_start` computed it: its policy, its next due instant, its clocks' rows.
+
+    `clocks` are the `sla_clocks` column values of each new clock, every column but `id` and `ticket_id`, in
+    final form (instants placed), in the order of `METRICS`: exactly what `start` inserts. The audit event of
+    each (`sla_clocks.start`, `audit.record_create` of the inserted row) holds the row's `id`, its `ticket_id`
+    and every key of its dict except `segments`, the keys whose value is None left out.
+    """
+
+    policy_id: int | None
+    policy_name: str | None
+    due_at: datetime | None
+    clocks: list[dict[str, Any]]
+    calendars: dict[int, BusinessCalendar]  # the compiled calendars the clocks count in, by id
+
+    def targets(self, now: datetime) -> list[dict[str, Any]]:
+        """The ticket detail's `sla` list for these clocks at `now`: what `ticket_sla` gives once they are in."""
+        return [_target_view(row, self.calendars.get(row.calendar_id) if row.business_hours else None, now)
+                for row in (SimpleNamespace(**values) for values in self.clocks)]
+
+
+def plan_start(session: Session, *, ticket: Any, at: datetime) -> StartPlan:
+    """Plan a new ticket's clocks without writing anything: the policy that matches it (the cached active
+    policies), its targets for the ticket's priority, and each clock's due and warning instants (the compiled
+    calendars). `ticket` is anything with a ticket's attributes (`id` may be None): priority, type, channel,
+    customer_id, component_id, tags, status, created_at, first_response_at. `at` is the instant of creation
+    (intake passes the ticket's created_at): first response and resolution count from `created_at`, periodic
+    update from `at`.
+
+    The clocks are the ones `reconcile` would start for a ticket with no clocks (a test holds the two to the
+    same rows); at creation nothing can have completed them, so only a resolution clock whose ticket starts
+    in one of the policy's pause statuses does anything but run: it is paused at `at`."""
+    policy = select_policy(session, ticket)
+    if policy is None:
+        return StartPlan(None, None, None, [], {})
+    built: list[SlaClock] = []
+    for metric in METRICS:
+        target = policies.target_for(policy, metric, ticket.priority)
+        start = _natural_start(metric, ticket, at, customer_wrote=False) if target is not None else None
+        if start is None:
+            continue
+        clk = ck.new_clock(metric=metric, policy=policy, target=target, started_at=start)
+        if metric == "resolution" and ticket.status in (policy.pause_statuses or []):
+            ck.stop(session, clk, at)
+        ck.place(session, clk, policy)
+        built.append(clk)
+    cals: dict[int, BusinessCalendar] = {}
+    for clk in built:
+        cal = ck.calendar_of(session, clk)
+        if cal is not None:
+            cals[clk.calendar_id] = cal
+    return StartPlan(policy.id, policy.name, _next_due(built), [ck.values(c) for c in built], cals)
+
+
+# -- the entry points the flows call -----------------------------------------------------------------------
+
+def start(session: Session, *, actor: Actor, ticket: Any, plan: StartPlan | None = None) -> StartPlan:
+    """A ticket just created (and flushed) in this transaction: insert the clocks `plan_start` planned for it
+    (planned here unless the caller has the plan) as they are, in one flush, with their audit events; no clock
+    is read and none is updated after its INSERT."""
+    if plan is None:
+        plan = plan_start(session, ticket=ticket, at=ticket.created_at)
+    new = [SlaClock(ticket_id=ticket.id, **{**values, "segments": list(values["segments"])})
+           for values in plan.clocks]
+    if new:
+        session.add_all(new)
+        session.flush()  # their ids, for their audit snapshots
+    for clk in new:
+        audit.record_create(session, actor, clk, action="sla_clocks.start", exclude=("segments",))
+    _set_ticket(ticket, plan.policy_id, plan.due_at)
+    return plan
 
 
 def on_ticket_changed(session: Session, *, actor: Actor, ticket: Any) -> None:
@@ -179,18 +259,26 @@ def on_public_message(session: Session, *, actor: Actor, ticket: Any, author_typ
               customer_wrote=author_type == "customer")
 
 
-def ticket_sla(session: Session, *, ticket: Any) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    """The ticket's policy and targets as shown on the ticket: elapsed and remaining as of now."""
+def ticket_sla(session: Session, *, ticket: Any, clocks: list[SlaClock] | None = None
+               ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The ticket's policy and targets as shown on the ticket: elapsed and remaining as of now. `clocks`: the
+    ticket's clocks when the caller has them in hand, else they are read."""
     now = clock.now()
     policy = session.get(SlaPolicy, ticket.sla_policy_id) if getattr(ticket, "sla_policy_id", None) else None
+    if clocks is None:
+        clocks = list(ck.clocks_of(session, ticket.id).values())
     order = {m: i for i, m in enumerate(METRICS)}
-    items = []
-    for clk in sorted(ck.clocks_of(session, ticket.id).values(), key=lambda c: order[c.metric]):
-        spent = clk.final_minutes if clk.completed_at is not None else ck.elapsed(session, clk, now)
-        items.append({
-            "metric": clk.metric, "target_minutes": clk.target_minutes, "business_hours": clk.business_hours,
-            "due_at": clk.due_at, "status": clk.status, "elapsed_minutes": round(spent, 6),
-            "remaining_minutes": round(clk.target_minutes - spent, 6), "breached_at": clk.breached_at,
-            "achieved_at": clk.achieved_at, "completed_at": clk.completed_at, "cycle": clk.cycle,
-        })
+    items = [_target_view(clk, ck.calendar_of(session, clk), now)
+             for clk in sorted(clocks, key=lambda c: order[c.metric])]
     return ({"id": policy.id, "name": policy.name} if policy else None), items
+
+
+def _target_view(clk: Any, cal: BusinessCalendar | None, now: datetime) -> dict[str, Any]:
+    """One target as the ticket shows it (`clk`: a clock, or anything with its attributes)."""
+    spent = clk.final_minutes if clk.completed_at is not None else ck.elapsed_in(cal, clk, now)
+    return {
+        "metric": clk.metric, "target_minutes": clk.target_minutes, "business_hours": clk.business_hours,
+        "due_at": clk.due_at, "status": clk.status, "elapsed_minutes": round(spent, 6),
+        "remaining_minutes": round(clk.target_minutes - spent, 6), "breached_at": clk.breached_at,
+        "achieved_at": clk.achieved_at, "completed_at": clk.completed_at, "cycle": clk.cycle,
+    }

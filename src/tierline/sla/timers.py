@@ -1,45 +1,118 @@
-"""The durable warning and breach timers: jobs due at a clock's instants, run by `tierline worker`.
+"""The warning and breach sweeps: workers find running clocks whose `warning_at` or `due_at` has come and act on
+each once, in a transaction of its own.
 
-A timer re-checks the clock when it fires: a clock that was paused, answered or re-targeted since has had its
-job cancelled or moved, and a late or stale job finds nothing to do.
+A clock carries its own instants (`clocks.place` sets them on every change), so nothing is scheduled, moved or
+cancelled when a clock changes: a clock paused, answered, solved or re-targeted since simply no longer matches
+the sweep's query. Each query reads one partial index of the active clocks (`ix_sla_clocks_due_active`,
+`ix_sla_clocks_warning_due`), so an idle sweep costs one index probe whatever the ticket history holds.
+
+Claiming: the item's transaction selects the clock again with the same conditions, `FOR UPDATE SKIP LOCKED`
+on PostgreSQL (on SQLite the write lock serialises workers), so two workers never act on one clock and a
+clock changed since it was listed is left alone. A late worker still breaches at the due instant, not at the
+instant it got there, and warns before it breaches (the warning sweep is registered first).
+
+A failing warning or breach (an `on_breach` action that raises, say) rolls back alone; `hold_back` then
+counts the attempt on the clock (`sweep_attempts`) and leaves it out of both sweeps until `sweep_retry_at`:
+15 s, doubling, at most an hour, never given up. The clock keeps its instants meanwhile, so the breach is
+recorded at its due instant whenever it finally succeeds; success resets both columns. Each held-back attempt
+is audited (`sla_clocks.sweep_failed`) and logged with its error (`sweep_item_failed`).
+
+The warning sweep is registered here; the breach sweep in flows/jobs.py, because acting on the ticket
+(a priority bump, an escalation) is a flow.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
-from tierline.platform import audit, clock, jobs
+from tierline.platform import audit, jobs
 from tierline.platform.auth.actor import Actor
 from tierline.sla import clocks as ck
 from tierline.sla import events
 from tierline.sla.models import SlaClock, SlaPolicy
 
 SLA_ACTOR = Actor.system("sla")
+WARNING_SWEEP, BREACH_SWEEP = "sla.warning", "sla.breach"
+_AUDIT_EXCLUDE = ("updated_at", "segments")
 
 
-def _live_clock(session: Session, payload: dict[str, Any]) -> SlaClock | None:
-    clk = session.get(SlaClock, payload["clock_id"])
-    if clk is None or clk.cycle != payload.get("cycle", clk.cycle) or clk.completed_at is not None:
-        return None
-    if clk.running_since is None or clk.status == ck.BREACHED:
-        return None
-    return clk
+def _not_held_back(now: datetime) -> ColumnElement[bool]:
+    return or_(SlaClock.sweep_retry_at.is_(None), SlaClock.sweep_retry_at <= now)
 
 
-@jobs.handler(ck.WARNING_JOB)
-def fire_warning(session: Session, payload: dict[str, Any]) -> None:
-    clk = _live_clock(session, payload)
-    if clk is None or clk.warned_at is not None or clk.warning_at is None or clk.warning_at > clock.now():
-        return
+def _breach_due(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """Running, not completed, not breached, due: `status = 'active'` is the partial index's predicate."""
+    return (SlaClock.status == ck.ACTIVE, SlaClock.due_at <= now, SlaClock.running_since.is_not(None),
+            SlaClock.completed_at.is_(None), _not_held_back(now))
+
+
+def _warning_due(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    return (SlaClock.status == ck.ACTIVE, SlaClock.warned_at.is_(None), SlaClock.warning_at.is_not(None),
+            SlaClock.warning_at <= now, SlaClock.running_since.is_not(None), SlaClock.completed_at.is_(None),
+            _not_held_back(now))
+
+
+def due_breaches(session: Session, now: datetime, limit: int) -> list[int]:
+    """Ids of clocks due for breach at `now`, soonest first."""
+    stmt = select(SlaClock.id).where(*_breach_due(now)).order_by(SlaClock.due_at, SlaClock.id).limit(limit)
+    return list(session.scalars(stmt))
+
+
+def due_warnings(session: Session, now: datetime, limit: int) -> list[int]:
+    """Ids of clocks due for their warning at `now`, soonest first."""
+    stmt = (select(SlaClock.id).where(*_warning_due(now)).order_by(SlaClock.warning_at, SlaClock.id)
+            .limit(limit))
+    return list(session.scalars(stmt))
+
+
+def _claim(session: Session, clock_id: int, conditions: tuple[ColumnElement[bool], ...]) -> SlaClock | None:
+    """The clock, locked, if it still meets `conditions`; None if it no longer does or another worker holds it."""
+    stmt = select(SlaClock).where(SlaClock.id == clock_id, *conditions).with_for_update(skip_locked=True)
+    return session.scalars(stmt).first()
+
+
+def _succeeded(clk: SlaClock) -> None:
+    if clk.sweep_attempts or clk.sweep_retry_at is not None:
+        clk.sweep_attempts, clk.sweep_retry_at = 0, None
+
+
+def _place_again(session: Session, clk: SlaClock, before: dict[str, Any], now: datetime) -> None:
+    """Set the clock's instants again from its state (its calendar changed since they were placed)."""
+    policy = session.get(SlaPolicy, clk.policy_id)
+    if policy is not None:
+        ck.place(session, clk, policy)
+    else:
+        clk.due_at = ck.due_instant(session, clk)
+    if audit.record_update(session, SLA_ACTOR, clk, before, action="sla_clocks.update", exclude=_AUDIT_EXCLUDE):
+        clk.updated_at = now
+
+
+def fire_warning(session: Session, clock_id: int, now: datetime) -> bool:
+    """Warn that a clock has used `warning_percent` of its target, if it still runs and has not warned.
+
+    The warning instant is computed again from the clock's state first: one whose calendar changed since it was
+    placed is placed again instead (audited), and the sweep finds it at its new instant."""
+    clk = _claim(session, clock_id, _warning_due(now))
+    if clk is None:
+        return False
     before = ck.snapshot_for_audit(clk)
-    clk.warned_at = clk.updated_at = clock.now()
+    policy = session.get(SlaPolicy, clk.policy_id)
+    if policy is not None and ck.warning_instant(session, clk, policy) != clk.warning_at:
+        _place_again(session, clk, before, now)
+        if clk.warning_at is None or clk.warning_at > now:
+            return False
+        before = ck.snapshot_for_audit(clk)
+    clk.warned_at = clk.updated_at = now
+    _succeeded(clk)
     events.record(session, SLA_ACTOR, clk, "warning", at=clk.warning_at,
-                  details={"remaining_minutes": clk.target_minutes - ck.elapsed(session, clk)})
-    audit.record_update(session, SLA_ACTOR, clk, before, action="sla_clocks.warning",
-                        exclude=("updated_at", "segments"))
+                  details={"remaining_minutes": clk.target_minutes - ck.elapsed(session, clk, now)})
+    audit.record_update(session, SLA_ACTOR, clk, before, action="sla_clocks.warning", exclude=_AUDIT_EXCLUDE)
+    return True
 
 
 @dataclass(frozen=True)
@@ -51,24 +124,46 @@ class OnBreach:
     bump_priority: bool
     escalate_tier: bool
 
+    @property
+    def asks_anything(self) -> bool:
+        return self.bump_priority or self.escalate_tier
 
-def fire_breach(session: Session, payload: dict[str, Any]) -> OnBreach | None:
-    """Mark the clock breached if it still is; returns what its policy asks to do to the ticket, if anything.
-    (The breach timer's handler is in flows/jobs.py: acting on the ticket is a flow.)"""
-    clk = _live_clock(session, payload)
+
+def fire_breach(session: Session, clock_id: int, now: datetime) -> OnBreach | None:
+    """Mark a due clock breached at its due instant; returns what its policy asks of the ticket (None when the
+    clock was not breached: no longer due, or held by another worker).
+
+    The due instant is computed again from the clock's state: a clock whose calendar changed since its
+    `due_at` was placed is placed again instead (audited), and the sweep finds it at its new instant."""
+    clk = _claim(session, clock_id, _breach_due(now))
     if clk is None:
         return None
-    due = ck.due_instant(session, clk)
-    if due is None or due > clock.now():
-        return None
     before = ck.snapshot_for_audit(clk)
-    ck.mark_breached(session, SLA_ACTOR, clk, due)
-    audit.record_update(session, SLA_ACTOR, clk, before, action="sla_clocks.breach",
-                        exclude=("updated_at", "segments"))
-    policy = session.get(SlaPolicy, clk.policy_id)
-    on_breach = (policy.on_breach if policy else None) or {}
-    if not (on_breach.get("bump_priority") or on_breach.get("escalate_tier")):
+    due = ck.due_instant(session, clk)
+    if due is None or due > now:
+        _place_again(session, clk, before, now)
         return None
-    return OnBreach(ticket_id=clk.ticket_id, reason=f"SLA breach: {clk.metric} target of {clk.target_minutes:g} minutes",
+    policy = session.get(SlaPolicy, clk.policy_id)
+    ck.mark_breached(session, SLA_ACTOR, clk, due)
+    _succeeded(clk)
+    audit.record_update(session, SLA_ACTOR, clk, before, action="sla_clocks.breach", exclude=_AUDIT_EXCLUDE)
+    on_breach = (policy.on_breach if policy else None) or {}
+    return OnBreach(ticket_id=clk.ticket_id,
+                    reason=f"SLA breach: {clk.metric} target of {clk.target_minutes:g} minutes",
                     bump_priority=bool(on_breach.get("bump_priority")),
                     escalate_tier=bool(on_breach.get("escalate_tier")))
+
+
+def hold_back(session: Session, clock_id: Any, error: str, now: datetime) -> None:
+    """A warning or breach of this clock failed (and was rolled back): count the attempt and keep the clock out
+    of the sweeps until a growing interval has passed. `error` is logged by the worker."""
+    clk = session.get(SlaClock, clock_id, with_for_update=True)
+    if clk is None:
+        return
+    before = ck.snapshot_for_audit(clk)
+    clk.sweep_attempts += 1
+    clk.sweep_retry_at = now + jobs.retry_delay(clk.sweep_attempts)
+    audit.record_update(session, SLA_ACTOR, clk, before, action="sla_clocks.sweep_failed", exclude=_AUDIT_EXCLUDE)
+
+
+jobs.register_sweep(jobs.Sweep(WARNING_SWEEP, due=due_warnings, run=fire_warning, failed=hold_back))
