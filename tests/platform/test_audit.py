@@ -139,7 +139,7 @@ def test_a_rewritten_event_with_a_recomputed_hash_breaks_the_next_link(db, facto
     forged = _events(db, seq=2)[0]
     fields = audit.event_fields(forged)
     fields["changes"] = {"name": [None, "forged"]}
-    new_hash = audit.compute_hash(fields, forged.prev_hash)
+    new_hash = audit.event_hash(forged.hash_version, fields, forged.prev_hash)
     with db.engine.begin() as conn:
         conn.execute(text("""UPDATE audit_events SET changes = '{"name": [null, "forged"]}', hash = :h
                              WHERE seq = 2"""), {"h": new_hash})

@@ -7,6 +7,11 @@ So every function that was rewritten for speed is checked here against its old s
 (the reference below is src/tierline/platform/audit.py as of commit a9688d5, copied unchanged apart from the
 `ref_` names), comparing results strictly: same types, same key order, same float spelling, or the same
 exception.
+
+Since hash version 2 (events are canonicalised and body-hashed when recorded, linked at commit), what the
+session path queues and what the commit writes are compared with the reference's queue and rows: the same
+stored fields and `changes` JSON, and the hash that version 2's definition (written out again below, apart
+from the code under test) gives for the reference's fields.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import hashlib
 import json
 import math
 from collections import OrderedDict, defaultdict
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from enum import Enum, IntEnum, StrEnum
@@ -29,11 +35,30 @@ from sqlalchemy.sql.elements import TextClause
 
 from tests.helpers import SYSTEM
 from tierline.platform import audit, clock
-from tierline.platform.audit import _PENDING, GENESIS_HASH, AuditEvent, _Pending
+from tierline.platform.audit import GENESIS_HASH, AuditEvent, PreparedEvent
+from tierline.platform.audit.canonical import plain_numbers
+from tierline.platform.audit.recording import _PENDING, _append_pending
 from tierline.platform.observability import request_id_var
 from tierline.tickets.models import Ticket
 
 # -- the reference: the implementation before the rewrite ------------------------------------------------
+
+REF_PENDING = "tierline.audit.pending"
+REF_ADVISORY_LOCK_KEY = 0x7431_A0D1
+
+
+@dataclass
+class _Pending:
+    actor_id: int | None
+    actor_label: str
+    action: str
+    entity_type: str
+    entity: Any
+    entity_id: str | None
+    changes: dict[str, Any]
+    request_id: str | None
+    occurred_at: datetime
+    note: str | None
 
 
 def ref_jsonable(value: Any) -> Any:
@@ -101,7 +126,7 @@ def ref_record(session: Any, actor: Any, action: str, entity: Any = None, *, cha
     if entity is None and (entity_type is None or entity_id is None):
         raise ValueError("record() needs an entity or entity_type and entity_id")
     etype = entity_type or getattr(entity, "__audit_type__", None) or entity.__tablename__
-    session.info.setdefault(_PENDING, []).append(
+    session.info.setdefault(REF_PENDING, []).append(
         _Pending(
             actor_id=getattr(actor, "user_id", None),
             actor_label=getattr(actor, "label", None) or "system",
@@ -160,12 +185,12 @@ def ref_chain_head(session: Any) -> tuple[int, str]:
 
 
 def ref_append_pending(session: Any) -> None:
-    pending: list[_Pending] = session.info.pop(_PENDING, [])
+    pending: list[_Pending] = session.info.pop(REF_PENDING, [])
     if not pending:
         return
     session.flush()  # assign ids to entities created in this transaction
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": audit._ADVISORY_LOCK_KEY})
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": REF_ADVISORY_LOCK_KEY})
     seq, prev = ref_chain_head(session)
     rows = []
     for item in pending:
@@ -193,6 +218,32 @@ def ref_append_pending(session: Any) -> None:
     session.execute(insert(AuditEvent), rows)
 
 
+def ref_v2_body_hash(fields: dict[str, Any]) -> str:
+    """Version 2, as docs/architecture.md defines it: the canonical JSON of the fields but seq and prev_hash."""
+    body = {k: v for k, v in fields.items() if k not in ("seq", "prev_hash")}
+    return hashlib.sha256(ref_canonical(body).encode("utf-8")).hexdigest()
+
+
+def ref_v2_hash(seq: int, prev_hash: str, body_hash: str) -> str:
+    return hashlib.sha256(f"tierline-audit/2 {seq} {prev_hash} {body_hash}".encode("ascii")).hexdigest()
+
+
+def ref_fields(item: _Pending, seq: int) -> dict[str, Any]:
+    """The fields the reference hashed for a queued event (its entity's id read as at commit)."""
+    return {
+        "seq": seq,
+        "occurred_at": ref_iso(item.occurred_at),
+        "actor_id": item.actor_id,
+        "actor_label": item.actor_label,
+        "action": item.action,
+        "entity_type": item.entity_type,
+        "entity_id": item.entity_id if item.entity_id is not None else str(item.entity.id),
+        "changes": item.changes,
+        "request_id": item.request_id,
+        "note": item.note,
+    }
+
+
 # -- strict comparison --------------------------------------------------------------------------------------
 
 def same(a: Any, b: Any) -> bool:
@@ -206,9 +257,6 @@ def same(a: Any, b: Any) -> bool:
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
     if isinstance(a, float):
         return repr(a) == repr(b)  # nan, -0.0
-    if isinstance(a, _Pending):
-        return all(same(getattr(a, f), getattr(b, f)) if f != "entity" else a.entity is b.entity
-                   for f in a.__dataclass_fields__)
     return a == b
 
 
@@ -369,7 +417,7 @@ def test_plain_numbers_as_dumped_gives_what_it_gave(data: Any) -> None:
     def dumped(fn: Any) -> tuple[Any, ...]:
         return outcome(lambda: json.dumps(fn(data), ensure_ascii=False))
 
-    assert_same_outcome(dumped(audit._plain_numbers), dumped(ref_plain_numbers))
+    assert_same_outcome(dumped(plain_numbers), dumped(ref_plain_numbers))
 
 
 def test_canonical_fails_on_a_cycle_as_it_did() -> None:
@@ -492,17 +540,51 @@ class Actor:
     label = "agent@example.com"
 
 
-def _queued(fn: Any, *args: Any, **kwargs: Any) -> tuple[tuple[Any, ...], list[_Pending]]:
+def _queued(fn: Any, *args: Any, **kwargs: Any) -> tuple[tuple[Any, ...], list[PreparedEvent]]:
+    """What the session path queues, sealed as the commit seals it (a waiting entity's id filled in)."""
     session = FakeSession()
     result = outcome(fn, session, *args, **kwargs)
-    return result, session.info.get(_PENDING, [])
+    queued = session.info.get(_PENDING, [])
+    if result[0] == "returned":
+        sealed = outcome(lambda: [prepared.fill({"entity_id": entity.id}) for prepared, entity in queued
+                                  if entity is not None])
+        result = sealed if sealed[0] == "raised" else result
+    return result, [prepared for prepared, _ in queued]
 
 
-def assert_same_queue(new: tuple[tuple[Any, ...], list[_Pending]], ref: tuple[tuple[Any, ...], list[_Pending]]) -> None:
-    assert_same_outcome(new[0], ref[0])
-    assert len(new[1]) == len(ref[1])
-    for a, b in zip(new[1], ref[1]):
-        assert same(a, b), (a, b)
+def _ref_queued(fn: Any, *args: Any, **kwargs: Any) -> tuple[tuple[Any, ...], list[tuple[dict, str]]]:
+    """What the reference queued: each event's fields as its commit read them, and their version-2 body
+    hash (a value that cannot be hashed, such as a lone surrogate, failed the reference's commit)."""
+    session = FakeSession()
+    result = outcome(fn, session, *args, **kwargs)
+    events: list[tuple[dict, str]] = []
+    if result[0] == "returned":
+        def seal() -> None:
+            for item in session.info.get(REF_PENDING, []):
+                fields = ref_fields(item, 1)
+                del fields["seq"]
+                events.append((fields, ref_v2_body_hash(fields)))
+        sealed = outcome(seal)
+        result = sealed if sealed[0] == "raised" else result
+    return result, events
+
+
+def assert_same_queue(new: tuple[tuple[Any, ...], list[PreparedEvent]],
+                      ref: tuple[tuple[Any, ...], list[tuple[dict, str]]]) -> None:
+    (new_result, prepared), (ref_result, events) = new, ref
+    if new_result[0] == "raised" or ref_result[0] == "raised":
+        # The same failure, met when recorded rather than at commit when it is the body's text (a lone
+        # surrogate cannot be hashed): then only its place in the text, in the message, differs.
+        assert new_result[0] == ref_result[0], (new_result, ref_result)
+        assert new_result[1] is ref_result[1], (new_result, ref_result)
+        if new_result[1] is not UnicodeEncodeError:
+            assert new_result[2] == ref_result[2]
+        return
+    assert len(prepared) == len(events)
+    for ev, (fields, body_hash) in zip(prepared, events):
+        assert same(ev.fields(), fields), (ev.fields(), fields)
+        assert ev.body_hash == body_hash
+        assert ev.changes_json == json.dumps(fields["changes"])
 
 
 _ACTORS = st.sampled_from([SYSTEM, Actor(), None])
@@ -518,7 +600,7 @@ def test_record_create_queues_what_it_queued(data: st.DataObject) -> None:
     if isinstance(entity, Labelled):
         entity.__tablename__ = "labelled"  # not mapped: recorded with no changes
     assert_same_queue(_queued(audit.record_create, actor, entity, action=action, exclude=exclude),
-                      _queued(ref_record_create, actor, entity, action=action, exclude=exclude))
+                      _ref_queued(ref_record_create, actor, entity, action=action, exclude=exclude))
 
 
 @FAST
@@ -536,14 +618,14 @@ def test_record_update_queues_what_it_queued(data: st.DataObject) -> None:
     exclude = data.draw(st.one_of(st.just(("updated_at", "version")), _excludes(entity)))
     action = data.draw(st.none() | _TEXT)
     assert_same_queue(_queued(audit.record_update, SYSTEM, entity, before, action=action, exclude=exclude),
-                      _queued(ref_record_update, SYSTEM, entity, before, action=action, exclude=exclude))
+                      _ref_queued(ref_record_update, SYSTEM, entity, before, action=action, exclude=exclude))
 
 
 @FAST
 @given(entity=_ENTITIES, action=st.none() | _TEXT)
 def test_record_delete_queues_what_it_queued(entity: Any, action: str | None) -> None:
     assert_same_queue(_queued(audit.record_delete, SYSTEM, entity, action=action),
-                      _queued(ref_record_delete, SYSTEM, entity, action=action))
+                      _ref_queued(ref_record_delete, SYSTEM, entity, action=action))
 
 
 @FAST
@@ -556,7 +638,7 @@ def test_record_queues_what_it_queued(changes: Any, entity: Any, entity_type: st
     try:
         kwargs = {"changes": changes, "entity_type": entity_type, "entity_id": entity_id, "note": note}
         assert_same_queue(_queued(audit.record, Actor(), "thing.change", entity, **kwargs),
-                          _queued(ref_record, Actor(), "thing.change", entity, **kwargs))
+                          _ref_queued(ref_record, Actor(), "thing.change", entity, **kwargs))
     finally:
         request_id_var.reset(token)
 
@@ -569,7 +651,7 @@ def test_changes_are_copied_when_queued_so_later_edits_by_the_caller_do_not_leak
     audit.record_create(session, SYSTEM, ticket)
     tags.append("b")
     ticket.triage["signals"]["codes"].append("X-2")
-    first, second = session.info[_PENDING]
+    (first, _), (second, _) = session.info[_PENDING]
     assert first.changes == {"tags": [None, ["a"]]}
     assert second.changes["tags"] == [None, ["a"]]
     assert second.changes["triage"] == [None, {"signals": {"codes": ["X-1"]}}]
@@ -584,9 +666,14 @@ class _Result:
     def first(self) -> Any:
         return self.row
 
+    def one(self) -> Any:
+        assert self.row is not None
+        return self.row
+
 
 class RecordingSession(FakeSession):
-    """Enough of a Session for `_append_pending`: it logs every call, answers the chain-head query."""
+    """Enough of a Session for the reference's `_append_pending`: it logs every call, answers the chain-head
+    query."""
 
     def __init__(self, dialect: str, head: tuple[int, str] | None) -> None:
         super().__init__()
@@ -605,12 +692,45 @@ class RecordingSession(FakeSession):
         if statement.is_select:
             self.calls.append(("select", str(statement)))
             return _Result(self.head)
-        if statement.table.name == "audit_chain_head":  # the head row, which the frozen code did not keep
-            self.calls.append(("head", statement.compile().params))
-            return _Result(None)
         assert statement.is_insert and statement.table.name == "audit_events"
         self.calls.append(("insert", str(statement), params))
         return _Result(None)
+
+
+class RecordingConnection:
+    """Enough of a Connection for `append`: it logs every statement, answers the reads of the head and of
+    the last event, and keeps the head a seeding INSERT creates."""
+
+    def __init__(self, dialect: str, head: tuple[int, str] | None) -> None:
+        self.dialect = type("Dialect", (), {"name": dialect})()
+        self.head, self.calls = head, []
+
+    def execute(self, statement: Any, params: Any = None) -> Any:
+        sql = " ".join(str(statement).split())
+        self.calls.append((sql, params))
+        if sql.startswith("SELECT") and "FROM audit_chain_head" in sql:
+            return _Result(self.head)
+        if sql.startswith("SELECT"):  # the last event: the table is empty
+            return _Result(None)
+        if "DO NOTHING" in sql:
+            seeded = statement.compile().params
+            self.head = (seeded["seq"], seeded["hash"])
+        return _Result(None)
+
+
+class CommittingSession(FakeSession):
+    """Enough of a Session for `_append_pending`: its flush and its connection."""
+
+    def __init__(self, connection: RecordingConnection) -> None:
+        super().__init__()
+        self.flushed, self._connection = False, connection
+
+    def flush(self) -> None:
+        self.flushed = True
+
+    def connection(self) -> RecordingConnection:
+        assert self.flushed, "the ids a flush assigns are read before the chain is appended"
+        return self._connection
 
 
 class _Saved:
@@ -636,29 +756,83 @@ _PENDINGS = st.lists(
 )
 
 
+def _as_prepared(item: _Pending) -> tuple[PreparedEvent, Any]:
+    """The reference's queued event as the session path queues it now."""
+    waits = item.entity_id is None
+    return PreparedEvent(
+        occurred_at=item.occurred_at, actor_id=item.actor_id, actor_label=item.actor_label, action=item.action,
+        entity_type=item.entity_type, entity_id=audit.Hole("entity_id") if waits else item.entity_id,
+        changes=item.changes, request_id=item.request_id, note=item.note,
+    ), item.entity if waits else None
+
+
+def _new_rows(dialect: str, calls: list) -> list[dict[str, Any]]:
+    """The events the statements inserted, as column -> value (SQLite's parameters; PostgreSQL's JSON)."""
+    rows = []
+    for sql, params in calls:
+        if dialect == "postgresql" and "json_to_recordset" in sql:
+            rows += json.loads(params["events"])
+        elif sql.startswith("INSERT INTO audit_events"):
+            n = len(params) // 13
+            rows += [{k.rsplit("_", 1)[0]: v for k, v in params.items() if k.endswith(f"_{i}")} for i in range(n)]
+    return rows
+
+
 @FAST
 @given(pending=_PENDINGS, dialect=st.sampled_from(["sqlite", "postgresql"]),
        head=st.none() | st.tuples(st.integers(min_value=1, max_value=2**40), st.text("0123456789abcdef",
                                                                                     min_size=64, max_size=64)))
 def test_the_commit_appends_what_it_appended(pending: list[_Pending], dialect: str,
                                              head: tuple[int, str] | None) -> None:
-    """Same calls in the same order (flush, the advisory lock on PostgreSQL, one executemany), same rows; the
-    chain-head reads aside, and the head row now written last with the last event's seq and hash."""
-    new, ref = RecordingSession(dialect, head), RecordingSession(dialect, head)
-    new.info[_PENDING], ref.info[_PENDING] = list(pending), list(pending)
-    new_result, ref_result = outcome(audit._append_pending, new), outcome(ref_append_pending, ref)
-    assert_same_outcome(new_result, ref_result)
-
-    def appended(calls: list) -> list:  # noqa: ANN001
-        return [c for c in calls if c[0] not in ("select", "head")]
-
-    assert same(appended(new.calls), appended(ref.calls)), (new.calls, ref.calls)
+    """The reference's rows, field for field, `changes` as the very JSON text the column type wrote, linked by
+    version 2 from the same head; in 2 statements on PostgreSQL (lock the head; insert and move it) and 3 on
+    SQLite, plus the reads and the INSERT that create a missing head."""
+    ref = RecordingSession(dialect, head)
+    ref.info[REF_PENDING] = list(pending)
+    ref_result = outcome(ref_append_pending, ref)
+    connection = RecordingConnection(dialect, head)
+    new = CommittingSession(connection)
+    new_result = outcome(lambda: (new.info.__setitem__(_PENDING, [_as_prepared(p) for p in pending]),
+                                  _append_pending(new))[1])
+    if ref_result[0] == "raised" or new_result[0] == "raised":  # a lone surrogate: met when prepared, now
+        assert (new_result[0], new_result[1]) == (ref_result[0], ref_result[1]), (new_result, ref_result)
+        return
     assert _PENDING not in new.info
-    inserts = [c for c in new.calls if c[0] == "insert"]
-    if inserts and new_result[0] == "returned":
-        last = inserts[-1][2][-1]
-        assert new.calls[-1][0] == "head"
-        assert (new.calls[-1][1]["seq"], new.calls[-1][1]["hash"]) == (last["seq"], last["hash"])
+    ref_rows = [row for call in ref.calls if call[0] == "insert" for row in call[2]]
+    new_rows = _new_rows(dialect, connection.calls)
+    assert len(new_rows) == len(ref_rows) == len(pending)
+    seq, prev = head or (0, GENESIS_HASH)
+    for new_row, ref_row in zip(new_rows, ref_rows):
+        seq += 1
+        assert new_row["seq"] == ref_row["seq"] == seq
+        for key in ("actor_id", "actor_label", "action", "entity_type", "entity_id", "request_id", "note"):
+            assert new_row[key] == ref_row[key], key
+        if dialect == "sqlite":
+            assert new_row["occurred_at"] is ref_row["occurred_at"]
+            assert new_row["changes"] == json.dumps(ref_row["changes"])  # the text SQLite stores
+        else:
+            at = datetime.fromisoformat(new_row["occurred_at"])
+            # the instant the UTC column type stores (astimezone: a time in a zone's gap compares unequal)
+            assert (at, at.utcoffset()) == (clock.as_utc(ref_row["occurred_at"]), timedelta(0))
+            assert same(new_row["changes"], json.loads(json.dumps(ref_row["changes"])))  # what JSONB parses
+        fields = {k: ref_row[k] for k in ("seq", "actor_id", "actor_label", "action", "entity_type", "entity_id",
+                                          "changes", "request_id", "note")}
+        fields["occurred_at"] = ref_iso(ref_row["occurred_at"])
+        expected = ref_v2_hash(seq, prev, ref_v2_body_hash(fields))
+        assert (new_row["prev_hash"], new_row["hash"], new_row["hash_version"]) == (prev, expected, 2)
+        prev = expected
+    statements = [sql.split(" ")[0] for sql, _ in connection.calls]
+    if not pending:
+        assert statements == []
+        return
+    moved = connection.calls[-1][1]
+    if dialect == "postgresql":
+        assert statements == (["SELECT"] if head else ["SELECT", "SELECT", "INSERT", "SELECT"]) + ["WITH"]
+        assert "FOR UPDATE" in connection.calls[0][0]
+    else:
+        assert statements == (["SELECT"] if head else ["SELECT", "SELECT"]) + ["INSERT", "INSERT"]
+        assert "ON CONFLICT" in connection.calls[-1][0]
+    assert (moved["head_seq"], moved["head_hash"]) == (seq, prev)
 
 
 # -- through a real database ---------------------------------------------------------------------------
@@ -689,12 +863,13 @@ def test_events_written_now_hash_and_store_as_before(db, changes: dict[str, Any]
     fields = {"seq": event.seq, "occurred_at": ref_iso(clock.now()), "actor_id": SYSTEM.user_id,
               "actor_label": SYSTEM.label, "action": "thing.update", "entity_type": "thing", "entity_id": "1",
               "changes": expected_changes, "request_id": None, "note": "property"}
-    assert event.hash == ref_compute_hash(fields, event.prev_hash)
+    assert event.hash_version == 2
+    assert event.hash == ref_v2_hash(event.seq, event.prev_hash, ref_v2_body_hash(fields))
     if db.is_sqlite:
         assert stored == json.dumps(expected_changes)  # the very text the old code stored
     else:  # JSONB keeps numbers by decimal value, which is all the canonical form keeps of them
         assert ref_canonical(stored) == ref_canonical(expected_changes)
-    assert ref_compute_hash(audit.event_fields(event), event.prev_hash) == event.hash
+    assert ref_v2_hash(event.seq, event.prev_hash, ref_v2_body_hash(audit.event_fields(event))) == event.hash
     with db.session(write=False) as session:
         assert audit.verify(session).ok
 
@@ -713,11 +888,11 @@ def test_a_ticket_created_now_hashes_as_before(db, exclude: tuple[str, ...]) -> 
         ref = FakeSession()
         ref_record_create(ref, SYSTEM, ticket, action="tickets.create", exclude=exclude)
         audit.record_create(session, SYSTEM, ticket, action="tickets.create", exclude=exclude)
-    expected = ref.info[_PENDING][0]
+    expected = ref.info[REF_PENDING][0]
     with db.session(write=False) as session:
         event = session.scalars(select(AuditEvent).where(AuditEvent.action == "tickets.create")).one()
     fields = {"seq": event.seq, "occurred_at": ref_iso(expected.occurred_at), "actor_id": expected.actor_id,
               "actor_label": expected.actor_label, "action": "tickets.create", "entity_type": "tickets",
               "entity_id": "10001", "changes": expected.changes, "request_id": None, "note": None}
-    assert event.hash == ref_compute_hash(fields, event.prev_hash)
+    assert event.hash == ref_v2_hash(event.seq, event.prev_hash, ref_v2_body_hash(fields))
     assert ref_canonical(event.changes) == ref_canonical(expected.changes)
