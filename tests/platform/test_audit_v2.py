@@ -265,6 +265,23 @@ def test_events_prepared_before_the_write_are_filled_and_appended_inside_it(db):
     assert _verify(db).ok
 
 
+def test_prepared_events_queued_in_a_session_are_appended_at_its_commit_in_order(db):
+    with db.unit_of_work() as session:
+        audit.record(session, SYSTEM, "thing.update", entity_type="thing", entity_id="before", changes={})
+        hole = Hole("thing_id")
+        prepared = audit.prepare(SYSTEM, "thing.create", entity_type="thing", entity_id=hole,
+                                 changes={"id": [None, hole]})
+        with pytest.raises(RuntimeError), session.begin_nested():
+            audit.queue(session, [audit.prepare(SYSTEM, "thing.create", entity_type="thing", entity_id="lost",
+                                                changes={})])
+            raise RuntimeError("the savepoint rolls back, and its events with it")
+        audit.queue(session, [prepared.fill({"thing_id": 9})])
+        audit.record(session, SYSTEM, "thing.update", entity_type="thing", entity_id="after", changes={})
+    assert [(e.entity_id, e.changes) for e in _events(db)] == [("before", {}), ("9", {"id": [None, 9]}),
+                                                               ("after", {})]
+    assert _verify(db).ok
+
+
 def test_appending_nothing_touches_nothing(db):
     with db.engine.begin() as conn:
         assert audit.append(conn, []) is None

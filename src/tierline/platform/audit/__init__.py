@@ -3,8 +3,9 @@
 Services call `record()` (or `record_create`, `record_update`, `record_delete`) for every entity they create,
 change or delete; the event is prepared at once and appended to the chain in the session's `before_commit`,
 inside the same transaction as the change. A write path that works below the ORM prepares its events
-before its transaction with `prepare` (holes for the values only the write will know), `fill`s them, and
-calls `append` last, on its connection.
+before its transaction with `prepare` (holes for the values only the write will know), `fill`s them in the
+write, and either `queue`s them in the session (appended at its commit, after the events recorded before
+them) or calls `append` last, on its connection.
 
 Chain design: everything about an event that does not depend on its place in the chain (normalising,
 canonicalising, the SHA-256 of its body) is computed before the write; appends are serialised, at the end of
@@ -20,7 +21,7 @@ audit chain", and the modules:
 - hashing.py     the hash definitions, version 1 (`compute_hash`) and version 2 (body hash, then link)
 - prepared.py    `prepare` and `PreparedEvent.fill`: events made ready outside the transaction
 - chain.py       `append`: the lock, the link, the inserts and the head, in 2 or 3 statements
-- recording.py   `record*`, `snapshot`, `diff`: the session path, and its commit and rollback hooks
+- recording.py   `record*`, `queue`, `snapshot`, `diff`: the session path, its commit and rollback hooks
 - verify.py      `verify`: every link, every hash by its version, and the head
 - reads.py       `list_events` for auditors, `scan` for whoever walks the chain in order
 """
