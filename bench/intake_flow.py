@@ -62,6 +62,7 @@ def authenticate(session: Any, token: str) -> Any:
 
 PARTS = ("auth", "flow", "response", "commit")
 _TABLE = re.compile(r"\b(?:FROM|INTO|UPDATE)\s+\"?(\w+)", re.IGNORECASE)
+_CALL = re.compile(r"^\s*SELECT\s+(\w+)\s*\(", re.IGNORECASE)  # SELECT pg_advisory_xact_lock(...)
 
 
 @dataclass
@@ -109,7 +110,9 @@ def count_statements(db: Any, token: str, datas: list[Any]) -> Statements:
             return
         out.parts[part[0]] += 1
         m = _TABLE.search(statement)
-        out.tables[(part[0], m.group(1) if m else statement.split(None, 1)[0].lower())] += 1
+        call = None if m else _CALL.match(statement)
+        name = m.group(1) if m else f"{call.group(1)}()" if call else statement.split(None, 1)[0].lower()
+        out.tables[(part[0], name)] += 1
 
     event.listen(db.engine, "before_cursor_execute", count)
     try:

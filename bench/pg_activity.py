@@ -5,7 +5,8 @@ Issue 9 found intake bound by a row lock: most backends waited on `Lock:tuple` f
 while the backend holding it sat `idle in transaction` (ClientRead), waiting for Python. The sampler shows the
 same picture as shares of samples: every ~100 ms it reads the state and wait event of each backend of the
 scratch database (its own and the bench's other connections excluded) and, for a backend waiting on a lock,
-what it was running, which relation's lock it wanted, and the state of the backends blocking it.
+what it was running, which relation's lock it wanted, and the state of the backends blocking it. (A backend waiting on a
+`transactionid` to lock a row first holds the row's tuple lock: its relation is named beside it.)
 
 "Share of time waiting on locks" = samples waiting on a heavyweight lock (wait_event_type 'Lock') over samples
 inside a transaction or a statement (every state but 'idle'). Idle pooled connections are not in the
@@ -31,7 +32,7 @@ SELECT a.pid, a.state, a.wait_event_type, a.wait_event,
        CASE WHEN a.wait_event_type = 'Lock' THEN
             (SELECT string_agg(DISTINCT coalesce(c.relname, l.locktype), ',')
                FROM pg_locks l LEFT JOIN pg_class c ON c.oid = l.relation
-              WHERE l.pid = a.pid AND NOT l.granted) END,
+              WHERE l.pid = a.pid AND (NOT l.granted OR l.locktype = 'tuple')) END,
        CASE WHEN a.wait_event_type = 'Lock' THEN
             (SELECT string_agg(coalesce(b.state, '?'), ',' ORDER BY b.state)
                FROM pg_stat_activity b WHERE b.pid = ANY (pg_blocking_pids(a.pid))) END
@@ -194,10 +195,12 @@ def statements_unavailable(url: str) -> str | None:
 
 
 def statements_reset(url: str) -> None:
-    """Forget this database's statement counts (only this database's: the server may be shared)."""
+    """Forget this database's statement counts (only this database's: the server may be shared). Each copy of
+    the demo needs the extension created anew."""
     with connect(url) as conn:
-        conn.execute("SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database "
-                     "WHERE datname = current_database()), 0)")
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        conn.execute("SELECT pg_stat_statements_reset(0::oid, (SELECT oid FROM pg_database "
+                     "WHERE datname = current_database()), 0::bigint)")
 
 
 def statements_counted(url: str, top: int = 8) -> tuple[int, list[tuple[int, str]]]:
