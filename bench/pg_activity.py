@@ -5,8 +5,9 @@ Issue 9 found intake bound by a row lock: most backends waited on `Lock:tuple` f
 while the backend holding it sat `idle in transaction` (ClientRead), waiting for Python. The sampler shows the
 same picture as shares of samples: every ~100 ms it reads the state and wait event of each backend of the
 scratch database (its own and the bench's other connections excluded) and, for a backend waiting on a lock,
-what it was running, which relation's lock it wanted, and the state of the backends blocking it. (A backend waiting on a
-`transactionid` to lock a row first holds the row's tuple lock: its relation is named beside it.)
+what it was running, which relation's lock it wanted, and the state of the backends blocking it. A wait on a
+`transactionid` names a relation only when the waiter holds the row's tuple lock; one inside an INSERT ... ON
+CONFLICT (a trigger's included) names none, and the statement says where to look.
 
 "Share of time waiting on locks" = samples waiting on a heavyweight lock (wait_event_type 'Lock') over samples
 inside a transaction or a statement (every state but 'idle'). Idle pooled connections are not in the
