@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 import tierline.jobs_registry  # noqa: F401  (registers every domain's job handlers)
@@ -60,6 +61,9 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Sync routes and the dependencies that do I/O run in anyio's threadpool; its size is a setting, and the
+        # PostgreSQL pool is sized to match it (platform/db.py).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.http_threads
         worker = None
         if run_worker:
             worker = Worker(database, poll_seconds=settings.worker_poll_seconds,

@@ -21,6 +21,16 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    # Serving. Sync routes and the dependencies that do I/O run in a threadpool of http_threads threads per
+    # process: with the GIL more threads only add contention; they are there to overlap waits on the database.
+    # A request holds its PostgreSQL connections (up to two: its write session and a read session beside it)
+    # from its first statement to its end, across those hops, so the pool keeps two per thread and may open
+    # db_max_overflow more in a burst. Per `serve` process at most db_pool_size + db_max_overflow connections:
+    # keep workers times that under the server's max_connections.
+    http_threads: int = Field(default=16, ge=1)
+    db_pool_size: int = Field(default=32, ge=1)
+    db_max_overflow: int = Field(default=8, ge=0)
+
     session_cookie_name: str = "tierline_session"
     csrf_cookie_name: str = "tierline_csrf"
     session_max_age_hours: int = 12

@@ -8,13 +8,16 @@ write lock up front turns that failure into a short wait.
 
 from __future__ import annotations
 
+import select
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Connection, DateTime, Engine, Integer, MetaData, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -121,6 +124,61 @@ def _configure_sqlite(engine: Engine) -> None:
         _release(record.info)  # a connection never handed back with commit or rollback must not keep it
 
 
+# PostgreSQL pool. A request holds its connections (its write session's, and a read session's beside it) from
+# its first statement to its end, and in between waits for threadpool hops, so the pool must cover the requests
+# in flight, not only the threads running: a pool smaller than that opens and closes an overflow connection (a
+# new server process each) per request under load. POOL_SIZE is two per thread of the HTTP threadpool
+# (settings.http_threads); the overflow absorbs bursts. `tierline serve` passes settings.db_pool_size and
+# settings.db_max_overflow; these are the defaults for everything else.
+POOL_SIZE = 32
+MAX_OVERFLOW = 8
+# Recycle connections after half an hour, well inside any server- or proxy-side idle or lifetime limit.
+POOL_RECYCLE_SECONDS = 1800
+# A connection idle in the pool this long is pinged before it is handed out (see _check_on_checkout).
+PING_AFTER_IDLE_SECONDS = 10.0
+_IDLE_SINCE = "tierline.idle_since"
+
+
+def _server_wrote(dbapi_conn: Any) -> bool:
+    """Whether an idle connection has something to read: a server that closed it (restart, failover,
+    pg_terminate_backend, an idle timeout) sent a FATAL message and an end of file; a live idle connection
+    has nothing. One poll(2) with no wait, no round trip."""
+    try:
+        poller = select.poll()
+        poller.register(dbapi_conn.fileno(), select.POLLIN | select.POLLPRI)
+        return bool(poller.poll(0))
+    except Exception:  # noqa: BLE001  (no usable socket, e.g. closed by the driver: let the ping decide)
+        return True
+
+
+def _check_on_checkout(engine: Engine) -> None:
+    """Pessimistic disconnect handling without a round trip per checkout (pool_pre_ping's SELECT was one per
+    request). A connection is pinged only when there is a sign it may be dead: the server wrote to it while it
+    sat idle (it closes connections with a message, so a restart or a terminated backend shows at once), or it
+    idled past PING_AFTER_IDLE_SECONDS (a middlebox can drop a quiet connection without a word). A failed
+    ping makes the pool discard it and hand out a fresh one, so a request never sees a connection the server
+    closed while it was pooled. Under load connections come back within milliseconds and are never pinged.
+    (A server lost while a request runs fails that request, as it would with pre-ping; the pool then replaces
+    every connection older than the failure.)"""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()  # a duration's start, not a wall-clock reading
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop(_IDLE_SINCE, None)
+        if since is None:
+            return  # just opened
+        if time.monotonic() - since < PING_AFTER_IDLE_SECONDS and not _server_wrote(dbapi_conn):
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            raise DisconnectionError("the pooled connection failed its ping") from exc
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
@@ -128,10 +186,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         _configure_sqlite(engine)
         return engine
     if "poolclass" not in kwargs:
-        kwargs.setdefault("pool_size", 10)
-        kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+        kwargs.setdefault("pool_size", POOL_SIZE)
+        kwargs.setdefault("max_overflow", MAX_OVERFLOW)
+        # Last in, first out: under light load the same few connections stay warm and the rest idle (and are
+        # pinged when they are next needed), instead of every connection aging in turn.
+        kwargs.setdefault("pool_use_lifo", True)
+    kwargs.setdefault("pool_recycle", POOL_RECYCLE_SECONDS)
+    engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _check_on_checkout(engine)
+    return engine
 
 
 def transaction_memo(session: Session, name: str) -> dict[Any, Any]:
@@ -226,7 +290,10 @@ def get_database() -> Database:
     if _database is None:
         from tierline.settings import get_settings
 
-        _database = Database(get_settings().database_url)
+        settings = get_settings()
+        pool = {} if settings.database_url.startswith("sqlite") else {
+            "pool_size": settings.db_pool_size, "max_overflow": settings.db_max_overflow}
+        _database = Database(settings.database_url, **pool)
     return _database
 
 

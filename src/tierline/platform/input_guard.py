@@ -50,12 +50,20 @@ def _nul_path(value: Any, path: tuple[str, ...] = ()) -> str | None:
 
 
 def _nul_in_form(raw: bytes) -> str | None:
-    if b"%00" not in raw.lower() and b"\x00" not in raw:
+    if b"%00" not in raw and b"\x00" not in raw:  # the common case, no copy of the query string
         return None
     for name, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
         if "\x00" in name or "\x00" in value:
             return name.replace("\x00", "") or "query"
     return None
+
+
+def _content_type(headers: list[tuple[bytes, bytes]]) -> bytes:
+    found = b""
+    for name, value in headers:
+        if name == b"content-type":
+            found = value  # the last one, as a dict of the headers would have it
+    return found.lower()
 
 
 class RejectNulCharacters:
@@ -72,7 +80,7 @@ class RejectNulCharacters:
         if field is not None:
             await self._reject(scope, receive, send, field)
             return
-        content_type = dict(scope.get("headers") or []).get(b"content-type", b"").lower()
+        content_type = _content_type(scope.get("headers") or [])
         is_json = b"json" in content_type
         is_form = content_type.startswith(b"application/x-www-form-urlencoded")
         if not (is_json or is_form):

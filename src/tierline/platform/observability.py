@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 import uuid
 from contextvars import ContextVar
@@ -21,6 +22,9 @@ HTTP_LATENCY = Histogram(
 )
 JOBS_RUN = Counter("tierline_jobs_total", "Background jobs run", ["kind", "outcome"])
 
+REQUEST_ID_HEADER = b"x-request-id"
+REQUEST_ID_MAX = 64
+
 
 def _add_request_id(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
     rid = request_id_var.get()
@@ -29,7 +33,27 @@ def _add_request_id(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str
     return event
 
 
+class _StderrLogger:
+    """structlog's PrintLogger, except that it resolves sys.stderr at each line: tests (and tools) swap it, and
+    a stale handle may be closed. So a logger bound once stays right."""
+
+    _lock = threading.Lock()
+
+    def msg(self, message: str) -> None:
+        with self._lock:
+            print(message, file=sys.stderr, flush=True)
+
+    log = debug = info = warn = warning = msg
+    fatal = failure = err = error = critical = exception = msg
+
+
+# The access log's logger, bound once per configuration; None when the level filters INFO out, so a request
+# costs no logging call at all then.
+_access_log: Any = None
+
+
 def configure_logging(level: str = "INFO", json: bool = True) -> None:
+    global _access_log
     lvl = getattr(logging, level.upper(), logging.INFO)
     logging.basicConfig(format="%(message)s", stream=sys.stderr, level=lvl)
     renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
@@ -43,45 +67,65 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(lvl),
-        # Resolve sys.stderr at each use: tests (and tools) swap it, and a stale handle may be closed.
-        logger_factory=lambda *_args: structlog.PrintLogger(file=sys.stderr),
+        logger_factory=lambda *_args: _StderrLogger(),
+        # Module-level loggers elsewhere are lazy proxies: they follow a later configure_logging.
         cache_logger_on_first_use=False,
     )
+    _access_log = structlog.get_logger("tierline.http").bind() if lvl <= logging.INFO else None
+
+
+def _incoming_request_id(headers: list[tuple[bytes, bytes]]) -> str:
+    found = b""
+    for name, value in headers:
+        if name == REQUEST_ID_HEADER:
+            found = value  # the last one, as a dict of the headers would have it
+    return found.decode("latin-1")[:REQUEST_ID_MAX]
 
 
 class RequestContextMiddleware:
-    """Pure ASGI middleware: request id in and out (X-Request-ID), access log, latency metrics."""
+    """Pure ASGI middleware: request id in and out (X-Request-ID), access log, latency metrics.
+
+    Per request it does what it must and no more: one pass over the headers, the metric children looked up in
+    a dict of its own (prometheus' labels() takes a lock and checks the values each time), no logging call
+    when the level filters the access log out."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
-        self.log = structlog.get_logger("tierline.http")
+        self._metrics: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def _observe(self, method: str, route: str, status: int, elapsed: float) -> None:
+        key = (method, route, status)
+        children = self._metrics.get(key)
+        if children is None:
+            children = self._metrics[key] = (HTTP_REQUESTS.labels(method, route, str(status)),
+                                             HTTP_LATENCY.labels(method, route))
+        children[0].inc()
+        children[1].observe(elapsed)
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")[:64]
-        rid = incoming or uuid.uuid4().hex
+        rid = _incoming_request_id(scope.get("headers") or []) or uuid.uuid4().hex
+        echo = (REQUEST_ID_HEADER, rid.encode())
         token = request_id_var.set(rid)
-        status_holder = {"status": 500}
+        status = 500
         started = time.perf_counter()  # a duration, not a wall-clock reading
 
         async def _send(message: dict) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
-                status_holder["status"] = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + [(b"x-request-id", rid.encode())]
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), echo]
             await send(message)
 
         try:
             await self.app(scope, receive, _send)
         finally:
             elapsed = time.perf_counter() - started
-            route = scope.get("route")
-            route_name = getattr(route, "path", "unmatched")
             method = scope.get("method", "")
-            HTTP_REQUESTS.labels(method, route_name, str(status_holder["status"])).inc()
-            HTTP_LATENCY.labels(method, route_name).observe(elapsed)
-            self.log.info("request", method=method, path=scope.get("path"), status=status_holder["status"],
-                          ms=round(elapsed * 1000, 2))
+            self._observe(method, getattr(scope.get("route"), "path", "unmatched"), status, elapsed)
+            if _access_log is not None:
+                _access_log.info("request", method=method, path=scope.get("path"), status=status,
+                                 ms=round(elapsed * 1000, 2))
             request_id_var.reset(token)

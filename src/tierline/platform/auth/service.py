@@ -6,16 +6,19 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from tierline.platform import audit, clock, rbac
 from tierline.platform.auth.actor import Actor
 from tierline.platform.auth.models import ApiToken, User, WebSession
 from tierline.platform.auth.passwords import MIN_LENGTH, hash_password, verify_password
+from tierline.platform.db import core_connection
 from tierline.platform.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from tierline.platform.pagination import SortKey, paginate
 
@@ -135,12 +138,23 @@ def count_users(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(User)) or 0
 
 
-def actor_for(user: User, *, via: str, scopes: Iterable[str] | None = None, token_id: int | None = None) -> Actor:
-    perms = rbac.permissions_for(user.roles)
+@lru_cache(maxsize=256)
+def _permissions_of(roles: tuple[str, ...], scopes: tuple[str, ...] | None) -> frozenset[str]:
+    perms = rbac.permissions_for(roles)
     if scopes is not None and "*" not in scopes:
         perms = perms & frozenset(scopes)
-    return Actor(user_id=user.id, label=user.email, roles=tuple(user.roles), permissions=perms, via=via,
-                 token_id=token_id)
+    return perms
+
+
+def _permissions(roles: Iterable[str], scopes: Iterable[str] | None) -> frozenset[str]:
+    """What roles narrowed by scopes allow: a pure function of constants, so one answer per combination is kept
+    (the few role sets and token scopes an organisation uses), not recomputed per request."""
+    return _permissions_of(tuple(roles), None if scopes is None else tuple(scopes))
+
+
+def actor_for(user: User, *, via: str, scopes: Iterable[str] | None = None, token_id: int | None = None) -> Actor:
+    return Actor(user_id=user.id, label=user.email, roles=tuple(user.roles),
+                 permissions=_permissions(user.roles, scopes), via=via, token_id=token_id)
 
 
 # -- API tokens ----------------------------------------------------------------------------------------
@@ -186,20 +200,31 @@ def revoke_token(session: Session, *, actor: Actor, token_id: int) -> ApiToken:
     return token
 
 
+# One Core statement for the door: the token and its user's few columns, joined on the unique token hash. The
+# ORM would map two full rows per request only to read six fields of them (about half the cost of the check).
+_TOKEN_ACTOR = (
+    select(ApiToken.id, ApiToken.scopes, ApiToken.expires_at, ApiToken.revoked_at,
+           User.id, User.email, User.roles, User.active)
+    .join_from(ApiToken, User, User.id == ApiToken.user_id)
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+)
+
+
 def authenticate_token(session: Session, raw: str) -> Actor:
-    row = session.execute(
-        select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == _digest(raw))
-    ).first()
+    """The actor of a bearer token, read afresh on every request: a revoked token or a deactivated user is
+    refused by the very next request, in every process."""
+    row = core_connection(session).execute(_TOKEN_ACTOR, {"token_hash": _digest(raw)}).first()
     if row is None:
         raise Unauthorized("the token is not valid")
-    token, user = row
-    if token.revoked_at is not None:
+    token_id, scopes, expires_at, revoked_at, user_id, email, roles, active = row
+    if revoked_at is not None:
         raise Unauthorized("the token has been revoked")
-    if token.expires_at is not None and token.expires_at <= clock.now():
+    if expires_at is not None and expires_at <= clock.now():
         raise Unauthorized("the token has expired")
-    if not user.active:
+    if not active:
         raise Unauthorized("the token's user is deactivated")
-    return actor_for(user, via="token", scopes=token.scopes, token_id=token.id)
+    return Actor(user_id=user_id, label=email, roles=tuple(roles), permissions=_permissions(roles, scopes),
+                 via="token", token_id=token_id)
 
 
 # -- web sessions --------------------------------------------------------------------------------------
@@ -221,20 +246,36 @@ def login(session: Session, *, email: str, password: str, max_age: timedelta) ->
     return user, ws, raw
 
 
-def authenticate_session(session: Session, raw: str) -> tuple[Actor, WebSession]:
-    row = session.execute(
-        select(WebSession, User).join(User, User.id == WebSession.user_id)
-        .where(WebSession.session_hash == _digest(raw))
-    ).first()
+# The session cookie's twin of _TOKEN_ACTOR: the session's id, CSRF token and times, and its user's columns.
+_SESSION_ACTOR = (
+    select(WebSession.id, WebSession.csrf_token, WebSession.expires_at, WebSession.revoked_at,
+           User.id, User.email, User.roles, User.active)
+    .join_from(WebSession, User, User.id == WebSession.user_id)
+    .where(WebSession.session_hash == bindparam("session_hash"))
+)
+
+
+@dataclass(frozen=True)
+class SessionGrant:
+    """What the door learns of a web session: its id (for logout) and its CSRF token."""
+
+    id: int
+    csrf_token: str
+
+
+def authenticate_session(session: Session, raw: str) -> tuple[Actor, SessionGrant]:
+    row = core_connection(session).execute(_SESSION_ACTOR, {"session_hash": _digest(raw)}).first()
     if row is None:
         raise Unauthorized("the session is not valid")
-    ws, user = row
-    if ws.revoked_at is not None or ws.expires_at <= clock.now() or not user.active:
+    session_id, csrf_token, expires_at, revoked_at, user_id, email, roles, active = row
+    if revoked_at is not None or expires_at <= clock.now() or not active:
         raise Unauthorized("the session has ended; log in again")
-    return actor_for(user, via="session"), ws
+    actor = Actor(user_id=user_id, label=email, roles=tuple(roles), permissions=_permissions(roles, None),
+                  via="session")
+    return actor, SessionGrant(id=session_id, csrf_token=csrf_token)
 
 
-def check_csrf(ws: WebSession, presented: str | None) -> None:
+def check_csrf(ws: SessionGrant | WebSession, presented: str | None) -> None:
     if not presented or not hmac.compare_digest(presented, ws.csrf_token):
         raise Forbidden("missing or wrong X-CSRF-Token header for a cookie-authenticated change")
 
