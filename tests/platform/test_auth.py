@@ -7,11 +7,13 @@ import hashlib
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from fastapi.testclient import TestClient
+from sqlalchemy import select, update
 
+from tierline.app import create_app
 from tierline.platform import clock
 from tierline.platform.auth import service as auth_service
-from tierline.platform.auth.models import ApiToken, WebSession
+from tierline.platform.auth.models import ApiToken, User, WebSession
 from tests.helpers import SYSTEM
 
 PASSWORD = "correct horse battery"
@@ -244,3 +246,32 @@ def test_a_tokens_permissions_follow_the_users_current_roles(factory, client, db
         auth_service.update_user(session, actor=SYSTEM, user=auth_service.get_user(session, user_id=admin.user_id),
                                  roles=["agent_l1"])
     _problem(admin.get("/api/v1/audit"), 403)
+
+
+# -- the door: no credential is cached ------------------------------------------------------------------
+
+def test_a_token_revoked_behind_the_apis_back_is_refused_by_the_very_next_request(agent, db):
+    assert agent.get("/api/v1/auth/me").status_code == 200
+    with db.engine.begin() as conn:  # as psql, another process or a restore would
+        conn.execute(update(ApiToken).where(ApiToken.user_id == agent.user_id).values(revoked_at=clock.now()))
+    assert "revoked" in _problem(agent.get("/api/v1/auth/me"), 401)["detail"]
+
+
+def test_a_user_deactivated_behind_the_apis_back_is_refused_by_every_app_at_once(agent, db, settings):
+    other_process = TestClient(create_app(db, settings, embedded_worker=False), raise_server_exceptions=False)
+    with other_process:
+        assert agent.get("/api/v1/auth/me").status_code == 200
+        assert other_process.get("/api/v1/auth/me", headers=_bearer(agent.token)).status_code == 200
+        with db.engine.begin() as conn:
+            conn.execute(update(User).where(User.id == agent.user_id).values(active=False))
+        assert "deactivated" in _problem(agent.get("/api/v1/auth/me"), 401)["detail"]
+        _problem(other_process.get("/api/v1/auth/me", headers=_bearer(agent.token)), 401)
+
+
+def test_tokens_of_the_same_roles_with_other_scopes_each_get_their_own_permissions(factory, client):
+    wide = factory.api(client, roles=["agent_l1"])
+    narrow = factory.api(client, roles=["agent_l1"], scopes=["queues:read"])
+    for _ in range(2):  # interleaved: what one answer computed is never served to the other
+        assert narrow.get("/api/v1/auth/me").json()["permissions"] == ["queues:read"]
+        assert "tickets:read" in wide.get("/api/v1/auth/me").json()["permissions"]
+        assert "tickets:read" in _problem(narrow.get("/api/v1/tickets"), 403)["detail"]
