@@ -1,14 +1,16 @@
 """Assignment: eligibility (tier, team, active, available, capacity, skills), the three strategies, the
-round-robin cursor (dry runs leave it alone), default queues, and the queue fields that drive it."""
+round-robin cursor (dry runs leave it alone), rank then claim under concurrent intake, default queues, and the
+queue fields that drive it."""
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from tests.triage.assignment_helpers import (
     hold,
@@ -20,13 +22,15 @@ from tests.triage.assignment_helpers import (
 )
 from tierline.platform import clock
 from tierline.platform.audit import AuditEvent
+from tierline.platform.db import core_connection
+from tierline.tickets import workloads
 from tierline.tickets.models import Queue, QueueCursor, Ticket
 from tierline.triage import assignment
 from tierline.triage.assignment import Candidate
 from tierline.triage.types import Draft
 
 
-def _cursor(db, queue_id):  # noqa: ANN001, ANN202
+def _cursor(db, queue_id):
     with db.session(write=False) as s:
         row = s.scalar(select(QueueCursor).where(QueueCursor.queue_id == queue_id))
         return None if row is None else row.last_user_id
@@ -52,7 +56,7 @@ def test_round_robin_lets_a_returning_agent_rejoin_the_turn(db, admin, factory):
     assert [pick(db, queue["id"]).user_id for _ in range(3)] == [a, b, c]
 
 
-def test_a_dry_run_neither_creates_nor_moves_the_cursor(db, admin, factory):
+def test_a_dry_run_never_moves_the_cursor(db, admin, factory):
     a, b = make_agent(factory, admin, "agent_l1"), make_agent(factory, admin, "agent_l1")
     queue = make_queue(admin, "L1 general")
     assert [pick(db, queue["id"], dry_run=True).user_id for _ in range(3)] == [a, a, a]
@@ -213,7 +217,7 @@ def test_default_queue_prefers_the_components_support_team_then_the_given_team_t
     child = make_component(admin, "Replication", parent_id=parent["id"])
     orphan = make_component(admin, "Billing")
     with db.session(write=False) as s:
-        def q(**kw):  # noqa: ANN003, ANN202
+        def q(**kw):
             return assignment.default_queue(s, **kw)
 
         assert q(tier="L2", team_id=frontline["id"], component_id=parent["id"]) == db_l2["id"]
@@ -254,48 +258,113 @@ def test_bad_strategy_or_skills_name_the_field_and_change_nothing(admin, factory
     assert factory.count(Queue) == 1 and factory.count(AuditEvent) == before
 
 
+# -- rank, then claim --------------------------------------------------------------------------------------
+
+def test_rank_orders_the_candidates_and_claimed_explains_the_claim(db, admin, factory):
+    a, b, c = (make_agent(factory, admin, "agent_l1", max_open=3) for _ in range(3))
+    hold(admin, a, "P1")
+    queue = make_queue(admin, "L1 general", strategy="least_loaded")
+    draft = Draft(subject="s", description="d", requester_email="r@customer.example")
+    with db.session(write=False) as s:
+        ranking = assignment.rank(s, draft=draft, queue_id=queue["id"])
+    assert [cand.user_id for cand in ranking.candidates] == [b, c, a]
+    assert ranking.predicted == b and ranking.considered == 3
+    assert [(x.user_id, x.capacity) for x in ranking.claimants] == [(b, 3), (c, 3), (a, 3)]
+    assert assignment.claimed(ranking, c).reason.startswith("least_loaded: weighted load 0")
+    nobody = assignment.claimed(ranking, None)  # every candidate filled by concurrent intakes meanwhile
+    assert nobody.user_id is None and "3 at capacity" in nobody.reason
+
+
+def test_a_round_robin_reason_names_the_turn_it_read(db, admin, factory):
+    a, b = make_agent(factory, admin, "agent_l1"), make_agent(factory, admin, "agent_l1")
+    queue = make_queue(admin, "L1 general")
+    assert pick(db, queue["id"]).reason == "round_robin: first in turn among 2 eligible"
+    assert pick(db, queue["id"]).reason == f"round_robin: next after user {a} among 2 eligible"
+    draft = Draft(subject="s", description="d", requester_email="r@customer.example")
+    with db.session(write=False) as s:
+        ranking = assignment.rank(s, draft=draft, queue_id=queue["id"])
+    assert ranking.predicted == a and ranking.turn_after == b
+    # another intake took a's turn between this ranking and its claim: the claim went on to b
+    assert assignment.claimed(ranking, b).reason == "round_robin: next in turn among 2 eligible"
+
+
 # -- concurrent intake --------------------------------------------------------------------------------------
 
-def _concurrent_intakes(db, queue_id: int, n: int) -> list[int | None]:  # noqa: ANN001
-    """`n` intakes into one queue at once, each in its own thread and session: save a ticket, assign it,
-    commit. Returns who got each ticket."""
+def _concurrent_intakes(db, queue_ids: list[int]) -> list[int | None]:
+    """One intake per entry of `queue_ids`, all at once, each in its own thread, as intake runs them: rank in
+    a read session (every one of them before any claims, so all rankings are equally stale), then a short
+    write transaction that claims the assignee and inserts the ticket with it, and commits. Returns who got
+    each ticket."""
+    n = len(queue_ids)
     barrier, out, errors = threading.Barrier(n), [], []
 
-    def intake(i: int) -> None:
+    def intake(i: int, queue_id: int) -> None:
         try:
+            draft = Draft(subject=f"Concurrent {i}", description="d", requester_email="c@customer.example")
+            with db.session(write=False) as s:
+                ranking = assignment.rank(s, draft=draft, queue_id=queue_id)
             barrier.wait(timeout=30)
             with db.unit_of_work() as session:
+                conn = core_connection(session)
+                user_id = workloads.claim(conn, queue_id=queue_id, strategy=ranking.strategy,
+                                          candidates=ranking.claimants, now=clock.now())
+                result = assignment.claimed(ranking, user_id)
                 now = clock.now()
-                ticket = Ticket(subject=f"Concurrent {i}", description="d", status="new", type="question",
-                                priority="P3", channel="api", requester_email="c@customer.example", tags=[],
-                                custom_fields={}, queue_id=queue_id, tier="L1", created_at=now,
-                                updated_at=now)
-                session.add(ticket)
-                draft = Draft(subject=ticket.subject, description="d", requester_email="c@customer.example")
-                result = assignment.choose(session, draft=draft, queue_id=queue_id)
-                ticket.assignee_id = result.user_id
-                out.append(result.user_id)
+                conn.execute(insert(Ticket).values(
+                    subject=draft.subject, description="d", status="open" if user_id else "new",
+                    type="question", priority="P3", channel="api", requester_email=draft.requester_email,
+                    tags=[], custom_fields={}, queue_id=queue_id, tier="L1", assignee_id=user_id,
+                    waiting_reason=None if user_id else result.reason, frustrated=False, created_at=now,
+                    updated_at=now, version=1))
+            out.append(result.user_id)
         except Exception as exc:  # noqa: BLE001 (reported below, in the test's thread)
             errors.append(exc)
 
-    threads = [threading.Thread(target=intake, args=(i,)) for i in range(n)]
+    threads = [threading.Thread(target=intake, args=(i, q)) for i, q in enumerate(queue_ids)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=120)
     assert not errors, errors
+    with db.engine.connect() as conn:  # and the kept open work is exactly what the tickets say
+        assert workloads.recount(conn) == 0
+        conn.rollback()
     return out
 
 
+@pytest.mark.committing
 def test_round_robin_stays_fair_under_concurrent_intake(db, admin, factory):
     agents = [make_agent(factory, admin, "agent_l1") for _ in range(4)]
     queue = make_queue(admin, "L1 general")
-    picks = _concurrent_intakes(db, queue["id"], 16)
+    picks = _concurrent_intakes(db, [queue["id"]] * 16)
     assert Counter(picks) == {a: 4 for a in agents}
 
 
+@pytest.mark.committing
 def test_capacity_holds_under_concurrent_intake(db, admin, factory):
     agents = [make_agent(factory, admin, "agent_l1", max_open=2) for _ in range(3)]
     queue = make_queue(admin, "L1 general", strategy="least_loaded")
-    picks = _concurrent_intakes(db, queue["id"], 10)
+    picks = _concurrent_intakes(db, [queue["id"]] * 10)
     assert Counter(picks) == {**{a: 2 for a in agents}, None: 4}
+
+
+@pytest.mark.committing
+def test_least_loaded_spreads_a_burst_by_the_loads_committed_before_each_claim(db, admin, factory):
+    """Every intake ranked the same idle desks; the claims, taking turns on the cursor, must each weigh the
+    tickets the previous ones committed (not fill the first agent to capacity)."""
+    agents = [make_agent(factory, admin, "agent_l1", max_open=20) for _ in range(3)]
+    queue = make_queue(admin, "L1 general", strategy="least_loaded")
+    picks = _concurrent_intakes(db, [queue["id"]] * 12)
+    assert Counter(picks) == {a: 4 for a in agents}
+
+
+@pytest.mark.committing
+def test_an_agent_in_two_queues_claimed_concurrently_stays_within_capacity(db, admin, factory):
+    shared = make_agent(factory, admin, "agent_l1", max_open=2)
+    first = make_agent(factory, admin, "agent_l1", max_open=2)
+    second = make_agent(factory, admin, "agent_l1", max_open=2)
+    one = make_queue(admin, "L1 one", team_id=make_team(admin, "One", [shared, first])["id"])
+    two = make_queue(admin, "L1 two", team_id=make_team(admin, "Two", [shared, second])["id"],
+                     strategy="least_loaded")
+    picks = _concurrent_intakes(db, [one["id"], two["id"]] * 5)
+    assert Counter(picks) == {shared: 2, first: 2, second: 2, None: 4}

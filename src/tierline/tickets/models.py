@@ -52,9 +52,9 @@ class Queue(Base):
 
 
 class QueueCursor(Base):
-    """The round-robin position of a queue: the agent it assigned last. Intake locks this row (SELECT ... FOR
-    UPDATE on PostgreSQL) while it picks an agent, so concurrent intakes into one queue take turns. It is
-    bookkeeping, like a sequence, so moving it is not audited; the assignment it leads to is."""
+    """The round-robin position of a queue: the agent it assigned last. Made with the queue. An assignment
+    claim (tickets/workloads.py) locks and moves it in one statement, so concurrent intakes into one queue take
+    turns. It is bookkeeping, like a sequence, so moving it is not audited; the assignment it leads to is."""
 
     __tablename__ = "queue_cursors"
 

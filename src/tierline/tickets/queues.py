@@ -16,7 +16,7 @@ from tierline.platform.auth.actor import Actor
 from tierline.platform.db import hold
 from tierline.platform.errors import Conflict, Invalid, NotFound
 from tierline.platform.pagination import SortKey, paginate
-from tierline.tickets.models import ASSIGNMENT_STRATEGIES, Queue, Ticket
+from tierline.tickets.models import ASSIGNMENT_STRATEGIES, Queue, QueueCursor, Ticket
 
 
 def get(session: Session, *, queue_id: int) -> Queue:
@@ -123,6 +123,9 @@ def create(session: Session, *, actor: Actor, name: str, tier: str, team_id: int
                   updated_at=now)
     session.add(queue)
     _flush(session, f"a queue named {name!r} already exists")
+    # Its round-robin cursor, born with it: an assignment claim locks this row and never has to create it.
+    # Bookkeeping like a sequence, so not audited (the queue's creation is).
+    session.add(QueueCursor(queue_id=queue.id, last_user_id=None, created_at=now, updated_at=now))
     audit.record_create(session, actor, queue)
     return queue
 

@@ -1,9 +1,10 @@
 """Aggregate reads of tickets for other domains, re-exported by `tickets.service`.
 
 Other domains learn from, measure and count tickets in bulk: the triage classifier's training set, the SLA
-capacity model, problem recurrence by signature, the open work assignment weighs. They call these functions (as `tickets_service.<name>`)
-instead of querying the tickets table themselves. Each is read-only and is one query, or builds one for the
-caller to run: no ticket is loaded as an entity, changed or locked, and nothing is read per ticket.
+capacity model, problem recurrence by signature, the open work assignment weighs. They call these functions
+(as `tickets_service.<name>`) instead of querying the tickets table themselves. Each is read-only and is one
+query, or builds one for the caller to run: no ticket is loaded as an entity, changed or locked, and nothing
+is read per ticket. (The open work is read from `agent_workloads`, which the tickets' triggers keep.)
 
 Where another domain's table takes part (a link table whose tickets are left out, rows keyed by ticket id
 narrowed to tickets created in a period), the caller passes its column of ticket ids, and the SQL is the
@@ -16,12 +17,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, bindparam, case, exists, func, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from tierline.platform.db import core_connection
 from tierline.tickets import state_machine as sm
 from tierline.tickets.models import Ticket
+from tierline.tickets.workloads import AgentWorkload
 
 FINISHED: tuple[str, ...] = (sm.SOLVED, sm.CLOSED)
 # The fields a ticket can be labelled by for learning (ids are returned as stored, not as text).
@@ -110,23 +112,18 @@ def signature_window_others(session: Session, *, signature: str, since: datetime
     return count, customers
 
 
-# -- assignment: the open work on each agent's desk ------------------------------------------------------------
+# -- assignment: the open work on each agent's desk --------------------------------------------------------
 
-_OPEN_WORK: dict[tuple[tuple[str, int], ...], Select] = {}  # built once per weighting: composing costs more
+_OPEN_WORK = select(AgentWorkload.user_id, AgentWorkload.open_tickets, AgentWorkload.weighted_load).where(
+    AgentWorkload.user_id.in_(bindparam("ids", expanding=True)))
 
 
-def open_work(session: Session, *, user_ids: list[int], weights: dict[str, int]) -> dict[int, tuple[int, int]]:
-    """user id -> (unsolved tickets assigned, their load with each ticket weighted by `weights[priority]`,
-    1 for a priority not listed), for the users holding any; through the (assignee_id, status) index."""
+def open_work(session: Session, *, user_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """user id -> (unsolved tickets assigned, their load weighted by priority as
+    `workloads.PRIORITY_WEIGHTS`), for those of `user_ids` holding a row: the rows the tickets' triggers keep
+    (tickets/workloads.py), read by primary key rather than counted from the tickets. A user without a row has
+    no open work."""
     if not user_ids:
         return {}
-    key = tuple(sorted(weights.items()))
-    stmt = _OPEN_WORK.get(key)
-    if stmt is None:
-        stmt = _OPEN_WORK[key] = (
-            select(Ticket.assignee_id, func.count(Ticket.id),
-                   func.sum(case(dict(key), value=Ticket.priority, else_=1)))
-            .where(Ticket.assignee_id.in_(bindparam("ids", expanding=True)), Ticket.status.in_(sm.UNSOLVED))
-            .group_by(Ticket.assignee_id))
-    rows = core_connection(session).execute(stmt, {"ids": user_ids})
-    return {uid: (int(n), int(load or 0)) for uid, n, load in rows}
+    rows = core_connection(session).execute(_OPEN_WORK, {"ids": user_ids})
+    return {uid: (int(n), int(load)) for uid, n, load in rows}

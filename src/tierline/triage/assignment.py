@@ -19,10 +19,15 @@ Strategies, among the eligible agents:
   feature area, error-code family, and its component's and ancestors' names and required skills), then the
   least weighted load, then the lowest user id.
 
-Concurrency: every real (not dry-run) assignment first locks the queue's cursor row (`SELECT ... FOR UPDATE`
-on PostgreSQL; SQLite writers are serialised by BEGIN IMMEDIATE already), so intakes into one queue take
-turns: the second reads the cursor and the loads the first committed. The lock lasts until the intake's commit.
-A dry run (explain) reads the cursor without locking it and never moves it.
+Rank, then claim (compute first, write short). `rank` does everything that takes no lock: who is eligible,
+their open work (the `agent_workloads` rows, kept by triggers on tickets), the strategy's order. The claim
+(`tickets.workloads.claim`) then picks inside the write transaction in one statement: it locks the queue's
+cursor, takes the first ranked candidate whose workload row still has room (locking that row), and moves the
+cursor. The ticket saved right after with that assignee is counted on the locked row by the trigger, so a
+concurrent claim for the same agent waits for the commit and re-checks capacity with it: picks stay fair and
+within capacity under concurrent intake. `claimed` turns the claim's answer into the reason the triage record
+shows. `choose` is the three in a row, for ticket updates and escalation; a dry run (explain) ranks and
+predicts, and claims nothing. docs/assignment.md tells the whole story, with the lock order.
 """
 
 from __future__ import annotations
@@ -31,7 +36,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from tierline.components import service as components_service
@@ -39,13 +43,13 @@ from tierline.people import service as people_service
 from tierline.platform import clock, rbac
 from tierline.platform.db import core_connection
 from tierline.platform.errors import NotFound
-from tierline.tickets import queues
+from tierline.tickets import queues, workloads
 from tierline.tickets import service as tickets_service
 from tierline.tickets.models import QueueCursor
 from tierline.tickets.queues import QueueInfo
 from tierline.triage.types import AssignmentResult, Draft
 
-PRIORITY_WEIGHTS: dict[str, int] = {"P1": 4, "P2": 3, "P3": 2, "P4": 1}
+PRIORITY_WEIGHTS: dict[str, int] = workloads.PRIORITY_WEIGHTS  # one P1 weighs as much as two P3s
 SME_TIER = "L3"  # the tier SMEs may take work from, beside their own agent tier
 MAX_REASON = 200  # tickets.waiting_reason holds the reason when nobody fits
 
@@ -64,18 +68,18 @@ class Candidate:
 
 def _people(session: Session, queue: QueueInfo) -> list[tuple[people_service.Agent, int, int]]:
     """The users who could work this queue, each with (open tickets, weighted load), before availability,
-    capacity and skills are weighed: the queue's team's members, or (no team) everyone holding the tier's agent
-    role (or `sme`, for L3).
+    capacity and skills are weighed: the queue's team's members, or (no team) everyone holding the tier's
+    agent role (or `sme`, for L3).
 
-    Who they are comes from the per-process roster (people.service.roster); only their open work is read, in
-    one grouped query: this runs at every intake."""
+    Who they are comes from the per-process roster (people.service.roster); only their open work is read: one
+    query of their workload rows by key, at every intake."""
     roster = people_service.roster(session)
     if queue.team_id is not None:
         agents = [roster.agents[uid] for uid in roster.members.get(queue.team_id, ()) if uid in roster.agents]
     else:
         roles = [role for role, t in rbac.AGENT_TIERS.items() if t == queue.tier]
         agents = roster.holding(roles + (["sme"] if queue.tier == SME_TIER else []))
-    work = tickets_service.open_work(session, user_ids=[a.id for a in agents], weights=PRIORITY_WEIGHTS)
+    work = tickets_service.open_work(session, user_ids=[a.id for a in agents])
     return [(a, *work.get(a.id, (0, 0))) for a in agents]
 
 
@@ -132,59 +136,103 @@ def eligible(session: Session, *, queue: QueueInfo, draft: Draft) -> tuple[list[
             excluded["at capacity"] += 1
         else:
             out.append(Candidate(user_id=person.id, skills=set(person.skills),
-                                 max_open_tickets=person.max_open_tickets, open_tickets=open_tickets, load=load))
+                                 max_open_tickets=person.max_open_tickets, open_tickets=open_tickets,
+                                 load=load))
     if needed and excluded["missing skills"]:
         excluded[f"missing skills ({', '.join(sorted(needed))})"] = excluded.pop("missing skills")
     return out, len(people), excluded
 
 
-# -- the queue's cursor -------------------------------------------------------------------------------------
+# -- ranking: everything but the claim, before the write -------------------------------------------------
 
-def _cursor_select(queue_id: int, *, lock: bool):  # noqa: ANN202
-    stmt = (select(QueueCursor).where(QueueCursor.queue_id == queue_id)
-            .execution_options(populate_existing=True))
-    return stmt.with_for_update() if lock else stmt
+# The round-robin cursor as it stands, read without a lock (the claim locks it).
+_PEEK = select(QueueCursor.last_user_id).where(QueueCursor.queue_id == bindparam("queue_id"))
 
 
-_PEEK = select(QueueCursor.last_user_id).where(QueueCursor.queue_id == bindparam("queue_id"))  # a dry run's read
+@dataclass
+class Ranking:
+    """Who may take a ticket in a queue, best first, as the strategy sees them before the write transaction:
+    what `claim` needs (`claimants`) and what `claimed` needs to explain the outcome."""
+
+    queue: QueueInfo
+    strategy: str
+    candidates: list[Candidate]  # eligible and under capacity when ranked, best first
+    considered: int  # people looked at
+    excluded: Counter  # why the others were not eligible
+    turn_after: int | None = None  # round_robin: the cursor when ranked (None: nobody assigned yet)
+
+    @property
+    def predicted(self) -> int | None:
+        """Who the claim will pick unless a concurrent assignment changes the picture (a dry run's answer)."""
+        return self.candidates[0].user_id if self.candidates else None
+
+    @property
+    def claimants(self) -> list[workloads.Claimant]:
+        return [workloads.Claimant(user_id=c.user_id, capacity=c.max_open_tickets, rank=-len(c.matching))
+                for c in self.candidates]
+
+    @property
+    def reason_if_nobody(self) -> str:
+        return _nobody(self.queue, self.considered, self.excluded)
 
 
-def lock_cursor(session: Session, *, queue_id: int) -> QueueCursor:
-    """The queue's cursor row, created on first use, locked until the transaction ends."""
-    cursor = session.scalar(_cursor_select(queue_id, lock=True))
-    if cursor is None:
-        now = clock.now()
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        session.execute(insert(QueueCursor).values(queue_id=queue_id, last_user_id=None, created_at=now,
-                                                   updated_at=now)
-                        .on_conflict_do_nothing(index_elements=["queue_id"]))
-        cursor = session.scalar(_cursor_select(queue_id, lock=True))
-    assert cursor is not None
-    return cursor
+def _in_turn(candidates: list[Candidate], last_user_id: int | None) -> list[Candidate]:
+    """The candidates (user-id order) in round-robin turn: those after the cursor, then the rest."""
+    after = [c for c in candidates if last_user_id is None or c.user_id > last_user_id]
+    return after + candidates[:len(candidates) - len(after)]
 
 
-# -- choosing -----------------------------------------------------------------------------------------------
+def rank(session: Session, *, draft: Draft, queue_id: int) -> Ranking:
+    """Rank the agents who may take a ticket in `queue_id` with the queue's strategy. Reads only (the roster
+    and queues from the per-process cache, the candidates' workload rows by key, and for round_robin the
+    cursor without a lock): intake runs it before its write transaction, then `claim`s inside it."""
+    queue = queues.info(session, queue_id=queue_id)
+    strategy = queue.assignment_strategy
+    candidates, considered, excluded = eligible(session, queue=queue, draft=draft)
+    ranking = Ranking(queue=queue, strategy=strategy, candidates=candidates, considered=considered,
+                      excluded=excluded)
+    if not candidates:
+        return ranking
+    if strategy == "least_loaded":
+        candidates.sort(key=lambda c: (c.load, c.user_id))
+    elif strategy == "skills":
+        needed = required_skills(session, queue=queue, component_id=draft.component_id)
+        wanted = _wanted_skills(session, draft)
+        for candidate in candidates:
+            candidate.matching = sorted((candidate.skills & wanted) - needed)
+        candidates.sort(key=lambda c: (-len(c.matching), c.load, c.user_id))
+    else:
+        ranking.turn_after = core_connection(session).execute(_PEEK, {"queue_id": queue.id}).scalar()
+        ranking.candidates = _in_turn(candidates, ranking.turn_after)
+    return ranking
+
+
+# -- the outcome, in words --------------------------------------------------------------------------------
 
 def _round_robin(candidates: list[Candidate], last_user_id: int | None) -> tuple[Candidate, str]:
-    after = [c for c in candidates if last_user_id is None or c.user_id > last_user_id]
-    pick = after[0] if after else candidates[0]
+    pick = _in_turn(candidates, last_user_id)[0]
+    return pick, _round_robin_reason(len(candidates), last_user_id)
+
+
+def _round_robin_reason(eligible_count: int, last_user_id: int | None) -> str:
     where = "first in turn" if last_user_id is None else f"next after user {last_user_id}"
-    return pick, f"round_robin: {where} among {len(candidates)} eligible"
+    return f"round_robin: {where} among {eligible_count} eligible"
 
 
 def _least_loaded(candidates: list[Candidate]) -> tuple[Candidate, str]:
     pick = min(candidates, key=lambda c: (c.load, c.user_id))
-    return pick, (f"least_loaded: weighted load {pick.load} (P1=4 P2=3 P3=2 P4=1), lowest among "
-                  f"{len(candidates)} eligible")
+    return pick, _least_loaded_reason(pick, len(candidates))
 
 
-def _by_skills(candidates: list[Candidate], wanted: set[str], needed: set[str]) -> tuple[Candidate, str]:
-    for candidate in candidates:
-        candidate.matching = sorted((candidate.skills & wanted) - needed)
-    pick = min(candidates, key=lambda c: (-len(c.matching), c.load, c.user_id))
+def _least_loaded_reason(pick: Candidate, eligible_count: int) -> str:
+    return (f"least_loaded: weighted load {pick.load} (P1=4 P2=3 P3=2 P4=1), lowest among "
+            f"{eligible_count} eligible")
+
+
+def _skills_reason(pick: Candidate, eligible_count: int) -> str:
     matched = ", ".join(pick.matching) or "none"
-    return pick, (f"skills: {len(pick.matching)} matching beyond the required ({matched}), weighted load "
-                  f"{pick.load}, among {len(candidates)} eligible")
+    return (f"skills: {len(pick.matching)} matching beyond the required ({matched}), weighted load "
+            f"{pick.load}, among {eligible_count} eligible")
 
 
 def _nobody(queue: QueueInfo, considered: int, excluded: Counter) -> str:
@@ -197,34 +245,46 @@ def _nobody(queue: QueueInfo, considered: int, excluded: Counter) -> str:
     return reason if len(reason) <= MAX_REASON else reason[:MAX_REASON - 1] + "…"
 
 
+def claimed(ranking: Ranking, user_id: int | None) -> AssignmentResult:
+    """The assignment `ranking` led to when the claim picked `user_id` (None: nobody), with the reason the
+    triage record and `waiting_reason` show."""
+    strategy, n = ranking.strategy, len(ranking.candidates)
+    if user_id is None:
+        excluded = ranking.excluded
+        if ranking.candidates:  # under capacity when ranked, filled by concurrent assignments since
+            excluded = excluded + Counter({"at capacity": n})
+        return AssignmentResult(user_id=None, strategy=strategy, considered=ranking.considered,
+                                reason=_nobody(ranking.queue, ranking.considered, excluded))
+    pick = next((c for c in ranking.candidates if c.user_id == user_id), None)
+    if pick is None:
+        raise ValueError(f"user {user_id} is not among the ranked candidates")
+    if strategy == "least_loaded":
+        reason = _least_loaded_reason(pick, n)
+    elif strategy == "skills":
+        reason = _skills_reason(pick, n)
+    elif user_id == ranking.predicted:
+        reason = _round_robin_reason(n, ranking.turn_after)
+    else:  # the turn moved on (a concurrent assignment in this queue) between ranking and claim
+        reason = f"round_robin: next in turn among {n} eligible"
+    return AssignmentResult(user_id=user_id, strategy=strategy, reason=reason, considered=ranking.considered)
+
+
+# -- choosing: rank, then claim ---------------------------------------------------------------------------
+
 def choose(session: Session, *, draft: Draft, queue_id: int, dry_run: bool = False) -> AssignmentResult:
     """Pick the agent for a ticket in `queue_id` with the queue's strategy; user_id None (and why) when nobody
-    fits.
+    fits. The caller sets the assignee.
 
-    Not a dry run: the queue's cursor is locked and moved to the chosen agent. The caller sets the assignee.
+    Not a dry run: the pick is claimed (tickets.workloads.claim): the queue's cursor moved to it and its
+    workload row locked until the transaction ends, so the caller must save the ticket with this assignee in
+    the same transaction. A dry run claims nothing and predicts from the ranking.
     """
-    queue = queues.info(session, queue_id=queue_id)
-    strategy = queue.assignment_strategy
-    cursor = None if dry_run else lock_cursor(session, queue_id=queue.id)
-    candidates, considered, excluded = eligible(session, queue=queue, draft=draft)
-    if not candidates:
-        return AssignmentResult(user_id=None, strategy=strategy, reason=_nobody(queue, considered, excluded),
-                                considered=considered)
-    if strategy == "least_loaded":
-        pick, reason = _least_loaded(candidates)
-    elif strategy == "skills":
-        needed = required_skills(session, queue=queue, component_id=draft.component_id)
-        pick, reason = _by_skills(candidates, _wanted_skills(session, draft), needed)
-    else:
-        if cursor is not None:
-            last_user_id = cursor.last_user_id
-        else:  # a dry run reads the turn without taking the lock
-            last_user_id = core_connection(session).execute(_PEEK, {"queue_id": queue.id}).scalar()
-        pick, reason = _round_robin(candidates, last_user_id)
-    if cursor is not None:
-        cursor.last_user_id = pick.user_id
-        cursor.updated_at = clock.now()
-    return AssignmentResult(user_id=pick.user_id, strategy=strategy, reason=reason, considered=considered)
+    ranking = rank(session, draft=draft, queue_id=queue_id)
+    if dry_run or not ranking.candidates:
+        return claimed(ranking, ranking.predicted)
+    user_id = workloads.claim(core_connection(session), queue_id=ranking.queue.id, strategy=ranking.strategy,
+                              candidates=ranking.claimants, now=clock.now())
+    return claimed(ranking, user_id)
 
 
 # -- default queues -----------------------------------------------------------------------------------------
