@@ -68,7 +68,9 @@ def save_ticket(session: Session, *, customer_id: int | None, subject: str = "Re
     ticket.signature = signature_for(error_code=error_code, subject=subject, description=description,
                                      component_id=component_id)
     if save:
-        intake.save(session, ticket)
+        ticket.version = 1
+        session.add(ticket)
+        session.flush()
     return ticket
 
 

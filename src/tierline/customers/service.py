@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import Connection, bindparam, exists, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +20,7 @@ from tierline.customers.profiles import CustomerProfile
 from tierline.platform import audit, clock, reference_cache
 from tierline.platform.auth.actor import Actor
 from tierline.platform.auth.service import normalise_email, validate_timezone
-from tierline.platform.db import hold
+from tierline.platform.db import core_connection, hold
 from tierline.platform.errors import Conflict, Invalid, NotFound
 from tierline.platform.pagination import SortKey, paginate
 
@@ -298,42 +298,67 @@ def update_contact(session: Session, *, actor: Actor, customer_id: int, contact_
     return contact
 
 
-def resolve_requester_id(session: Session, *, actor: Actor, email: str) -> int | None:
-    """The id of the customer a ticket's requester belongs to.
+@dataclass(frozen=True)
+class Requester:
+    """Who a ticket's requester is: their customer (None: unknown), and the contact to create for them when
+    only their email domain named the customer (None: they are a contact already, or unknown)."""
+
+    customer_id: int | None
+    new_contact: dict[str, Any] | None = None
+
+
+def resolve_requester(session: Session, *, email: str) -> Requester:
+    """The customer a ticket's requester belongs to, read without writing anything.
 
     An existing contact gives its customer. Otherwise a customer whose email domains include the address's
-    domain gets a new contact for it (audited). Otherwise None: the requester is unknown. Known answers come
-    from the per-process directory, so a returning requester costs no query.
+    domain is the answer, and the requester becomes its contact when the ticket is written (`new_contact`,
+    inserted by `insert_contact`). Otherwise the requester is unknown. Known contacts come from the per-process
+    directory, so a returning requester costs no query; a contact inserted since is found by its email.
     """
     email = normalise_email(email)
     local, at, domain = email.rpartition("@")
     if not at or not local or not domain:
-        return None
+        return Requester(None)
     directory = _directory(session)
-    if email in directory.contacts:
-        return directory.contacts[email]
-    contact = get_contact_by_email(session, email=email)
-    if contact is not None:
-        return directory.remember(email, contact.customer_id)
+    known = directory.contacts.get(email)
+    if known is not None:
+        return Requester(known)
+    found = session.execute(_CONTACT_CUSTOMER, {"email": email}).scalar()
+    if found is not None:
+        return Requester(directory.remember(email, found))
     owner = directory.domains.get(domain)
     if owner is None:
-        return directory.remember(email, None)
+        return Requester(None)
     now = clock.now()
-    # INSERT .. ON CONFLICT DO NOTHING: a concurrent intake that made the same contact first must not fail
-    # this transaction (a savepoint would do, but rolling one back also drops the pending audit events).
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    inserted_id = session.execute(
-        insert(Contact)
-        .values(customer_id=owner, email=email, name=local, created_at=now, updated_at=now)
-        .on_conflict_do_nothing(index_elements=["email"])
-        .returning(Contact.id)
-    ).scalar_one_or_none()
-    contact = get_contact_by_email(session, email=email)
-    if contact is None:  # pragma: no cover - the row exists: ours or the concurrent writer's
-        return None
-    if inserted_id is not None:
-        audit.record_create(session, actor, contact, action="contacts.create_from_requester")
-    return contact.customer_id
+    return Requester(owner, {"customer_id": owner, "email": email, "name": local, "created_at": now,
+                             "updated_at": now})
+
+
+_CONTACT_CUSTOMER = select(Contact.customer_id).where(Contact.email == bindparam("email"))
+
+
+def insert_contact(connection: Connection, row: dict[str, Any]) -> int | None:
+    """INSERT the requester's contact unless a concurrent intake made it first; its id, or None then."""
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(Contact).on_conflict_do_nothing(index_elements=["email"]).returning(Contact.id)
+    return connection.execute(stmt, row).scalar_one_or_none()
+
+
+def resolve_requester_id(session: Session, *, actor: Actor, email: str) -> int | None:
+    """`resolve_requester`, writing the new contact at once (audited): for callers that are already inside a
+    write transaction (imports, explain's rolled-back savepoint, tests)."""
+    requester = resolve_requester(session, email=email)
+    if requester.new_contact is not None:
+        contact_id = insert_contact(core_connection(session), requester.new_contact)
+        if contact_id is not None:
+            audit.record(session, actor, "contacts.create_from_requester", entity_type="contacts",
+                         entity_id=contact_id, changes=contact_changes(contact_id, requester.new_contact))
+    return requester.customer_id
+
+
+def contact_changes(contact_id: int, row: dict[str, Any]) -> dict[str, list[Any]]:
+    """The audit record of a contact made from a requester: its columns, as a create records them."""
+    return {"id": [None, contact_id], **{k: [None, v] for k, v in row.items()}}
 
 
 # -- profiles, for triage, SLA and problems --------------------------------------------------------------
@@ -371,16 +396,18 @@ def many_profiles(session: Session, *, customer_ids: Iterable[int]) -> dict[int,
 #
 # Intake resolves every requester and weighs every customer's ARR against all the others. Both answers come
 # from one copy per process kept in the reference cache (platform/reference_cache.py): renewed whenever a
-# customer, contact or email domain changes anywhere, filled on demand in between.
+# customer or email domain changes anywhere, or a contact changes or goes; filled on demand in between. A new
+# contact does not renew it (intake makes them all the time): the copy remembers only contacts it has read,
+# never that an address is unknown, so a contact inserted since is simply found by the next query.
 
-_MAX_REMEMBERED = 100_000  # requesters remembered per copy; past that it starts over (unknown senders vary)
+_MAX_REMEMBERED = 100_000  # contacts remembered per copy; past that it starts over
 
 
 @dataclass
 class _Directory:
     arr_cents: list[int]  # every customer's ARR, sorted
     domains: dict[str, int]  # email domain -> customer id
-    contacts: dict[str, int | None] = field(default_factory=dict)  # email -> customer id (None: unknown)
+    contacts: dict[str, int] = field(default_factory=dict)  # email -> customer id, of contacts read
     profiles: dict[int, CustomerProfile] = field(default_factory=dict)
 
     def percentile(self, arr_cents: int) -> float | None:
@@ -390,7 +417,7 @@ class _Directory:
         level = bisect_right(self.arr_cents, arr_cents) - below
         return (below + level / 2) / len(self.arr_cents)
 
-    def remember(self, email: str, customer_id: int | None) -> int | None:
+    def remember(self, email: str, customer_id: int) -> int:
         if len(self.contacts) >= _MAX_REMEMBERED:
             self.contacts.clear()
         self.contacts[email] = customer_id

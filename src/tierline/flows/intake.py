@@ -1,56 +1,283 @@
-"""The intake flow: how a ticket comes into Tierline, in one function you can read top to bottom.
+"""The intake flow: how a ticket comes into Tierline, read top to bottom. Compute first, write last and short.
 
-Later issues insert their steps into `create_ticket` in order (triage after the customer is known, then the
-SLA clocks), so the whole path of a new ticket stays in this one place. `explain` runs the same steps
-without saving anything.
+`plan` computes everything that takes no lock, on any session (a read session for the API): the request's
+validation, the requester's customer, triage (signals, classifier, sentiment, impact, rules, tier and queue,
+the assignment candidates ranked), the SLA policy, targets and due instants, what recurrence will do, the
+audit events canonicalised and hashed, and, on PostgreSQL, the ticket's id. `write` then issues the rows, one
+INSERT each, children first (their foreign keys to the ticket are checked at COMMIT); the rows other intakes
+also need come last, each in one statement: the signature's problem, the assignment claim (queue cursor and
+the agent's capacity), the ticket itself, the outbox, and the audit chain's head at COMMIT. Nothing computed
+in Python waits inside the lock of a row another intake needs: what the claim and the problem decide is
+substituted into texts prepared before (microseconds).
+
+`create_ticket` runs both in one session (the CLI, the demo loader, a customer's reply to a closed ticket);
+`explain` runs `plan`'s steps and writes nothing.
 """
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from tierline.components import service as components_service
 from tierline.customers import service as customers_service
-from tierline.platform import audit, clock, outbox
+from tierline.customers.service import Requester
+from tierline.flows.ticket_views import TicketDetail
+from tierline.platform import audit, clock, ids, outbox, search
 from tierline.platform.auth.actor import Actor
+from tierline.platform.db import core_connection
 from tierline.platform.errors import Invalid
+from tierline.problems import recurrence
 from tierline.problems import service as problems_service
 from tierline.sla import service as sla_service
-from tierline.tickets import indexing, service
+from tierline.sla.models import SlaClock
+from tierline.tickets import indexing, service, workloads
 from tierline.tickets import state_machine as sm
-from tierline.tickets.models import Ticket
+from tierline.tickets.models import Ticket, TicketTag
 from tierline.tickets.schemas import TicketCreate
+from tierline.triage import assignment
 from tierline.triage import pipeline as triage_pipeline
 from tierline.triage.types import Draft
 
 # A follow-up ticket keeps what was known about the closed ticket unless the new one says otherwise.
 FOLLOW_UP_INHERITS = ("customer_id", "type", "priority", "channel", "component_id", "feature_area", "tags",
                       "team_id", "tier", "queue_id", "urgency", "affected_users")
+# bench/intake.py sets TIMING to read how long each phase took (perf_counter durations, not the clock).
+TIMING = False
+PHASES: list[tuple[str, float]] = []
 
+_TICKET_COLUMNS = tuple(c.key for c in Ticket.__table__.columns)
+_CLOCK_AUDIT_EXCLUDED = ("segments",)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the claim and recurrence decide inside the write: the ticket's event is prepared for the likely
+    outcome and prepared again, inside the write, only if the real one differs."""
+
+    assigned: bool
+    problem: bool
+
+
+@dataclass
+class Intake:
+    """A new ticket, computed and ready to write."""
+
+    actor: Actor
+    ticket: Ticket  # transient: every column but its id (and what the claim decides)
+    draft: Draft
+    requester: Requester
+    sla: sla_service.StartPlan
+    sighting: recurrence.Sighting | None
+    ticket_id: int | None  # drawn before the write on PostgreSQL; inside it on SQLite
+    expected: Outcome
+    ticket_event: audit.PreparedEvent
+    clock_events: list[audit.PreparedEvent]
+    contact_event: audit.PreparedEvent | None
+
+
+@dataclass
+class Written:
+    """A ticket as `write` left it: its columns, its problem entry, its SLA plan."""
+
+    ticket_id: int
+    values: dict[str, Any]
+    sla: sla_service.StartPlan
+    problem: dict[str, Any] | None = None
+    events: list[audit.PreparedEvent] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return f"T-{self.ticket_id}"
+
+
+# -- the flow ----------------------------------------------------------------------------------------------
 
 def create_ticket(session: Session, *, actor: Actor, data: TicketCreate,
                   follow_up_of: Ticket | None = None) -> Ticket:
-    ticket = new_ticket(session, actor=actor, data=data, follow_up_of=follow_up_of)
-    resolve_customer(session, actor=actor, ticket=ticket)
-    _, draft = triage_pipeline.triage(session, actor=actor, ticket=ticket, trigger="create",
-                                      caller_set=caller_fields(data, follow_up_of))
-    if ticket.assignee_id is not None and ticket.status == sm.NEW:
-        ticket.status = sm.OPEN  # triage found an owner: the ticket is open, as when a caller assigns it
-    save(session, ticket)
-    indexing.index_ticket(session, ticket, new=True)
-    after_save(session, actor=actor, ticket=ticket, draft=draft)
-    sla_service.start(session, actor=actor, ticket=ticket)
-    audit.record_create(session, actor, ticket, action="tickets.create")
-    outbox.publish(session, "ticket.created", {
-        "ticket_id": ticket.id, "key": ticket.key, "status": ticket.status, "type": ticket.type,
-        "priority": ticket.priority, "channel": ticket.channel, "customer_id": ticket.customer_id,
-        "queue_id": ticket.queue_id, "assignee_id": ticket.assignee_id,
-        "follow_up_of_id": ticket.follow_up_of_id,
-    })
-    return ticket
+    """Plan and write in one session; the ticket as an ORM object for callers that go on working with it."""
+    written = write(session, plan(session, actor=actor, data=data, follow_up_of=follow_up_of))
+    return session.get(Ticket, written.ticket_id)
 
+
+def plan(session: Session, *, actor: Actor, data: TicketCreate, follow_up_of: Ticket | None = None) -> Intake:
+    """Everything about the new ticket that takes no lock. Reads only."""
+    timer = _Timer()
+    ticket = new_ticket(session, actor=actor, data=data, follow_up_of=follow_up_of)
+    requester = Requester(ticket.customer_id)
+    if ticket.customer_id is None:
+        requester = customers_service.resolve_requester(session, email=ticket.requester_email)
+        ticket.customer_id = requester.customer_id
+    timer.lap("validate and resolve")
+    record, draft = triage_pipeline.triage(session, actor=actor, ticket=ticket, trigger="create",
+                                           caller_set=caller_fields(data, follow_up_of), assign="rank")
+    if ticket.assignee_id is not None:
+        ticket.status = sm.OPEN  # the caller or a rule named an owner: the ticket is open from the start
+    timer.lap("triage")
+    sla = sla_service.plan_start(session, ticket=ticket, at=ticket.created_at)
+    ticket.sla_policy_id, ticket.sla_due_at = sla.policy_id, sla.due_at
+    timer.lap("sla")
+    customer_arr = draft.customer.arr if draft.customer is not None else None
+    sighting = recurrence.sight(session, ticket=ticket, customer_arr=customer_arr)
+    connection = core_connection(session)
+    ticket_id = ids.next_id(connection, "tickets") if ids.drawn_before_write(connection) else None
+    timer.lap("recurrence and id")
+    ranking = draft.ranking
+    expected = Outcome(assigned=ticket.assignee_id is not None or bool(ranking and ranking.candidates),
+                       problem=sighting is not None and sighting.live_problem_id is not None)
+    intake = Intake(
+        actor=actor, ticket=ticket, draft=draft, requester=requester, sla=sla, sighting=sighting,
+        ticket_id=ticket_id, expected=expected,
+        ticket_event=_ticket_event(actor, ticket, record, expected, ranked=ranking is not None),
+        clock_events=[_clock_event(actor, i, values) for i, values in enumerate(sla.clocks)],
+        contact_event=None if requester.new_contact is None else audit.prepare(
+            actor, "contacts.create_from_requester", entity_type="contacts", entity_id=audit.Hole("contact_id"),
+            changes=customers_service.contact_changes(audit.Hole("contact_id"), requester.new_contact)))
+    timer.lap("audit")
+    return intake
+
+
+def write(session: Session, intake: Intake) -> Written:
+    """The short write: children first, the rows other intakes need last, the audit chain at COMMIT."""
+    timer = _Timer()
+    actor, ticket, connection = intake.actor, intake.ticket, core_connection(session)
+    ticket_id = intake.ticket_id if intake.ticket_id is not None else ids.next_id(connection, "tickets")
+    events: list[audit.PreparedEvent] = []
+    if intake.requester.new_contact is not None:
+        contact_id = customers_service.insert_contact(connection, intake.requester.new_contact)
+        if contact_id is not None:  # else a concurrent intake made the contact first
+            events.append(intake.contact_event.fill({"contact_id": contact_id}))
+    if ticket.tags:
+        connection.execute(insert(TicketTag), [{"ticket_id": ticket_id, "tag": tag} for tag in sorted(set(ticket.tags))])
+    search.insert_document(connection, indexing.PUBLIC_DOC, ticket_id, ticket.subject, ticket.description)
+    if intake.sla.clocks:
+        clock_ids = connection.execute(
+            insert(SlaClock).returning(SlaClock.id, sort_by_parameter_order=True),
+            [{**values, "ticket_id": ticket_id} for values in intake.sla.clocks]).scalars().all()
+        fill = {"ticket_id": ticket_id, **{f"clock_{i}": cid for i, cid in enumerate(clock_ids)}}
+        events += [event.fill(fill) for event in intake.clock_events]
+    timer.lap("write: children")
+    # The rows other intakes need, each in one statement, last.
+    problem = None
+    messages: list[tuple[str, dict[str, Any]]] = []
+    if intake.sighting is not None:
+        recorded = recurrence.record(session, intake.sighting, actor=actor, ticket_id=ticket_id)
+        problem, messages = recorded.result, recorded.messages
+        events += recorded.events
+    candidate = _claim(connection, intake.draft)
+    if candidate is not None:
+        ticket.assignee_id = candidate["user_id"]
+        ticket.waiting_reason = None if candidate["user_id"] is not None else candidate["reason"]
+        if candidate["user_id"] is not None:
+            ticket.status = sm.OPEN  # triage found an owner: the ticket is open, as when a caller assigns it
+    record = dict(ticket.triage)
+    if candidate is not None:
+        record["assignee_candidate"] = candidate
+    if problem is not None:
+        record["problem"] = problem
+    ticket.triage = record
+    values = {name: getattr(ticket, name) for name in _TICKET_COLUMNS}
+    values.update(id=ticket_id, version=1)
+    connection.execute(_INSERT_TICKET, values)
+    outbox.insert_many(connection, [*_messages(session, intake, values), *messages])
+    actual = Outcome(assigned=values["assignee_id"] is not None, problem=problem is not None)
+    if actual == intake.expected:
+        ticket_event = intake.ticket_event.fill({"ticket_id": ticket_id, "assignee_id": values["assignee_id"],
+                                                 "waiting_reason": values["waiting_reason"],
+                                                 "assignee_candidate": candidate, "problem": problem})
+    else:  # the claim or recurrence went another way than planned: prepared again (rare)
+        ticket_event = _ticket_event(actor, ticket, record, None, ranked=False).fill({"ticket_id": ticket_id})
+    events.append(ticket_event)
+    audit.queue(session, events)
+    timer.lap("write: claim, ticket, outbox")
+    return Written(ticket_id=ticket_id, values=values, sla=intake.sla, problem=problem, events=events)
+
+
+_INSERT_TICKET = Ticket.__table__.insert()
+
+
+def _claim(connection: Any, draft: Draft) -> dict[str, Any] | None:
+    """The assignment triage ranked, claimed in one statement (None: the ticket was not for assignment)."""
+    ranking = draft.ranking
+    if ranking is None:
+        return None
+    user_id = None
+    if ranking.candidates:
+        user_id = workloads.claim(connection, queue_id=ranking.queue.id, strategy=ranking.strategy,
+                                  candidates=ranking.claimants, now=clock.now())
+    return assignment.claimed(ranking, user_id).as_dict()
+
+
+def _messages(session: Session, intake: Intake, values: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The outbox messages of a new ticket: created, escalated to engineering, rule notifications."""
+    ticket_id, key, draft = values["id"], f"T-{values['id']}", intake.draft
+    out = [("ticket.created", {
+        "ticket_id": ticket_id, "key": key, "status": values["status"], "type": values["type"],
+        "priority": values["priority"], "channel": values["channel"], "customer_id": values["customer_id"],
+        "queue_id": values["queue_id"], "assignee_id": values["assignee_id"],
+        "follow_up_of_id": values["follow_up_of_id"],
+    })]
+    if draft.escalate_to_engineering:
+        owner = None
+        if values["component_id"] is not None:
+            owner = components_service.info(session, component_id=values["component_id"]).owner_team_id
+        out.append(("ticket.escalated_to_engineering", {
+            "ticket_id": ticket_id, "key": key, "component_id": values["component_id"],
+            "owner_team_id": owner, "reason": draft.escalate_to_engineering}))
+    out += [("triage.notify", {"ticket_id": ticket_id, "key": key, **note}) for note in draft.notify]
+    return out
+
+
+def detail(written: Written) -> dict[str, Any]:
+    """The new ticket as GET /tickets/{key} shows it, built from what the write had in hand (nothing is read
+    back): its columns, its SLA policy and targets."""
+    sla = written.sla
+    policy = {"id": sla.policy_id, "name": sla.policy_name} if sla.policy_id is not None else None
+    values = written.values
+    return TicketDetail.model_validate({
+        **values, "key": f"T-{values['id']}",
+        "follow_up_of_key": None if values["follow_up_of_id"] is None else f"T-{values['follow_up_of_id']}",
+        "sla_policy": policy, "sla": sla.targets(clock.now())}).model_dump(mode="json")
+
+
+# -- the audit events, prepared before the write ---------------------------------------------------------
+
+def _ticket_event(actor: Actor, ticket: Ticket, record: dict[str, Any], outcome: Outcome | None, *,
+                  ranked: bool) -> audit.PreparedEvent:
+    """`tickets.create` with every column that has a value, as `audit.record_create` records it; what the
+    write decides is left as holes: the id, and (when `ranked`) the claim's assignee or waiting reason and
+    candidate, and the problem entry when the expected `outcome` has one. With no `outcome`, the ticket and
+    its record are final and only the id is a hole."""
+    snapshot = audit.snapshot(ticket)
+    snapshot["id"] = audit.Hole("ticket_id")
+    snapshot["version"] = 1
+    triage = dict(record)
+    if ranked:
+        triage["assignee_candidate"] = audit.Hole("assignee_candidate")
+        if outcome is not None and outcome.assigned:
+            snapshot["assignee_id"], snapshot["status"], snapshot["waiting_reason"] = (
+                audit.Hole("assignee_id"), sm.OPEN, None)
+        else:
+            snapshot["assignee_id"], snapshot["waiting_reason"] = None, audit.Hole("waiting_reason")
+    if outcome is not None and outcome.problem:
+        triage["problem"] = audit.Hole("problem")
+    snapshot["triage"] = triage
+    return audit.prepare(actor, "tickets.create", entity_type="tickets", entity_id=audit.Hole("ticket_id"),
+                         changes={k: [None, v] for k, v in snapshot.items() if v is not None})
+
+
+def _clock_event(actor: Actor, index: int, values: dict[str, Any]) -> audit.PreparedEvent:
+    hole = audit.Hole(f"clock_{index}")
+    changes = {"id": [None, hole], "ticket_id": [None, audit.Hole("ticket_id")],
+               **{k: [None, v] for k, v in values.items() if v is not None and k not in _CLOCK_AUDIT_EXCLUDED}}
+    return audit.prepare(actor, "sla_clocks.start", entity_type="sla_clocks", entity_id=hole, changes=changes)
+
+
+# -- validation ------------------------------------------------------------------------------------------
 
 def caller_fields(data: TicketCreate, follow_up_of: Ticket | None) -> set[str]:
     """The fields triage must keep: those the caller sent, and those a follow-up inherits."""
@@ -67,65 +294,43 @@ def new_ticket(session: Session, *, actor: Actor, data: TicketCreate,
         raise Invalid("requester_email", "must be your own email address")
     values = data.model_dump()
     if follow_up_of is not None:
-        for field in FOLLOW_UP_INHERITS:
-            if field not in given:
-                values[field] = getattr(follow_up_of, field)
+        for name in FOLLOW_UP_INHERITS:
+            if name not in given:
+                values[name] = getattr(follow_up_of, name)
     service.check_references(session, values)
     now = clock.now()
     return Ticket(**values, status=sm.OPEN if values["assignee_id"] is not None else sm.NEW,
-                  follow_up_of_id=follow_up_of.id if follow_up_of is not None else None,
+                  follow_up_of_id=follow_up_of.id if follow_up_of is not None else None, frustrated=False,
                   created_at=now, updated_at=now)
 
 
-def resolve_customer(session: Session, *, actor: Actor, ticket: Ticket) -> None:
-    """Without a customer_id, the requester's email finds the customer (a known contact or email domain)."""
-    if ticket.customer_id is not None:
-        return
-    ticket.customer_id = customers_service.resolve_requester_id(session, actor=actor, email=ticket.requester_email)
-
-
-def save(session: Session, ticket: Ticket) -> None:
-    session.add(ticket)
-    session.flush()
-    service.sync_tags(session, ticket)
-
-
-def after_save(session: Session, *, actor: Actor, ticket: Ticket, draft: Draft) -> None:
-    """The steps that need the saved ticket (new in this transaction): recurrence, escalation to engineering,
-    rule notifications."""
-    customer_arr = draft.customer.arr if draft.customer is not None else None
-    problem = problems_service.record_ticket(session, actor=actor, ticket=ticket, customer_arr=customer_arr,
-                                             new=True)
-    if problem is not None and ticket.triage is not None:
-        ticket.triage = {**ticket.triage, "problem": problem}
-    if draft.escalate_to_engineering:
-        owner = None
-        if ticket.component_id is not None:
-            owner = components_service.info(session, component_id=ticket.component_id).owner_team_id
-        outbox.publish(session, "ticket.escalated_to_engineering", {
-            "ticket_id": ticket.id, "key": ticket.key, "component_id": ticket.component_id,
-            "owner_team_id": owner, "reason": draft.escalate_to_engineering})
-    for note in draft.notify:
-        outbox.publish(session, "triage.notify", {"ticket_id": ticket.id, "key": ticket.key, **note})
-
+# -- explain ---------------------------------------------------------------------------------------------
 
 def explain(session: Session, *, actor: Actor, data: TicketCreate) -> dict[str, Any]:
-    """What intake would do with this ticket body, without saving anything.
+    """What intake would do with this ticket body, without saving anything (reads only)."""
+    ticket = new_ticket(session, actor=actor, data=data)
+    if ticket.customer_id is None:
+        ticket.customer_id = customers_service.resolve_requester(session, email=ticket.requester_email).customer_id
+    record, draft = triage_pipeline.triage(session, actor=actor, ticket=ticket, trigger="create",
+                                           caller_set=set(data.model_fields_set), dry_run=True)
+    policy = sla_service.select_policy(session, ticket)
+    record["sla_policy"] = {"id": policy.id, "name": policy.name} if policy is not None else None
+    record["problem"] = problems_service.record_ticket(
+        session, actor=actor, ticket=ticket, customer_arr=draft.customer.arr if draft.customer else None,
+        dry_run=True)
+    return record
 
-    It runs inside a savepoint that is always rolled back, so even a step that writes as a side effect
-    (finding the requester's customer creates a contact) leaves no trace.
-    """
-    savepoint = session.begin_nested()
-    try:
-        ticket = new_ticket(session, actor=actor, data=data)
-        resolve_customer(session, actor=actor, ticket=ticket)
-        record, draft = triage_pipeline.triage(session, actor=actor, ticket=ticket, trigger="create",
-                                               caller_set=set(data.model_fields_set), dry_run=True)
-        policy = sla_service.select_policy(session, ticket)
-        record["sla_policy"] = {"id": policy.id, "name": policy.name} if policy is not None else None
-        record["problem"] = problems_service.record_ticket(
-            session, actor=actor, ticket=ticket, customer_arr=draft.customer.arr if draft.customer else None,
-            dry_run=True)
-        return record
-    finally:
-        savepoint.rollback()
+
+class _Timer:
+    """Phase durations for bench/intake.py when `TIMING` is on; nothing otherwise."""
+
+    __slots__ = ("last",)
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter() if TIMING else 0.0  # a duration, not a wall-clock reading
+
+    def lap(self, name: str) -> None:
+        if TIMING:
+            now = time.perf_counter()
+            PHASES.append((name, now - self.last))
+            self.last = now

@@ -26,7 +26,8 @@ not yet flushed are not seen: flush first (services do, to surface conflicts).
 
 Groups and the tables behind them (`GROUPS`; the triggers of migration 0013 install the same, a test checks
 that they agree): customers (customers, contacts, customer_email_domains), people (users' roles and active
-flag, agent_profiles, teams, team_memberships), components, queues, triage_rules, triage_models.
+flag, agent_profiles, teams, team_memberships), components, queues, triage_rules, triage_models. A new contact
+renews nothing (`INSERTS_KEEP_TOKEN`, migration 0018); a changed or removed one does.
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ GROUPS: dict[str, tuple[str, ...]] = {
 }
 # Only these columns of `users` matter to any copy; logins and renames do not invalidate the people group.
 USER_COLUMNS = ("roles", "active")
+# Tables whose INSERTs renew nothing (migration 0018): intake makes contacts all the time, and the copies built
+# from them remember only rows they have read, so a new row cannot make a copy wrong.
+INSERTS_KEEP_TOKEN = ("contacts",)
 
 
 class ReferenceRevision(Base):
@@ -141,7 +145,8 @@ def _tracked(obj: Any) -> bool:
 def _after_flush(session: Session, _context: Any) -> None:
     # A flush that wrote a tracked row changed its group's token: read the tokens again. Other flushes (the
     # ticket itself, its clocks) leave the memo alone.
-    if _MEMO in session.info and any(map(_tracked, (*session.new, *session.dirty, *session.deleted))):
+    if _MEMO in session.info and any(map(_tracked, (*session.dirty, *session.deleted))) or any(
+            _tracked(obj) and obj.__table__.name not in INSERTS_KEEP_TOKEN for obj in session.new):
         _forget_memo(session)
 
 
@@ -149,7 +154,8 @@ def _after_flush(session: Session, _context: Any) -> None:
 def _on_execute(state: ORMExecuteState) -> None:
     if state.is_insert or state.is_update or state.is_delete:
         table = getattr(state.statement, "table", None)
-        if table is None or getattr(table, "name", None) in _TRACKED:
+        name = getattr(table, "name", None)
+        if table is None or (name in _TRACKED and not (state.is_insert and name in INSERTS_KEEP_TOKEN)):
             _forget_memo(state.session)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import Index, Select, String, Text, delete, select, text
+from sqlalchemy import Connection, Index, Select, String, Text, delete, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -81,3 +81,12 @@ def matching_ids(session: Session, doc_type: str, query: str) -> Select:
             .where(text("search_fts MATCH :q").bindparams(q=fts))
         ))
     )
+
+
+def insert_document(connection: Connection, doc_type: str, doc_id: int, title: str, body: str) -> None:
+    """Insert the document of a row that is new in this transaction (nothing to replace): one plain INSERT."""
+    connection.execute(_INSERT, {"doc_type": doc_type, "doc_id": doc_id, "title": _plain(title),
+                                 "body": _plain(body)})
+
+
+_INSERT = SearchDocument.__table__.insert()

@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tierline.platform.db import Base, BigId, UTCDateTime
+from tierline.tickets.models import ticket_fk
 
 OPEN, INVESTIGATING, KNOWN_ERROR, FIXED, CLOSED = "open", "investigating", "known_error", "fixed", "closed"
 STATUSES: tuple[str, ...] = (OPEN, INVESTIGATING, KNOWN_ERROR, FIXED, CLOSED)
@@ -84,7 +85,7 @@ class ProblemTicket(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     problem_id: Mapped[int] = mapped_column(BigId, ForeignKey("problems.id"), nullable=False)
-    ticket_id: Mapped[int] = mapped_column(BigId, ForeignKey("tickets.id"), nullable=False, unique=True)
+    ticket_id: Mapped[int] = mapped_column(BigId, ticket_fk(), nullable=False, unique=True)
     # The ticket's customer when it was linked: counts and lists of affected customers read this table only.
     customer_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("customers.id"), nullable=True,
                                                     index=True)

@@ -1,25 +1,33 @@
 """Recurrence: at intake, a ticket's signature is counted, and enough of them make (or feed) a problem.
 
-`record_ticket` runs once per ticket, after the ticket is saved with its impact score and signature:
+Two steps, so that intake computes first and writes short (docs/architecture.md):
 
-1. A ticket already linked to a problem stays with it (a ticket links to at most one problem).
-2. The signature's row in `problem_signatures` is upserted, which takes its row lock (PostgreSQL: `INSERT ...
-   ON CONFLICT DO UPDATE ... RETURNING` locks the row until commit; SQLite: the write transaction already
-   holds the database lock). Everything below runs one intake at a time per signature.
-3. The signature has a live (not closed) problem: the ticket links to it and updates its figures. If the
-   problem was `fixed` before the ticket came in, the problem reopens as a regression.
-4. Otherwise the unlinked tickets with the signature inside the window are counted. Because the count is a
-   new statement after the lock (READ COMMITTED), it sees the ticket of an intake that held the lock before
-   and committed: two intakes at N-1 cannot both miss the threshold. At >= N tickets from >= M customers,
-   the problem is created, those tickets are linked, and the component's engineering owner team is told.
+1. `sight` (reads only, before the write transaction): the ticket's signature, its customer's ARR, and the
+   signature's live (not closed) problem as it stands now.
+2. `record` (inside the write, among its last statements, after the ticket's other rows):
+   - the signature has a live problem: lock the problem row (`SELECT ... FOR UPDATE`), link the ticket, and
+     move the problem's figures in one UPDATE. Statements that start after the lock see every link committed
+     by the intakes that held it before, so "is this customer new to the problem" is exact. A ticket that came
+     in after the problem was fixed reopens it as a regression.
+   - no live problem: upsert the signature's row in `problem_signatures`, which takes its row lock (PostgreSQL:
+     `INSERT ... ON CONFLICT DO UPDATE ... RETURNING` locks the row until commit; SQLite: the write transaction
+     holds the database lock), then count the signature's unlinked tickets inside the window. The count is a
+     new statement after the lock, so two intakes at N-1 cannot both miss the threshold. At >= N tickets from
+     >= M customers the problem is created, those tickets are linked, and the component's engineering owner
+     team is told.
+   A live problem that closed between the two steps is treated as none; one that appeared meanwhile is found
+   through the signature's row.
+
+`record_ticket` does both at once in a session, for a ticket already saved (tests, and any later caller).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import Connection, bindparam, case, exists, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -27,6 +35,7 @@ from tierline.components import service as components_service
 from tierline.customers import service as customers_service
 from tierline.platform import audit, clock, outbox
 from tierline.platform.auth.actor import Actor
+from tierline.platform.db import core_connection
 from tierline.platform.errors import NotFound
 from tierline.problems.models import CLOSED, FIXED, OPEN, Problem, ProblemSignature, ProblemTicket
 from tierline.settings import get_settings
@@ -36,120 +45,185 @@ from tierline.tickets.signature import is_recurrence_signature, signature_for
 ESCALATED = "problem.escalated"
 
 
-def record_ticket(session: Session, *, actor: Actor, ticket: Any, customer_arr: float | None,
-                  dry_run: bool = False, new: bool = False) -> dict[str, Any] | None:
-    """Count the ticket's signature and create, feed or reopen its problem.
+@dataclass
+class Sighting:
+    """What intake knows of a ticket's signature before it writes (`sight`)."""
 
-    Returns {problem_key, problem_id, created, reopened, linked, status, regression, ticket_count,
-    customer_count, arr_exposure, signature, dry_run}, or None while the signature is below the threshold.
-    With `dry_run` it says what would happen and writes nothing (the ticket need not be saved). `new`: the
-    ticket was created in this transaction, so no problem can hold it yet.
-    """
+    signature: str
+    customer_id: int | None
+    arr_cents: int  # the ticket's customer's ARR in cents (0 when unknown)
+    impact_score: int | None
+    created_at: datetime
+    component_id: int | None
+    subject: str
+    live_problem_id: int | None  # the signature's live problem when read; it may change before the write
+
+
+@dataclass
+class Recorded:
+    """What `record` did: the triage record's `problem` entry (None while below the threshold), the audit
+    events to append with the transaction's others, and the outbox messages to publish."""
+
+    result: dict[str, Any] | None
+    events: list[audit.PreparedEvent] = field(default_factory=list)
+    messages: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+_LIVE_PROBLEM = (select(ProblemSignature.problem_id)
+                 .join(Problem, Problem.id == ProblemSignature.problem_id)
+                 .where(ProblemSignature.signature == bindparam("signature"), Problem.status != CLOSED))
+
+
+def sight(session: Session, *, ticket: Any, customer_arr: float | None) -> Sighting | None:
+    """Read what `record` will need; None when the ticket has no recurrence signature."""
     signature = ticket.signature or signature_for(error_code=ticket.error_code, subject=ticket.subject,
                                                   description=ticket.description,
                                                   component_id=ticket.component_id)
     if not is_recurrence_signature(signature):
         return None
-    if dry_run:
-        with session.no_autoflush:
-            return _preview(session, ticket=ticket, signature=signature, customer_arr=customer_arr)
-    if ticket.signature is None:
-        ticket.signature = signature  # intake sets it; a ticket recorded without one is counted by it too
-    session.flush()  # the ticket row must exist (with its signature) to be counted and linked
-    current = None if new else _linked_problem(session, ticket.id)
-    if current is not None:
-        return _result(current, signature=signature, created=False, reopened=False, linked=False)
-    problem = _live_problem(session, _lock_signature(session, signature), lock=True)
-    if problem is not None:
-        reopened = _link_later_ticket(session, actor=actor, problem=problem, ticket=ticket,
-                                      customer_arr=customer_arr)
-        return _result(problem, signature=signature, created=False, reopened=reopened, linked=True)
-    tickets = _window_tickets(session, signature)
-    if not tickets:
+    live = core_connection(session).execute(_LIVE_PROBLEM, {"signature": signature}).scalar()
+    return Sighting(signature=signature, customer_id=ticket.customer_id,
+                    arr_cents=_cents(session, ticket.customer_id, customer_arr), impact_score=ticket.impact_score,
+                    created_at=clock.as_utc(ticket.created_at), component_id=ticket.component_id,
+                    subject=ticket.subject, live_problem_id=live)
+
+
+def _cents(session: Session, customer_id: int | None, customer_arr: float | None) -> int:
+    if customer_arr is not None:
+        return round(customer_arr * 100)
+    if customer_id is None:
+        return 0
+    try:
+        return round(customers_service.profile(session, customer_id=customer_id).arr * 100)
+    except NotFound:
+        return 0
+
+
+def record(session: Session, sighting: Sighting, *, actor: Actor, ticket_id: int) -> Recorded:
+    """Link the ticket to its signature's live problem, or count the signature and create the problem at the
+    threshold. Statements go through the session's connection; nothing is flushed or read back."""
+    connection = core_connection(session)
+    if sighting.live_problem_id is not None:
+        done = _link(connection, sighting, actor=actor, ticket_id=ticket_id, problem_id=sighting.live_problem_id)
+        if done is not None:
+            return done
+    problem_id = _lock_signature(connection, sighting.signature)
+    if problem_id is not None:
+        done = _link(connection, sighting, actor=actor, ticket_id=ticket_id, problem_id=problem_id)
+        if done is not None:
+            return done
+    return _count_and_create(session, connection, sighting, actor=actor, ticket_id=ticket_id)
+
+
+# -- feeding a live problem -------------------------------------------------------------------------------
+
+_PROBLEM_COLUMNS = [c for c in Problem.__table__.columns]
+
+
+def _link(connection: Connection, s: Sighting, *, actor: Actor, ticket_id: int,
+          problem_id: int) -> Recorded | None:
+    """Link the ticket to a problem that is still live once locked; None when it closed meanwhile."""
+    row = connection.execute(select(*_PROBLEM_COLUMNS).where(Problem.id == problem_id).with_for_update()).first()
+    if row is None or row.status == CLOSED:
         return None
-    problem = _create(session, actor=actor, signature=signature, ticket=ticket, tickets=tickets,
-                      customer_arr=customer_arr)
-    return _result(problem, signature=signature, created=True, reopened=False, linked=True)
-
-
-def _result(problem: Problem, *, signature: str, created: bool, reopened: bool, linked: bool,
-            dry_run: bool = False) -> dict[str, Any]:
-    return {
-        "problem_key": problem.key, "problem_id": problem.id, "created": created, "reopened": reopened,
-        "linked": linked, "status": problem.status, "regression": problem.regression,
-        "ticket_count": problem.ticket_count, "customer_count": problem.customer_count,
-        "arr_exposure": problem.arr_exposure, "signature": signature, "dry_run": dry_run,
+    before = dict(row._mapping)
+    link_id = connection.execute(
+        _insert(connection, ProblemTicket).values(problem_id=problem_id, ticket_id=ticket_id,
+                                                  customer_id=s.customer_id, created_at=clock.now())
+        .on_conflict_do_nothing(index_elements=["ticket_id"]).returning(ProblemTicket.id)).scalar()
+    if link_id is None:  # already linked (a ticket recorded again): nothing changes
+        return Recorded(_result(before, signature=s.signature, created=False, reopened=False, linked=False))
+    # Reopened only by a ticket that came in after the fix (an older one recorded again is no evidence).
+    reopened = before["status"] == FIXED and (before["fixed_at"] is None
+                                              or s.created_at >= clock.as_utc(before["fixed_at"]))
+    values: dict[str, Any] = {
+        "ticket_count": Problem.ticket_count + 1,
+        "first_seen": min(clock.as_utc(before["first_seen"]), s.created_at),
+        "last_seen": max(clock.as_utc(before["last_seen"]), s.created_at),
+        "updated_at": clock.now(),
     }
+    if s.impact_score is not None:
+        values["impact_score"] = max(before["impact_score"] or 0, s.impact_score)
+    if reopened:
+        values.update(status=OPEN, regression=True, fixed_at=None)
+    if s.customer_id is not None:
+        # Counted from the links committed before the lock was ours (this statement starts after it).
+        seen = exists().where(ProblemTicket.problem_id == problem_id, ProblemTicket.customer_id == s.customer_id,
+                              ProblemTicket.id != link_id)
+        values["customer_count"] = Problem.customer_count + case((seen, 0), else_=1)
+        values["arr_exposure_cents"] = Problem.arr_exposure_cents + case((seen, 0), else_=s.arr_cents)
+    after = dict(connection.execute(update(Problem).where(Problem.id == problem_id).values(**values)
+                                    .returning(*_PROBLEM_COLUMNS)).one()._mapping)
+    events = [_link_event(actor, link_id, problem_id, ticket_id, s.customer_id),
+              audit.prepare(actor, "problems.regression" if reopened else "problems.link_ticket",
+                            entity_type="problems", entity_id=problem_id,
+                            changes={k: v for k, v in audit.diff(audit.jsonable(before),
+                                                                 audit.jsonable(after)).items()
+                                     if k != "updated_at"})]
+    out = Recorded(_result(after, signature=s.signature, created=False, reopened=reopened, linked=True), events)
+    if reopened:
+        out.messages.append(_escalation(after, reason="regression"))
+    return out
 
 
-# -- the lock and the counts ----------------------------------------------------------------------------
+def _link_event(actor: Actor, link_id: int, problem_id: int, ticket_id: int,
+                customer_id: int | None) -> audit.PreparedEvent:
+    changes = {"id": [None, link_id], "problem_id": [None, problem_id], "ticket_id": [None, ticket_id],
+               "created_at": [None, clock.now()]}
+    if customer_id is not None:
+        changes["customer_id"] = [None, customer_id]
+    return audit.prepare(actor, "problems.link_ticket", entity_type="problem_tickets", entity_id=link_id,
+                         changes=changes)
 
-def _lock_signature(session: Session, signature: str) -> int | None:
+
+# -- the signature's lock, the count and a new problem -----------------------------------------------------
+
+def _insert(connection: Connection, table: Any) -> Any:
+    return (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+def _lock_signature(connection: Connection, signature: str) -> int | None:
     """Upsert the signature's row (taking its row lock until commit); returns its current problem id."""
     now = clock.now()
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(ProblemSignature).values(signature=signature, last_ticket_at=now, created_at=now,
-                                           updated_at=now)
+    stmt = _insert(connection, ProblemSignature).values(signature=signature, last_ticket_at=now, created_at=now,
+                                                        updated_at=now)
     stmt = stmt.on_conflict_do_update(
         index_elements=[ProblemSignature.signature],
         set_={"last_ticket_at": stmt.excluded.last_ticket_at, "updated_at": stmt.excluded.updated_at},
     ).returning(ProblemSignature.problem_id)
-    return session.execute(stmt).scalar_one()
+    return connection.execute(stmt).scalar_one()
 
-
-def _live_problem(session: Session, problem_id: int | None, *, lock: bool) -> Problem | None:
-    """The signature's problem unless it is closed (a closed problem is history: the next wave starts a new
-    one). Locked, and read afresh, when it is about to change."""
-    if problem_id is None:
-        return None
-    stmt = select(Problem).where(Problem.id == problem_id)
-    if lock:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    problem = session.scalars(stmt).one_or_none()
-    return problem if problem is not None and problem.status != CLOSED else None
-
-
-def _linked_problem(session: Session, ticket_id: int | None) -> Problem | None:
-    if ticket_id is None:
-        return None
-    stmt = select(Problem).join(ProblemTicket, ProblemTicket.problem_id == Problem.id).where(
-        ProblemTicket.ticket_id == ticket_id)
-    return session.scalars(stmt).one_or_none()
-
-
-# The window's tickets are counted and read by the tickets domain's aggregate reads; a ticket linked to a
-# problem (a row in problem_tickets) is left out of them.
 
 def _window_start() -> datetime:
     return clock.now() - timedelta(days=get_settings().problem_window_days)
 
 
-def _window_counts(session: Session, signature: str) -> tuple[int, int]:
-    """(tickets, distinct customers) with the signature, inside the window, not linked to a problem."""
-    return tickets_service.signature_window_counts(session, signature=signature, since=_window_start(),
-                                                   excluding_ids_in=ProblemTicket.ticket_id)
-
-
-def _window_tickets(session: Session, signature: str) -> list[Any]:
-    """The window's unlinked tickets, oldest first, when their counts reach the threshold; else []."""
+def _count_and_create(session: Session, connection: Connection, s: Sighting, *, actor: Actor,
+                      ticket_id: int) -> Recorded:
     settings = get_settings()
-    count, customers = _window_counts(session, signature)
-    if count < settings.problem_min_tickets or customers < settings.problem_min_customers:
-        return []
-    return tickets_service.signature_window_tickets(session, signature=signature, since=_window_start(),
-                                                    excluding_ids_in=ProblemTicket.ticket_id)
+    others, customers = tickets_service.signature_window_others(
+        session, signature=s.signature, since=_window_start(), excluding_ids_in=ProblemTicket.ticket_id,
+        other_than=ticket_id)
+    if s.customer_id is not None:
+        customers.add(s.customer_id)
+    if others + 1 < settings.problem_min_tickets or len(customers) < settings.problem_min_customers:
+        return Recorded(None)
+    window = [row for row in tickets_service.signature_window_tickets(
+        session, signature=s.signature, since=_window_start(), excluding_ids_in=ProblemTicket.ticket_id)
+        if row.id != ticket_id]
+    tickets = [*window, _Row(ticket_id, s.customer_id, s.subject, s.impact_score, s.created_at)]
+    tickets.sort(key=lambda t: (clock.as_utc(t.created_at), t.id))
+    return _create(session, connection, s, actor=actor, tickets=tickets)
 
 
-def _arr_cents(session: Session, customer_id: int, *, ticket: Any, customer_arr: float | None) -> int:
-    if customer_id == ticket.customer_id and customer_arr is not None:
-        return round(customer_arr * 100)
-    try:
-        return customers_service.get(session, customer_id=customer_id).arr_cents
-    except NotFound:
-        return 0
+@dataclass
+class _Row:
+    id: int
+    customer_id: int | None
+    subject: str
+    impact_score: int | None
+    created_at: datetime
 
-
-# -- creating and feeding a problem ---------------------------------------------------------------------
 
 def owner_team_for(session: Session, component_id: int | None) -> int | None:
     """The component's engineering owner team, else the nearest ancestor's."""
@@ -172,97 +246,99 @@ def _title(signature: str, subject: str) -> str:
     return f"{code}: {subject}"[:500]
 
 
-def _create(session: Session, *, actor: Actor, signature: str, ticket: Any, tickets: list[Any],
-            customer_arr: float | None) -> Problem:
+def _create(session: Session, connection: Connection, s: Sighting, *, actor: Actor, tickets: list[Any]) -> Recorded:
     now = clock.now()
     customers = sorted({t.customer_id for t in tickets if t.customer_id is not None})
+    known = customers_service.many_profiles(session, customer_ids=customers)
+    arr = {cid: round(known[cid].arr * 100) if cid in known else 0 for cid in customers}
+    if s.customer_id is not None:
+        arr[s.customer_id] = s.arr_cents
     impacts = [t.impact_score for t in tickets if t.impact_score is not None]
-    problem = Problem(
-        title=_title(signature, tickets[0].subject), signature=signature, component_id=ticket.component_id,
-        owner_team_id=owner_team_for(session, ticket.component_id), status=OPEN, regression=False,
-        ticket_count=len(tickets), customer_count=len(customers),
-        arr_exposure_cents=sum(_arr_cents(session, c, ticket=ticket, customer_arr=customer_arr)
-                               for c in customers),
-        impact_score=max(impacts) if impacts else None,
-        first_seen=min(t.created_at for t in tickets), last_seen=max(t.created_at for t in tickets),
-        created_at=now, updated_at=now,
-    )
-    session.add(problem)
-    session.flush()
-    audit.record_create(session, actor, problem, action="problems.create")
-    for t in tickets:
-        _add_link(session, actor=actor, problem=problem, ticket_id=t.id, customer_id=t.customer_id)
-    session.execute(update(ProblemSignature).where(ProblemSignature.signature == signature)
-                    .values(problem_id=problem.id))
-    _escalate(session, problem, reason="threshold")
-    return problem
+    values = dict(
+        title=_title(s.signature, tickets[0].subject), signature=s.signature, component_id=s.component_id,
+        owner_team_id=owner_team_for(session, s.component_id), status=OPEN, regression=False,
+        ticket_count=len(tickets), customer_count=len(customers), arr_exposure_cents=sum(arr.values()),
+        impact_score=max(impacts) if impacts else None, fixed_at=None, closed_at=None,
+        first_seen=min(clock.as_utc(t.created_at) for t in tickets),
+        last_seen=max(clock.as_utc(t.created_at) for t in tickets), created_at=now, updated_at=now)
+    problem_id = connection.execute(insert(Problem).values(**values).returning(Problem.id)).scalar_one()
+    row = {"id": problem_id, **values}
+    events = [audit.prepare(actor, "problems.create", entity_type="problems", entity_id=problem_id,
+                            changes={k: [None, v] for k, v in row.items() if v is not None})]
+    links = [{"problem_id": problem_id, "ticket_id": t.id, "customer_id": t.customer_id, "created_at": now}
+             for t in tickets]
+    link_ids = connection.execute(insert(ProblemTicket).returning(ProblemTicket.id, sort_by_parameter_order=True),
+                                  links).scalars().all()
+    events += [_link_event(actor, link_id, problem_id, link["ticket_id"], link["customer_id"])
+               for link_id, link in zip(link_ids, links, strict=True)]
+    connection.execute(update(ProblemSignature).where(ProblemSignature.signature == s.signature)
+                       .values(problem_id=problem_id))
+    return Recorded(_result(row, signature=s.signature, created=True, reopened=False, linked=True), events,
+                    [_escalation(row, reason="threshold")])
 
 
-def _add_link(session: Session, *, actor: Actor, problem: Problem, ticket_id: int,
-              customer_id: int | None) -> None:
-    link = ProblemTicket(problem_id=problem.id, ticket_id=ticket_id, customer_id=customer_id,
-                         created_at=clock.now())
-    session.add(link)
-    audit.record_create(session, actor, link, action="problems.link_ticket")
-
-
-def _link_later_ticket(session: Session, *, actor: Actor, problem: Problem, ticket: Any,
-                       customer_arr: float | None) -> bool:
-    """Link a ticket to the signature's live problem; returns whether that reopened it as a regression."""
-    before = audit.snapshot(problem)
-    new_customer = ticket.customer_id is not None and not session.scalar(select(exists().where(
-        ProblemTicket.problem_id == problem.id, ProblemTicket.customer_id == ticket.customer_id)))
-    _add_link(session, actor=actor, problem=problem, ticket_id=ticket.id, customer_id=ticket.customer_id)
-    problem.ticket_count += 1
-    if new_customer:
-        problem.customer_count += 1
-        problem.arr_exposure_cents += _arr_cents(session, ticket.customer_id, ticket=ticket,
-                                                 customer_arr=customer_arr)
-    created = clock.as_utc(ticket.created_at)
-    problem.first_seen = min(clock.as_utc(problem.first_seen), created)
-    problem.last_seen = max(clock.as_utc(problem.last_seen), created)
-    if ticket.impact_score is not None:
-        problem.impact_score = max(problem.impact_score or 0, ticket.impact_score)
-    # Only a ticket that came in after the fix is a regression (an older one, recorded again on an update,
-    # is not evidence that the fix failed).
-    reopened = problem.status == FIXED and (problem.fixed_at is None
-                                            or created >= clock.as_utc(problem.fixed_at))
-    if reopened:
-        problem.status, problem.regression, problem.fixed_at = OPEN, True, None
-    problem.updated_at = clock.now()
-    audit.record_update(session, actor, problem, before,
-                        action="problems.regression" if reopened else "problems.link_ticket")
-    if reopened:
-        _escalate(session, problem, reason="regression")
-    return reopened
-
-
-def _escalate(session: Session, problem: Problem, *, reason: str) -> None:
+def _escalation(problem: dict[str, Any], *, reason: str) -> tuple[str, dict[str, Any]]:
     """Tell the component's engineering owner team (delivered by notifications from the outbox)."""
-    outbox.publish(session, ESCALATED, {
-        "problem_id": problem.id, "key": problem.key, "title": problem.title,
-        "team_id": problem.owner_team_id, "component_id": problem.component_id, "reason": reason,
-        "regression": problem.regression, "status": problem.status, "ticket_count": problem.ticket_count,
-        "customer_count": problem.customer_count, "arr_exposure": problem.arr_exposure,
-        "impact_score": problem.impact_score,
-    })
+    return ESCALATED, {
+        "problem_id": problem["id"], "key": f"PRB-{problem['id']}", "title": problem["title"],
+        "team_id": problem["owner_team_id"], "component_id": problem["component_id"], "reason": reason,
+        "regression": problem["regression"], "status": problem["status"],
+        "ticket_count": problem["ticket_count"], "customer_count": problem["customer_count"],
+        "arr_exposure": problem["arr_exposure_cents"] / 100, "impact_score": problem["impact_score"],
+    }
+
+
+def _result(problem: dict[str, Any], *, signature: str, created: bool, reopened: bool, linked: bool,
+            dry_run: bool = False) -> dict[str, Any]:
+    return {
+        "problem_key": f"PRB-{problem['id']}", "problem_id": problem["id"], "created": created,
+        "reopened": reopened, "linked": linked, "status": problem["status"], "regression": problem["regression"],
+        "ticket_count": problem["ticket_count"], "customer_count": problem["customer_count"],
+        "arr_exposure": problem["arr_exposure_cents"] / 100, "signature": signature, "dry_run": dry_run,
+    }
+
+
+# -- a saved ticket, in a session ------------------------------------------------------------------------
+
+def record_ticket(session: Session, *, actor: Actor, ticket: Any, customer_arr: float | None,
+                  dry_run: bool = False) -> dict[str, Any] | None:
+    """Sight and record a ticket in one go (it must be saved: it is flushed), queuing the audit events and
+    outbox messages in the session; with `dry_run`, what would happen, writing nothing (the ticket need not
+    be saved). Returns the triage record's `problem` entry, or None below the threshold."""
+    if dry_run:
+        with session.no_autoflush:
+            return _preview(session, ticket=ticket, customer_arr=customer_arr)
+    sighting = sight(session, ticket=ticket, customer_arr=customer_arr)
+    if sighting is None:
+        return None
+    if ticket.signature is None:
+        ticket.signature = sighting.signature  # intake sets it; a ticket recorded without one is counted by it too
+    session.flush()
+    done = record(session, sighting, actor=actor, ticket_id=ticket.id)
+    audit.queue(session, done.events)
+    for topic, payload in done.messages:
+        outbox.publish(session, topic, payload)
+    return done.result
 
 
 # -- dry run --------------------------------------------------------------------------------------------
 
-def _preview(session: Session, *, ticket: Any, signature: str,
-             customer_arr: float | None) -> dict[str, Any] | None:
+def _preview(session: Session, *, ticket: Any, customer_arr: float | None) -> dict[str, Any] | None:
     """What record_ticket would do, read-only: the ticket may be unsaved (explain)."""
-    current = _linked_problem(session, ticket.id)
-    if current is not None:
-        return _result(current, signature=signature, created=False, reopened=False, linked=False,
+    sighting = sight(session, ticket=ticket, customer_arr=customer_arr)
+    if sighting is None:
+        return None
+    signature = sighting.signature
+    linked = None if ticket.id is None else session.scalars(
+        select(Problem).join(ProblemTicket, ProblemTicket.problem_id == Problem.id)
+        .where(ProblemTicket.ticket_id == ticket.id)).one_or_none()
+    if linked is not None:
+        return _result(_as_row(linked), signature=signature, created=False, reopened=False, linked=False,
                        dry_run=True)
-    row = session.get(ProblemSignature, signature)
-    problem = _live_problem(session, row.problem_id if row is not None else None, lock=False)
+    problem = session.get(Problem, sighting.live_problem_id) if sighting.live_problem_id is not None else None
     if problem is not None:
-        reopened = problem.status == FIXED
-        return _result(problem, signature=signature, created=False, reopened=reopened, linked=True,
-                       dry_run=True)
+        return _result(_as_row(problem), signature=signature, created=False, reopened=problem.status == FIXED,
+                       linked=True, dry_run=True)
     others, customers = tickets_service.signature_window_others(
         session, signature=signature, since=_window_start(), excluding_ids_in=ProblemTicket.ticket_id,
         other_than=ticket.id)
@@ -272,9 +348,16 @@ def _preview(session: Session, *, ticket: Any, signature: str,
     settings = get_settings()
     if count < settings.problem_min_tickets or len(customers) < settings.problem_min_customers:
         return None
-    arr = sum(_arr_cents(session, c, ticket=ticket, customer_arr=customer_arr) for c in customers)
+    known = customers_service.many_profiles(session, customer_ids=customers)
+    arr = sum(round(known[c].arr * 100) if c in known else 0 for c in customers if c != ticket.customer_id)
+    arr += sighting.arr_cents if ticket.customer_id is not None else 0
     return {
         "problem_key": None, "problem_id": None, "created": True, "reopened": False, "linked": True,
         "status": OPEN, "regression": False, "ticket_count": count, "customer_count": len(customers),
         "arr_exposure": arr / 100, "signature": signature, "dry_run": True,
     }
+
+
+def _as_row(problem: Problem) -> dict[str, Any]:
+    return {c.key: getattr(problem, c.key) for c in _PROBLEM_COLUMNS}
+

@@ -14,7 +14,7 @@ from tierline.flows import messages as message_flow
 from tierline.flows.ticket_views import TicketDetail
 from tierline.platform import idempotency
 from tierline.platform.auth.actor import Actor
-from tierline.platform.deps import DB, require
+from tierline.platform.deps import DB, ReadDB, require
 from tierline.platform.errors import Invalid
 from tierline.platform.pagination import Limit, Page
 from tierline.tickets import api_escalation, api_forms, api_queues, messages, service
@@ -56,17 +56,34 @@ def _owner(actor: Actor) -> str:
 
 
 @router.post("/tickets", status_code=201, response_model=TicketDetail, tags=["tickets"])
-def create_ticket(body: TicketCreate, request: Request, db: DB,
+def create_ticket(body: TicketCreate, request: Request, db: DB, reads: ReadDB,
                   actor: Annotated[Actor, require("tickets:write")],
                   idempotency_key: IdempotencyKey = None) -> JSONResponse:
-    def produce() -> tuple[int, dict]:
-        ticket = intake.create_ticket(db, actor=actor, data=body)
-        return 201, TicketDetail.model_validate(ticket_views.detail(db, ticket)).model_dump(mode="json")
+    """Intake computes on a read session and writes short on the request's write session. The route owns the
+    unit of work, so it commits before rendering the answer (no lock waits on JSON), except that a keyed
+    request stores its answer with the key inside the write."""
+    keyed = None
+    if idempotency_key is not None:
+        keyed = idempotency.Request(owner=_owner(actor), key=idempotency_key, method="POST",
+                                    path=request.url.path, body=body.model_dump(mode="json", exclude_unset=True))
+        replayed = idempotency.replay(reads, keyed)
+        if replayed is not None:
+            return _created(replayed, json.loads(replayed.body))
+    planned = intake.plan(reads, actor=actor, data=body)
+    reads.close()  # its connection goes back to the pool before the write takes one
+    written = intake.write(db, planned)
+    if keyed is not None:
+        payload = intake.detail(written)
+        idempotency.store(db, keyed, status=201, payload=payload)
+        db.commit()
+    else:
+        db.commit()
+        payload = intake.detail(written)
+    return _created(JSONResponse(payload, status_code=201), payload)
 
-    response = idempotency.run(db, owner=_owner(actor), key=idempotency_key, method="POST",
-                               path=request.url.path, body=body.model_dump(mode="json", exclude_unset=True),
-                               produce=produce)
-    created = json.loads(response.body)  # the new ticket, or the one a retried request created
+
+def _created(response: JSONResponse, created: dict) -> JSONResponse:
+    """The answer to a create with the new ticket's ETag and Location (or the retried request's ticket's)."""
     response.headers["ETag"] = _etag(created["version"])
     response.headers["Location"] = f"/api/v1/tickets/{created['key']}"
     return response

@@ -28,6 +28,14 @@ def _one_of(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
+def ticket_fk(**options: str) -> ForeignKey:
+    """A child row's reference to its ticket, checked at COMMIT (DEFERRABLE INITIALLY DEFERRED). Intake inserts
+    a new ticket's children (tags, SLA clocks, problem links) before the ticket row itself, which waits on the
+    assignment claim, so that the claim and the ticket are among the last statements before COMMIT
+    (docs/architecture.md)."""
+    return ForeignKey("tickets.id", deferrable=True, initially="DEFERRED", **options)
+
+
 class Queue(Base):
     """Where unassigned work waits for a tier's agents (the Triage issue adds assignment strategies)."""
 
@@ -149,8 +157,7 @@ class TicketTag(Base):
     __tablename__ = "ticket_tags"
     __table_args__ = (Index("ix_ticket_tags_tag", "tag", "ticket_id"),)
 
-    ticket_id: Mapped[int] = mapped_column(BigId, ForeignKey("tickets.id", ondelete="CASCADE"),
-                                           primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(BigId, ticket_fk(ondelete="CASCADE"), primary_key=True)
     tag: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 

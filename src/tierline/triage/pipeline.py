@@ -100,21 +100,30 @@ def _route(session: Session, draft: Draft, trigger: str) -> dict[str, Any]:
     return {"queue_id": draft.queue_id, "tier": draft.tier, "team_id": draft.team_id, "changed": True}
 
 
-def _assign(session: Session, draft: Draft, trigger: str, dry_run: bool) -> dict[str, Any] | None:
+def _assign(session: Session, draft: Draft, trigger: str, assign: str) -> dict[str, Any] | None:
+    """Who takes the ticket: `claim` picks and claims now (a change inside a write transaction), `rank` only
+    ranks the candidates into `draft.ranking` for the caller to claim in its short write (intake), `preview`
+    predicts without claiming (explain)."""
     if draft.assignee_id is not None or draft.queue_id is None:
         return None
     if trigger != "create" and not ({"queue_id", "tier"} & draft.rule_set):
         return None
-    result = assignment.choose(session, draft=draft, queue_id=draft.queue_id, dry_run=dry_run)
-    if result.user_id is not None and not dry_run:
+    if assign == "rank":
+        draft.ranking = assignment.rank(session, draft=draft, queue_id=draft.queue_id)
+        return None
+    result = assignment.choose(session, draft=draft, queue_id=draft.queue_id, dry_run=assign == "preview")
+    if result.user_id is not None and assign == "claim":
         draft.assignee_id = result.user_id
     return result.as_dict()
 
 
 def triage(session: Session, *, actor: Actor, ticket: Any, trigger: str, caller_set: set[str],
-           message_text: str | None = None, dry_run: bool = False) -> tuple[dict[str, Any], Draft]:
+           message_text: str | None = None, dry_run: bool = False,
+           assign: str = "claim") -> tuple[dict[str, Any], Draft]:
     """Run the steps on `ticket` and write the outcome onto it; returns the triage record and the draft
-    (whose requested side effects the calling flow carries out)."""
+    (whose requested side effects the calling flow carries out). `dry_run` writes nothing anywhere (explain);
+    `assign` says how the assignee is found (see `_assign`): with "rank" the record's `assignee_candidate` is
+    left for the caller, who claims from `draft.ranking`."""
     draft = draft_of(ticket, caller_set)
     _customer(session, draft, ticket.customer_id)
     found = _signals(session, draft, message_text)
@@ -129,7 +138,7 @@ def triage(session: Session, *, actor: Actor, ticket: Any, trigger: str, caller_
         scored = impact.score(draft=draft, signals=found)  # rules may have changed what impact reads
         draft.impact_score = scored.score
     routed = _route(session, draft, trigger)
-    candidate = _assign(session, draft, trigger, dry_run)
+    candidate = _assign(session, draft, trigger, "preview" if dry_run else assign)
     for name in TICKET_FIELDS:
         if getattr(ticket, name) != getattr(draft, name):
             setattr(ticket, name, getattr(draft, name))

@@ -83,6 +83,9 @@ class Draft:
     # Side effects the actions asked for, carried out by the pipeline when the ticket is saved.
     escalate_to_engineering: str | None = None  # the reason
     notify: list[dict[str, Any]] = field(default_factory=list)
+    # The assignment candidates ranked before a write that claims one (triage.assignment.Ranking), when the
+    # pipeline was asked to rank rather than claim.
+    ranking: Any = None
 
     def is_free(self, name: str) -> bool:
         """May a prediction or a default fill this field? Only when nobody set it, and it is empty or holds
