@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from tierline.flows import intake
 from tierline.platform.auth.actor import Actor
-from tierline.platform.deps import DB, require
+from tierline.platform.deps import DB, ReadDB, require
 from tierline.platform.pagination import Limit, Page
 from tierline.tickets.schemas import TicketCreate
 from tierline.triage import rules
@@ -55,7 +55,9 @@ def delete_rule(rule_id: int, db: DB, actor: Annotated[Actor, require("triage:wr
 
 
 @router.post("/explain")
-def explain(body: TicketCreate, db: DB, actor: Annotated[Actor, require("triage:read")]) -> dict[str, Any]:
-    """What intake would do with this ticket (signals, matched rules and why, actions, impact, prediction, queue,
-    tier, assignee candidate, SLA policy), without saving anything."""
-    return intake.explain(db, actor=actor, data=body)
+def explain(body: TicketCreate, reads: ReadDB,
+            actor: Annotated[Actor, require("triage:read")]) -> dict[str, Any]:
+    """What intake would do with this ticket (signals, matched rules and why, actions, impact, prediction,
+    queue, tier, assignee candidate, SLA policy), without saving anything: intake's compute phase, on a read
+    session."""
+    return intake.explain(reads, actor=actor, data=body)

@@ -36,14 +36,13 @@ def explain(file: Annotated[Path, typer.Argument(help="a ticket body as JSON, as
             where = ".".join(str(p) for p in error["loc"]) or "body"
             err.print(f"[red]error:[/red] {where}: {error['msg']}")
         raise typer.Exit(2) from exc
-    session = get_database().session(write=True)  # explain writes inside a savepoint it rolls back
+    session = get_database().session(write=False)  # explain only reads
     try:
         result = intake.explain(session, actor=CLI_ACTOR, data=data)
     except DomainError as exc:
         err.print(f"[red]error:[/red] {exc.detail}")
         raise typer.Exit(2) from exc
     finally:
-        session.rollback()  # a dry run: nothing is kept
         session.close()
     print(json.dumps(result, indent=2, default=str, ensure_ascii=False))
 
