@@ -74,11 +74,13 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
 def worker(poll: Annotated[float, typer.Option(help="seconds between polls when idle")] = 1.0) -> None:
     """Run due background jobs until interrupted."""
     import tierline.jobs_registry  # noqa: F401
+    from tierline.platform import native_threads
     from tierline.platform.jobs import Worker
     from tierline.platform.observability import configure_logging
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
+    native_threads.limit_to_one()
     w = Worker(get_database(), poll_seconds=poll, lock_seconds=settings.worker_lock_seconds)
     try:
         w.run_forever()
