@@ -77,6 +77,9 @@ def test_timer_jobs_become_sweeps_and_come_back_on_downgrade(scratch):
     clocks = _rows(scratch, "SELECT id, due_at, warning_at FROM sla_clocks ORDER BY id")
     assert len(clocks) == 4
 
+    # 0016 refuses to go down past events hashed by its version 2: this scratch trail is not what is tested here.
+    with scratch.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_events"))
     _alembic(scratch, "downgrade", "0014_audit_chain_head")
     timers = _rows(scratch, "SELECT dedupe_key, status FROM jobs WHERE kind LIKE 'sla.%' ORDER BY dedupe_key")
     assert timers == sorted((f"{kind}:{clock_id}", "pending") for clock_id, _, _ in clocks

@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from tests.tickets.conftest import create_ticket, get_ticket, patch_ticket, post_message
+from tierline.app import create_app
 from tierline.flows import sla_breach
 from tierline.platform import clock, jobs
 from tierline.platform.audit import AuditEvent
 from tierline.platform.jobs import Job
 from tierline.platform.outbox import OutboxMessage
+from tierline.settings import Settings
 from tierline.sla import timers
 from tierline.sla.models import SlaClock, SlaEvent
 
@@ -239,3 +243,19 @@ def test_a_clock_another_worker_holds_is_skipped_not_waited_for(db, admin, agent
         first.close()
         second.close()
     assert _count(db, SlaEvent, SlaEvent.kind == "breach") == 1
+
+
+@pytest.mark.committing
+@pytest.mark.skipif(IS_POSTGRES, reason="`tierline serve` runs its own worker on SQLite only")
+def test_the_embedded_worker_of_serve_breaches_due_clocks(db, factory):
+    settings = Settings(log_json=True, log_level="WARNING", embedded_worker=True, worker_poll_seconds=0.05)
+    with TestClient(create_app(db, settings), raise_server_exceptions=False) as client:
+        admin = factory.api(client, roles=["admin"], email="admin@example.com")
+        _policy(admin, targets=[{"metric": "first_response", "priority": "P2", "minutes": 60}])
+        t = create_ticket(admin, priority="P2")
+        at(61)
+        deadline = time.monotonic() + 10  # a duration, not the application's clock
+        while time.monotonic() < deadline and ("first_response", "breach") not in [
+                (m, k) for m, k, _ in _events(db, t["id"])]:
+            time.sleep(0.05)
+    assert ("first_response", "breach", T0 + timedelta(minutes=60)) in _events(db, t["id"])

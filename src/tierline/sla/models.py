@@ -7,6 +7,7 @@ from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tierline.platform.db import Base, BigId, JSONType, UTCDateTime
+from tierline.tickets.models import ticket_fk
 
 
 class BusinessCalendarRecord(Base):
@@ -70,16 +71,17 @@ class SlaClock(Base):
     __audit_type__ = "sla_clocks"
     __table_args__ = (
         UniqueConstraint("ticket_id", "metric", name="uq_sla_clocks_ticket_metric"),
-        # Only running, unbreached clocks can fall due: the index holds those, not the ticket history.
-        Index("ix_sla_clocks_due_active", "due_at", sqlite_where=text("status = 'active'"),
+        # Only running, unbreached clocks can fall due: the indexes hold those, not the ticket history, in the
+        # order the sweeps read them (instant, then id).
+        Index("ix_sla_clocks_due_active", "due_at", "id", sqlite_where=text("status = 'active'"),
               postgresql_where=text("status = 'active'")),
-        Index("ix_sla_clocks_warning_due", "warning_at",
+        Index("ix_sla_clocks_warning_due", "warning_at", "id",
               sqlite_where=text("status = 'active' AND warned_at IS NULL"),
               postgresql_where=text("status = 'active' AND warned_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    ticket_id: Mapped[int] = mapped_column(BigId, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False)
+    ticket_id: Mapped[int] = mapped_column(BigId, ticket_fk(ondelete="CASCADE"), nullable=False)
     policy_id: Mapped[int] = mapped_column(BigId, ForeignKey("sla_policies.id"), nullable=False, index=True)
     metric: Mapped[str] = mapped_column(String(20), nullable=False)
     target_minutes: Mapped[float] = mapped_column(Float, nullable=False)

@@ -29,9 +29,9 @@ def upgrade() -> None:
     op.add_column('sla_clocks', sa.Column('sweep_attempts', sa.Integer(), server_default='0', nullable=False))
     op.add_column('sla_clocks', sa.Column('sweep_retry_at', tierline.platform.db.UTCDateTime(), nullable=True))
     op.drop_index('ix_sla_clocks_due', table_name='sla_clocks')
-    op.create_index('ix_sla_clocks_due_active', 'sla_clocks', ['due_at'], unique=False,
+    op.create_index('ix_sla_clocks_due_active', 'sla_clocks', ['due_at', 'id'], unique=False,
                     sqlite_where=ACTIVE, postgresql_where=ACTIVE)
-    op.create_index('ix_sla_clocks_warning_due', 'sla_clocks', ['warning_at'], unique=False,
+    op.create_index('ix_sla_clocks_warning_due', 'sla_clocks', ['warning_at', 'id'], unique=False,
                     sqlite_where=NOT_WARNED, postgresql_where=NOT_WARNED)
     jobs = sa.table('jobs', sa.column('kind', sa.String))
     op.execute(jobs.delete().where(jobs.c.kind.in_(TIMER_KINDS)))
