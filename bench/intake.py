@@ -189,6 +189,7 @@ class Measured:
     activity: pg_activity.Activity | None = None
     stored: int | None = None
     statements: tuple[int, list] | None = None  # pg_stat_statements: (calls, top) over the window
+    log_tail: str = ""  # the server's last traceback, when it answered 5xx
 
     @property
     def rate(self) -> float:
@@ -403,9 +404,12 @@ class Bench:
                body: Any = None) -> None:
             req = request_bytes(method, path, host=f"127.0.0.1:{server.port}", token=token if auth else None,
                                 body=body)
-            out.append(measure(server, what=what, workers=workers, requests=[req],
-                               warmup=[req] * (2 * args.clients), clients=args.clients,
-                               seconds=args.door_seconds, ok_status=ok))
+            run = measure(server, what=what, workers=workers, requests=[req],
+                          warmup=[req] * (2 * args.clients), clients=args.clients, seconds=args.door_seconds,
+                          ok_status=ok)
+            if any(str(k).startswith("5") for k in run.load.statuses):
+                run.log_tail = server_error(server.log_path)
+            out.append(run)
 
         with self.tierline(url, workers) as server:
             go(server, "queues", "GET", QUEUES, auth=True, ok=200)
@@ -595,6 +599,8 @@ class Bench:
                       f"{run.latency(99):>8.1f}{run.load.errors:>8}{ratio:>8.2f}")
                 for status, samples in run.load.error_samples.items():
                     print(f"      {run.load.statuses[status]} × {status}: {samples[0][:200]!r}")
+                if run.log_tail:
+                    print(run.log_tail)
         gen = max((r.cpu["generator"] for r in report.door), default=0.0)
         print(f"   (the generator used at most {gen:.2f} of a core in these runs)")
 

@@ -195,25 +195,38 @@ def time_intakes(db: Any, token: str, datas: list[Any]) -> Timing:
 
 # -- the triage pipeline alone (a ceiling) -------------------------------------------------------------------
 
-def triage_ceiling(db: Any, datas: list[Any], seconds: float) -> dict[str, Any]:
-    """The whole triage pipeline (signals, classifier, sentiment, impact, rules, assignment) on each body, as
-    intake runs it but with `dry_run=True`, each ticket in a transaction that is rolled back (a requester new
-    to Tierline gets a contact that is rolled back too); one thread. As bench/triage.py part 2, which reads
-    with a read session after creating the requesters as contacts; this one needs no setup."""
-    from tierline.platform.auth.actor import Actor
+def triage_step(session: Any, actor: Any, data: Any) -> None:
+    """One body through the triage pipeline as intake runs it, with `dry_run=True`: the ticket built and its
+    requester resolved as the flow does (`resolve_customer` before issue 9, which may add a contact;
+    `customers.service.resolve_requester`, which reads only, after), then `pipeline.triage`."""
     from tierline.triage import pipeline
 
     module = flow_module()
+    ticket = module.new_ticket(session, actor=actor, data=data)
+    if hasattr(module, "resolve_customer"):
+        module.resolve_customer(session, actor=actor, ticket=ticket)
+    elif ticket.customer_id is None:
+        from tierline.customers import service as customers_service
+
+        ticket.customer_id = customers_service.resolve_requester(
+            session, email=ticket.requester_email).customer_id
+    pipeline.triage(session, actor=actor, ticket=ticket, trigger="create",
+                    caller_set=set(data.model_fields_set), dry_run=True)
+
+
+def triage_ceiling(db: Any, datas: list[Any], seconds: float) -> dict[str, Any]:
+    """The whole triage pipeline (signals, classifier, sentiment, impact, rules, assignment) on each body,
+    each ticket in a transaction that is rolled back; one thread. As bench/triage.py part 2, which reads with
+    a read session after creating the requesters as contacts; this one needs no setup (a write session, since
+    the flow before issue 9 could add a contact)."""
+    from tierline.platform.auth.actor import Actor
+
     actor = Actor.system("bench")
     session = db.session(write=True)
 
     def step(i: int) -> None:
-        data = datas[i % len(datas)]
         try:
-            ticket = module.new_ticket(session, actor=actor, data=data)
-            module.resolve_customer(session, actor=actor, ticket=ticket)
-            pipeline.triage(session, actor=actor, ticket=ticket, trigger="create",
-                            caller_set=set(data.model_fields_set), dry_run=True)
+            triage_step(session, actor, datas[i % len(datas)])
         finally:
             session.rollback()
 
