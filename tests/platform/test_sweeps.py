@@ -128,18 +128,19 @@ def test_a_worker_round_runs_due_jobs_and_every_sweep(db, sweeps):
         jobs.HANDLERS.update(saved)
 
 
-def test_a_sweep_that_cannot_list_does_not_stop_the_jobs(db, sweeps):
+def test_a_sweep_that_cannot_list_does_not_stop_the_other_sweeps_or_the_jobs(db, sweeps):
     def broken(session, now, limit):
         raise RuntimeError("no such index")
 
     jobs.register_sweep(jobs.Sweep("test.broken", due=broken, run=lambda *a: True, failed=lambda *a: None))
+    Items("test.items", [1]).register()
     ran: list = []
     saved = dict(jobs.HANDLERS)
     jobs.handler("test.job")(lambda session, payload: ran.append(payload))
     try:
         with db.unit_of_work() as session:
             jobs.enqueue(session, "test.job", {"n": 1})
-        assert jobs.Worker(db).run_round() == 1 and ran == [{"n": 1}]
+        assert jobs.Worker(db).run_round() == 2 and ran == [{"n": 1}] and _swept(db) == [1]
     finally:
         jobs.HANDLERS.clear()
         jobs.HANDLERS.update(saved)

@@ -240,8 +240,12 @@ def run_sweeps(db: Database, *, limit: int = 20) -> int:
     how many items did their work."""
     done = 0
     for sweep in list(SWEEPS.values()):
-        with db.session(write=False) as session:
-            keys = list(sweep.due(session, clock.now(), limit))
+        try:
+            with db.session(write=False) as session:
+                keys = list(sweep.due(session, clock.now(), limit))
+        except Exception:  # a sweep that cannot list does not keep the next ones from running
+            log.exception("sweep_listing_failed", sweep=sweep.name)
+            continue
         done += sum(1 for key in keys if _sweep_one(db, sweep, key))
     return done
 
