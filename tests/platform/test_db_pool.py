@@ -54,20 +54,31 @@ def _wait_until_gone(conn: Connection, pid: int) -> None:
     raise AssertionError(f"backend {pid} did not exit")
 
 
-def test_a_connection_back_from_a_request_is_handed_out_again_without_a_ping(pooled, pings):
+def test_a_connection_back_from_a_request_is_handed_out_again_without_a_ping_or_a_poll(pooled, pings, monkeypatch):
+    polls: list[object] = []
+    monkeypatch.setattr(db_module, "_server_wrote", lambda conn: polls.append(conn) or False)
     first = _backend_pid(pooled)
+    assert _backend_pid(pooled) == first
+    assert pings == [] and polls == []
+
+
+def test_a_connection_idle_a_moment_is_polled_and_handed_out_without_a_ping(pooled, pings, monkeypatch):
+    first = _backend_pid(pooled)
+    monkeypatch.setattr(db_module, "FRESH_SECONDS", 0.0)
     assert _backend_pid(pooled) == first
     assert pings == []
 
 
 def test_a_connection_idle_past_the_threshold_is_pinged_before_it_is_handed_out(pooled, pings, monkeypatch):
     first = _backend_pid(pooled)
+    monkeypatch.setattr(db_module, "FRESH_SECONDS", 0.0)
     monkeypatch.setattr(db_module, "PING_AFTER_IDLE_SECONDS", 0.0)
     assert _backend_pid(pooled) == first
     assert len(pings) == 1
 
 
-def test_a_connection_the_server_closed_while_pooled_is_replaced_without_an_error(pooled, pings):
+def test_a_connection_the_server_closed_while_pooled_is_replaced_without_an_error(pooled, pings, monkeypatch):
+    monkeypatch.setattr(db_module, "FRESH_SECONDS", 0.0)
     victim = _backend_pid(pooled)
     admin = create_engine(URL, poolclass=NullPool, isolation_level="AUTOCOMMIT")
     try:

@@ -134,7 +134,9 @@ POOL_SIZE = 32
 MAX_OVERFLOW = 8
 # Recycle connections after half an hour, well inside any server- or proxy-side idle or lifetime limit.
 POOL_RECYCLE_SECONDS = 1800
-# A connection idle in the pool this long is pinged before it is handed out (see _check_on_checkout).
+# A connection back in the pool for less than this is handed out as it is; idle longer, it is checked without
+# a round trip; idle past PING_AFTER_IDLE_SECONDS, it is pinged (see _check_on_checkout).
+FRESH_SECONDS = 0.1
 PING_AFTER_IDLE_SECONDS = 10.0
 _IDLE_SINCE = "tierline.idle_since"
 
@@ -152,14 +154,19 @@ def _server_wrote(dbapi_conn: Any) -> bool:
 
 
 def _check_on_checkout(engine: Engine) -> None:
-    """Pessimistic disconnect handling without a round trip per checkout (pool_pre_ping's SELECT was one per
-    request). A connection is pinged only when there is a sign it may be dead: the server wrote to it while it
-    sat idle (it closes connections with a message, so a restart or a terminated backend shows at once), or it
-    idled past PING_AFTER_IDLE_SECONDS (a middlebox can drop a quiet connection without a word). A failed
-    ping makes the pool discard it and hand out a fresh one, so a request never sees a connection the server
-    closed while it was pooled. Under load connections come back within milliseconds and are never pinged.
-    (A server lost while a request runs fails that request, as it would with pre-ping; the pool then replaces
-    every connection older than the failure.)"""
+    """Pessimistic disconnect handling without a round trip per checkout (pool_pre_ping's was one per request).
+
+    A connection that came back less than FRESH_SECONDS ago is handed out as it is: under load that is every
+    checkout, and the pool is LIFO, so the same warm connections go round. One idle longer is checked for a
+    sign of death without a round trip: the server wrote to it while it sat idle (a server that closes a
+    connection, on restart, failover, pg_terminate_backend or an idle timeout, sends a FATAL message and an
+    end of file). One idle past PING_AFTER_IDLE_SECONDS is pinged (a middlebox can drop a quiet connection
+    without a word). A connection that shows a sign and fails its ping is discarded and the pool hands out a
+    fresh one, so no request gets a connection the server closed while it was pooled, short of one closed in
+    the last FRESH_SECONDS. (Nor does pre-ping protect a request whose server goes away while it runs; either
+    way the pool then replaces every connection older than the failure.) The poll(2) is skipped for fresh
+    connections because it releases the GIL, and taking the GIL back under load costs more than the check.
+    """
 
     @event.listens_for(engine, "checkin")
     def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
@@ -171,7 +178,8 @@ def _check_on_checkout(engine: Engine) -> None:
         since = record.info.pop(_IDLE_SINCE, None)
         if since is None:
             return  # just opened
-        if time.monotonic() - since < PING_AFTER_IDLE_SECONDS and not _server_wrote(dbapi_conn):
+        idle = time.monotonic() - since
+        if idle < FRESH_SECONDS or (idle < PING_AFTER_IDLE_SECONDS and not _server_wrote(dbapi_conn)):
             return
         try:
             engine.dialect.do_ping(dbapi_conn)
