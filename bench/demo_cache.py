@@ -290,8 +290,8 @@ def clear_caches(urls: list[str], cache_dir: Path) -> list[str]:
         admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
         try:
             with admin.connect() as conn:
-                names = conn.execute(text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
-                                     {"p": CACHE_PREFIX + "%"}).scalars().all()
+                names = conn.execute(text("SELECT datname FROM pg_database WHERE starts_with(datname, :p)"),
+                                     {"p": CACHE_PREFIX}).scalars().all()
                 for name in names:
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
                     dropped.append(f"database {name}")
