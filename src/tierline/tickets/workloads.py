@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Connection, ForeignKey, Integer, TextClause, bindparam, case, func, select, text
+from sqlalchemy import Connection, ForeignKey, Integer, bindparam, case, func, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tierline.platform.auth.models import User
@@ -39,9 +39,6 @@ from tierline.tickets.models import ASSIGNMENT_STRATEGIES, Ticket
 # migration 0017 spell the same numbers and the same open statuses (sm.UNSOLVED) in SQL;
 # tests/tickets/test_workloads.py holds the two together.
 PRIORITY_WEIGHTS: dict[str, int] = {"P1": 4, "P2": 3, "P3": 2, "P4": 1}
-# A claim that came back empty although some candidate had room when its statement began (a concurrent claim
-# or reassignment moved the numbers while it waited on a lock) looks again on a fresh snapshot, this often.
-MAX_ATTEMPTS = 4
 
 
 class AgentWorkload(Base):
@@ -65,59 +62,16 @@ class Claimant(NamedTuple):
 
 # -- the claim: PostgreSQL --------------------------------------------------------------------------------
 #
-# READ COMMITTED and EvalPlanQual decide the shape. The statement's snapshot is taken when it starts; a row it
-# locks after waiting is re-read at its newest version and re-checked, but everything else (sub-selects, the
-# sort) keeps the old snapshot. Hence:
-# - `turn` locks the cursor first; `fresh` says whether the snapshot is as new as the cursor it locked (the
-#   cursor row's xmin, seen through the lock, against the snapshot's). When it waited for another claim of
-#   this queue to commit, the loads it read are older than that claim, so it picks nobody and leaves the
-#   cursor alone; `claim()` runs it again, now holding the cursor, on a snapshot taken after the lock.
-# - `pick` orders the candidates and locks the first row that passes `open_tickets < capacity`. That
-#   condition is on the locked row itself, so a row another claim filled while we waited fails the re-check
-#   and ORDER BY ... LIMIT 1 FOR NO KEY UPDATE goes on to the next row (tests/tickets/test_workloads.py
-#   checks this against a real concurrent transaction).
-# - `moved` moves the cursor to the pick, only when there is one.
-# - The outer SELECT also reports what `claim()` needs to know when nobody was picked: whether the cursor
-#   exists, whether every candidate has a workload row, and whether any had room in the snapshot.
+# A function of migration 0017, `tierline_claim_assignee`, called in one statement. It locks the queue's
+# cursor, then picks on a fresh snapshot. Why a function: under READ COMMITTED a single statement sees the
+# rows it locked after waiting at their newest version (EvalPlanQual) but everything else at the snapshot it
+# started with, which predates the claims it queued behind on the cursor; ordering a burst by those loads
+# gives it all to whoever was lightest when the burst began. Each statement of a function takes its own
+# snapshot. docs/assignment.md has the whole argument and the measurements.
 
-_PG_ORDER = {
-    "round_robin": "(w.user_id <= coalesce((SELECT last_user_id FROM state), 0)), w.user_id",
-    "least_loaded": "w.weighted_load, w.user_id",
-    "skills": "c.rank, w.weighted_load, w.user_id",
-}
-
-_PG_CLAIM = """
-WITH candidate AS (
-    SELECT * FROM unnest(CAST(:user_ids AS bigint[]), CAST(:capacities AS integer[]),
-                         CAST(:ranks AS integer[])) AS c(user_id, capacity, rank)
-),
-turn AS (
-    SELECT last_user_id, xmin AS version FROM queue_cursors WHERE queue_id = :queue_id FOR NO KEY UPDATE
-),
-state AS (
-    SELECT t.last_user_id,
-           t.version = (SELECT q.xmin FROM queue_cursors q WHERE q.queue_id = :queue_id) AS fresh
-    FROM turn t
-),
-pick AS (
-    SELECT w.user_id
-    FROM agent_workloads w JOIN candidate c ON c.user_id = w.user_id
-    WHERE w.open_tickets < c.capacity AND (SELECT fresh FROM state)
-    ORDER BY {order}
-    LIMIT 1
-    FOR NO KEY UPDATE OF w
-),
-moved AS (
-    UPDATE queue_cursors SET last_user_id = pick.user_id, updated_at = :now
-    FROM pick WHERE queue_cursors.queue_id = :queue_id
-    RETURNING queue_cursors.last_user_id
-)
-SELECT (SELECT user_id FROM pick) AS user_id,
-       (SELECT fresh FROM state) AS fresh,
-       (SELECT count(*) FROM candidate c JOIN agent_workloads w ON w.user_id = c.user_id) AS known,
-       EXISTS (SELECT 1 FROM candidate c JOIN agent_workloads w ON w.user_id = c.user_id
-               WHERE w.open_tickets < c.capacity) AS had_room
-"""
+_PG_CLAIM = text("SELECT tierline_claim_assignee(:queue_id, :strategy, CAST(:user_ids AS bigint[]), "
+                 "CAST(:capacities AS integer[]), CAST(:ranks AS integer[]), :now)"
+                 ).bindparams(bindparam("now", type_=UTCDateTime()))
 
 # -- the claim: SQLite ------------------------------------------------------------------------------------
 #
@@ -149,22 +103,9 @@ SELECT :queue_id, user_id, :now, :now FROM pick WHERE true
 ON CONFLICT (queue_id) DO UPDATE SET last_user_id = excluded.last_user_id, updated_at = excluded.updated_at
 RETURNING last_user_id
 """
-
-
-def _compiled(template: str, orders: dict[str, str]) -> dict[str, TextClause]:
-    return {strategy: text(template.format(order=order)).bindparams(bindparam("now", type_=UTCDateTime()))
-            for strategy, order in orders.items()}
-
-
-_STATEMENTS = {"postgresql": _compiled(_PG_CLAIM, _PG_ORDER),
-               "sqlite": _compiled(_SQLITE_CLAIM, _SQLITE_ORDER)}
-
-_CREATE_CURSOR = text("INSERT INTO queue_cursors (queue_id, last_user_id, created_at, updated_at) "
-                      "VALUES (:queue_id, NULL, :now, :now) ON CONFLICT (queue_id) DO NOTHING"
-                      ).bindparams(bindparam("now", type_=UTCDateTime()))
-_CREATE_ROWS = text("INSERT INTO agent_workloads (user_id, open_tickets, weighted_load) "
-                    "SELECT u, 0, 0 FROM unnest(CAST(:user_ids AS bigint[])) AS u "
-                    "ON CONFLICT (user_id) DO NOTHING")
+_SQLITE_CLAIMS = {  # built once, one per strategy
+    strategy: text(_SQLITE_CLAIM.format(order=order)).bindparams(bindparam("now", type_=UTCDateTime()))
+    for strategy, order in _SQLITE_ORDER.items()}
 
 
 def claim(connection: Connection, *, queue_id: int, strategy: str, candidates: Sequence[Claimant],
@@ -185,27 +126,13 @@ def claim(connection: Connection, *, queue_id: int, strategy: str, candidates: S
         raise ValueError(f"strategy must be one of {', '.join(ASSIGNMENT_STRATEGIES)}, not {strategy!r}")
     if not candidates:
         return None
-    dialect = connection.dialect.name
-    statement = _STATEMENTS[dialect][strategy]
-    if dialect == "sqlite":
+    if connection.dialect.name == "sqlite":
         encoded = json.dumps([[c.user_id, c.capacity, c.rank] for c in candidates])
         params = {"queue_id": queue_id, "candidates": encoded, "now": now}
-        return connection.execute(statement, params).scalar()
-    params = {"queue_id": queue_id, "now": now, "user_ids": [c.user_id for c in candidates],
-              "capacities": [c.capacity for c in candidates], "ranks": [c.rank for c in candidates]}
-    for _ in range(MAX_ATTEMPTS):
-        user_id, fresh, known, had_room = connection.execute(statement, params).one()
-        if user_id is not None:
-            return user_id
-        if fresh is None:  # no cursor row (a queue made by hand): make it, then claim under its lock
-            connection.execute(_CREATE_CURSOR, {"queue_id": queue_id, "now": now})
-        elif known < len(candidates):  # a user without a workload row (made before the users trigger)
-            connection.execute(_CREATE_ROWS, {"user_ids": params["user_ids"]})
-        elif fresh and not had_room:
-            return None  # nobody had room on a snapshot no older than the cursor we hold: exact
-        # else: waited for the cursor (loads read too early), or a concurrent claim filled the candidates it
-        # had room for while we waited on their rows: look again, holding the cursor, on a fresh snapshot.
-    return None
+        return connection.execute(_SQLITE_CLAIMS[strategy], params).scalar()
+    return connection.execute(_PG_CLAIM, {
+        "queue_id": queue_id, "strategy": strategy, "now": now, "user_ids": [c.user_id for c in candidates],
+        "capacities": [c.capacity for c in candidates], "ranks": [c.rank for c in candidates]}).scalar()
 
 
 # -- checking and repairing --------------------------------------------------------------------------------

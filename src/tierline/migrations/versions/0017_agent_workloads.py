@@ -2,8 +2,9 @@
 
 `agent_workloads` gets one row per user (a trigger on `users` adds the row of every new user; the ticket
 triggers add one on demand), backfilled from the tickets; triggers on `tickets` keep `open_tickets` and
-`weighted_load` exact. Every queue gets its round-robin cursor row, so a claim never has to create one.
-See tickets/workloads.py and docs/assignment.md.
+`weighted_load` exact. Every queue gets its round-robin cursor row, so a claim never has to create one. On
+PostgreSQL the claim itself is a function, `tierline_claim_assignee`. See tickets/workloads.py and
+docs/assignment.md.
 
 Revision ID: 0017_agent_workloads
 Revises: 0016_audit_hash_v2
@@ -120,6 +121,64 @@ BEGIN
     RETURN NULL;
 END $$
 """
+# The claim (tickets/workloads.py calls it; SQLite has the same semantics as one statement there). A function,
+# so that the pick runs on a snapshot taken after the cursor lock: under READ COMMITTED each statement of a
+# VOLATILE function takes its own snapshot, while within one statement only the rows it locked after waiting
+# are seen at their newest version (EvalPlanQual). One round trip from the client either way.
+PG_CLAIM_FUNCTION = """
+CREATE FUNCTION tierline_claim_assignee(p_queue_id bigint, p_strategy text, p_user_ids bigint[],
+                                        p_capacities integer[], p_ranks integer[], p_now timestamptz)
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    turn_after bigint;
+    picked bigint;
+    attempts integer := 0;
+BEGIN
+    -- 1. The queue's turn, locked: claims in one queue take turns from here to their COMMIT.
+    SELECT last_user_id INTO turn_after FROM queue_cursors WHERE queue_id = p_queue_id FOR NO KEY UPDATE;
+    IF NOT FOUND THEN  -- a queue made without its cursor (not through tickets.queues.create)
+        INSERT INTO queue_cursors (queue_id, last_user_id, created_at, updated_at)
+        VALUES (p_queue_id, NULL, p_now, p_now) ON CONFLICT (queue_id) DO NOTHING;
+        SELECT last_user_id INTO turn_after FROM queue_cursors WHERE queue_id = p_queue_id FOR NO KEY UPDATE;
+    END IF;
+    LOOP
+        attempts := attempts + 1;
+        -- 2. On a snapshot newer than the lock (every earlier claim of this queue committed): the first
+        -- candidate in the strategy's order whose row has room, locked. A row another transaction holds is
+        -- waited for and re-checked at its newest version; one that has no room left is passed over (LockRows
+        -- sits under the Limit) for the next.
+        SELECT w.user_id INTO picked
+        FROM agent_workloads w
+        JOIN unnest(p_user_ids, p_capacities, p_ranks) AS c(user_id, capacity, rank) ON c.user_id = w.user_id
+        WHERE w.open_tickets < c.capacity
+        ORDER BY
+            CASE WHEN p_strategy = 'round_robin' AND w.user_id <= coalesce(turn_after, 0) THEN 1 ELSE 0 END,
+            CASE WHEN p_strategy = 'skills' THEN c.rank ELSE 0 END,
+            CASE WHEN p_strategy = 'round_robin' THEN 0 ELSE w.weighted_load END,
+            w.user_id
+        LIMIT 1
+        FOR NO KEY UPDATE OF w;
+        EXIT WHEN picked IS NOT NULL OR attempts >= 4;
+        -- 3. Nobody. Exact, unless a candidate has no row yet, or someone has room on a newer snapshot (a
+        -- concurrent claim took the room this one waited for while another agent's was freed): look again.
+        IF EXISTS (SELECT 1 FROM unnest(p_user_ids) AS u(user_id)
+                   WHERE NOT EXISTS (SELECT 1 FROM agent_workloads w WHERE w.user_id = u.user_id)) THEN
+            INSERT INTO agent_workloads (user_id) SELECT user_id FROM unnest(p_user_ids) AS u(user_id)
+            ON CONFLICT (user_id) DO NOTHING;
+        ELSIF NOT EXISTS (SELECT 1 FROM agent_workloads w
+                          JOIN unnest(p_user_ids, p_capacities) AS c(user_id, capacity)
+                            ON c.user_id = w.user_id
+                          WHERE w.open_tickets < c.capacity) THEN
+            EXIT;
+        END IF;
+    END LOOP;
+    -- 4. The turn moves to the pick; it stays where it was when nobody fits.
+    IF picked IS NOT NULL THEN
+        UPDATE queue_cursors SET last_user_id = picked, updated_at = p_now WHERE queue_id = p_queue_id;
+    END IF;
+    RETURN picked;
+END $$
+"""
 PG_TRIGGERS = (
     ("CREATE TRIGGER trg_tickets_workload_insert AFTER INSERT ON tickets FOR EACH ROW "
      f"WHEN (NEW.assignee_id IS NOT NULL AND NEW.status IN {OPEN}) "
@@ -143,6 +202,8 @@ PG_DROP = (
     "DROP FUNCTION IF EXISTS tierline_ticket_workload()",
     "DROP FUNCTION IF EXISTS tierline_tickets_truncated_workload()",
     "DROP FUNCTION IF EXISTS tierline_user_workload()",
+    ("DROP FUNCTION IF EXISTS "
+     "tierline_claim_assignee(bigint, text, bigint[], integer[], integer[], timestamptz)"),
 )
 
 # -- SQLite: the same arithmetic as statements (writers are serialised, so lock order does not arise) ------
@@ -183,7 +244,8 @@ def upgrade() -> None:
     # Triggers first: creating them locks tickets and users against writers until this migration commits, so
     # no change can fall between the backfill and the first trigger run.
     if op.get_bind().dialect.name == "postgresql":
-        for statement in (PG_TICKET_FUNCTION, PG_TRUNCATE_FUNCTION, PG_USER_FUNCTION, *PG_TRIGGERS):
+        for statement in (PG_TICKET_FUNCTION, PG_TRUNCATE_FUNCTION, PG_USER_FUNCTION, PG_CLAIM_FUNCTION,
+                          *PG_TRIGGERS):
             op.execute(statement)
     else:
         for statement in SQLITE_TRIGGERS:
