@@ -6,7 +6,9 @@ the assignment candidates ranked), the SLA policy, targets and due instants, wha
 audit events canonicalised and hashed, and, on PostgreSQL, the ticket's id. `write` then issues the rows, one
 INSERT each, children first (their foreign keys to the ticket are checked at COMMIT); the rows other intakes
 also need come last, each in one statement: the signature's problem, the assignment claim (queue cursor and
-the agent's capacity), the ticket itself, the outbox, and the audit chain's head at COMMIT. Nothing computed
+the agent's capacity), the ticket itself, the outbox, the signature's count, and the audit chain's head at
+COMMIT. (One exception, once per problem: the ticket that completes its signature's threshold is given the new
+problem in its triage record by one UPDATE.) Nothing computed
 in Python waits inside the lock of a row another intake needs: what the claim and the problem decide is
 substituted into texts prepared before (microseconds).
 
@@ -20,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session
 
 from tierline.components import service as components_service
@@ -161,13 +163,11 @@ def write(session: Session, intake: Intake) -> Written:
         fill = {"ticket_id": ticket_id, **{f"clock_{i}": cid for i, cid in enumerate(clock_ids)}}
         events += [event.fill(fill) for event in intake.clock_events]
     timer.lap("write: children")
-    # The rows other intakes need, each in one statement, last.
-    problem = None
-    messages: list[tuple[str, dict[str, Any]]] = []
-    if intake.sighting is not None:
-        recorded = recurrence.record(session, intake.sighting, actor=actor, ticket_id=ticket_id)
-        problem, messages = recorded.result, recorded.messages
-        events += recorded.events
+    # The rows other intakes need, last: the signature's live problem (its row lock, one UPDATE), the claim,
+    # the ticket, the outbox; then, for a signature without a problem, its count under the signature's lock.
+    recorded = None
+    if intake.sighting is not None and intake.sighting.live_problem_id is not None:
+        recorded = recurrence.link(session, intake.sighting, actor=actor, ticket_id=ticket_id)
     candidate = _claim(connection, intake.draft)
     if candidate is not None:
         ticket.assignee_id = candidate["user_id"]
@@ -177,13 +177,23 @@ def write(session: Session, intake: Intake) -> Written:
     record = dict(ticket.triage)
     if candidate is not None:
         record["assignee_candidate"] = candidate
-    if problem is not None:
-        record["problem"] = problem
+    if recorded is not None and recorded.result is not None:
+        record["problem"] = recorded.result
     ticket.triage = record
     values = {name: getattr(ticket, name) for name in _TICKET_COLUMNS}
     values.update(id=ticket_id, version=1)
     connection.execute(_INSERT_TICKET, values)
-    outbox.insert_many(connection, [*_messages(session, intake, values), *messages])
+    if intake.sighting is not None and recorded is None:
+        recorded = recurrence.count(session, intake.sighting, actor=actor, ticket_id=ticket_id)
+        if recorded.result is not None:
+            # The ticket completed its signature's threshold (once per problem): its record names the problem.
+            record["problem"] = recorded.result
+            connection.execute(_SET_TRIAGE, {"ticket_id": ticket_id, "record": record})
+    problem = recorded.result if recorded is not None else None
+    if recorded is not None:
+        events += recorded.events
+    outbox.insert_many(connection, [*_messages(session, intake, values),
+                                    *(recorded.messages if recorded is not None else ())])
     actual = Outcome(assigned=values["assignee_id"] is not None, problem=problem is not None)
     if actual == intake.expected:
         ticket_event = intake.ticket_event.fill({"ticket_id": ticket_id, "assignee_id": values["assignee_id"],
@@ -198,6 +208,8 @@ def write(session: Session, intake: Intake) -> Written:
 
 
 _INSERT_TICKET = Ticket.__table__.insert()
+_SET_TRIAGE = update(Ticket.__table__).where(Ticket.__table__.c.id == bindparam("ticket_id")).values(
+    triage=bindparam("record", type_=Ticket.__table__.c.triage.type))
 
 
 def _claim(connection: Any, draft: Draft) -> dict[str, Any] | None:

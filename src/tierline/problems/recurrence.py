@@ -1,24 +1,24 @@
 """Recurrence: at intake, a ticket's signature is counted, and enough of them make (or feed) a problem.
 
-Two steps, so that intake computes first and writes short (docs/architecture.md):
+In steps, so that intake computes first and writes short (docs/architecture.md):
 
 1. `sight` (reads only, before the write transaction): the ticket's signature, its customer's ARR, and the
    signature's live (not closed) problem as it stands now.
-2. `record` (inside the write, among its last statements, after the ticket's other rows):
-   - the signature has a live problem: lock the problem row (`SELECT ... FOR UPDATE`), link the ticket, and
-     move the problem's figures in one UPDATE. Statements that start after the lock see every link committed
-     by the intakes that held it before, so "is this customer new to the problem" is exact. A ticket that came
-     in after the problem was fixed reopens it as a regression.
-   - no live problem: upsert the signature's row in `problem_signatures`, which takes its row lock (PostgreSQL:
-     `INSERT ... ON CONFLICT DO UPDATE ... RETURNING` locks the row until commit; SQLite: the write transaction
-     holds the database lock), then count the signature's unlinked tickets inside the window. The count is a
-     new statement after the lock, so two intakes at N-1 cannot both miss the threshold. At >= N tickets from
-     >= M customers the problem is created, those tickets are linked, and the component's engineering owner
-     team is told.
-   A live problem that closed between the two steps is treated as none; one that appeared meanwhile is found
-   through the signature's row.
+2. `link`, when the signature has a live problem (inside the write, before the ticket row, whose triage record
+   shows the problem): lock the problem row (`SELECT ... FOR UPDATE`), link the ticket, and move the problem's
+   figures in one UPDATE. Statements that start after the lock see every link committed by the intakes that
+   held it before, so "is this customer new to the problem" is exact. A ticket that came in after the problem
+   was fixed reopens it as a regression. None when the problem closed meanwhile.
+3. `count`, otherwise (the write's last statements, after the ticket row): upsert the signature's row in
+   `problem_signatures`, which takes its row lock until commit, then check whether the signature's unlinked
+   tickets inside the window (this one included) reach N tickets from M customers. The check is a new statement
+   after the lock, and every earlier holder of the lock had inserted its ticket before taking it, so two
+   intakes at N-1 cannot both miss the threshold; it is bounded (tickets.reads.signature_window_reaches), so an
+   outage of thousands of tickets from one customer costs the same as the first. At the threshold the problem
+   is created, the window's tickets are linked, and the component's engineering owner team is told; a problem
+   that appeared meanwhile is linked to instead.
 
-`record_ticket` does both at once in a session, for a ticket already saved (tests, and any later caller).
+`record_ticket` does it all at once in a session, for a ticket already saved (tests, and any later caller).
 """
 
 from __future__ import annotations
@@ -100,13 +100,25 @@ def _cents(session: Session, customer_id: int | None, customer_arr: float | None
 
 
 def record(session: Session, sighting: Sighting, *, actor: Actor, ticket_id: int) -> Recorded:
-    """Link the ticket to its signature's live problem, or count the signature and create the problem at the
-    threshold. Statements go through the session's connection; nothing is flushed or read back."""
-    connection = core_connection(session)
+    """`link`, else `count`: for a ticket whose row is already written in this transaction."""
     if sighting.live_problem_id is not None:
-        done = _link(connection, sighting, actor=actor, ticket_id=ticket_id, problem_id=sighting.live_problem_id)
+        done = link(session, sighting, actor=actor, ticket_id=ticket_id)
         if done is not None:
             return done
+    return count(session, sighting, actor=actor, ticket_id=ticket_id)
+
+
+def link(session: Session, sighting: Sighting, *, actor: Actor, ticket_id: int) -> Recorded | None:
+    """Link the ticket to the signature's live problem as sighted; None when it has closed since."""
+    assert sighting.live_problem_id is not None
+    return _link(core_connection(session), sighting, actor=actor, ticket_id=ticket_id,
+                 problem_id=sighting.live_problem_id)
+
+
+def count(session: Session, sighting: Sighting, *, actor: Actor, ticket_id: int) -> Recorded:
+    """Count the signature under its row lock (the ticket's row written already) and create its problem at the
+    threshold; link to a problem that appeared since the sighting."""
+    connection = core_connection(session)
     problem_id = _lock_signature(connection, sighting.signature)
     if problem_id is not None:
         done = _link(connection, sighting, actor=actor, ticket_id=ticket_id, problem_id=problem_id)
@@ -201,28 +213,13 @@ def _window_start() -> datetime:
 def _count_and_create(session: Session, connection: Connection, s: Sighting, *, actor: Actor,
                       ticket_id: int) -> Recorded:
     settings = get_settings()
-    others, customers = tickets_service.signature_window_others(
-        session, signature=s.signature, since=_window_start(), excluding_ids_in=ProblemTicket.ticket_id,
-        other_than=ticket_id)
-    if s.customer_id is not None:
-        customers.add(s.customer_id)
-    if others + 1 < settings.problem_min_tickets or len(customers) < settings.problem_min_customers:
+    if not tickets_service.signature_window_reaches(
+            session, signature=s.signature, since=_window_start(), excluding=("problem_tickets", "ticket_id"),
+            tickets=settings.problem_min_tickets, customers=settings.problem_min_customers):
         return Recorded(None)
-    window = [row for row in tickets_service.signature_window_tickets(
+    tickets = tickets_service.signature_window_tickets(
         session, signature=s.signature, since=_window_start(), excluding_ids_in=ProblemTicket.ticket_id)
-        if row.id != ticket_id]
-    tickets = [*window, _Row(ticket_id, s.customer_id, s.subject, s.impact_score, s.created_at)]
-    tickets.sort(key=lambda t: (clock.as_utc(t.created_at), t.id))
-    return _create(session, connection, s, actor=actor, tickets=tickets)
-
-
-@dataclass
-class _Row:
-    id: int
-    customer_id: int | None
-    subject: str
-    impact_score: int | None
-    created_at: datetime
+    return _create(session, connection, s, actor=actor, tickets=list(tickets))
 
 
 def owner_team_for(session: Session, component_id: int | None) -> int | None:

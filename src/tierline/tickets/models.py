@@ -88,6 +88,8 @@ class Ticket(Base):
         Index("ix_tickets_updated", "updated_at", "id"),
         Index("ix_tickets_status_created", "status", "created_at"),
         Index("ix_tickets_assignee_status", "assignee_id", "status"),
+        # Recurrence counts a signature's tickets and skips from one customer to the next along this index.
+        Index("ix_tickets_signature_customer", "signature", "customer_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -124,7 +126,7 @@ class Ticket(Base):
     impact_explain: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType, nullable=True)
     sentiment: Mapped[float | None] = mapped_column(Float, nullable=True)
     frustrated: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
-    signature: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    signature: Mapped[str | None] = mapped_column(String(200), nullable=True)
     waiting_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
     # Kept by the SLA domain: the policy that applies and the earliest instant a running target falls due.
     sla_policy_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("sla_policies.id"), nullable=True)

@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, bindparam, exists, func, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, exists, func, select, text
 from sqlalchemy.orm import Session
 
-from tierline.platform.db import core_connection
+from tierline.platform.db import UTCDateTime, core_connection
 from tierline.tickets import state_machine as sm
 from tierline.tickets.models import Ticket
 from tierline.tickets.workloads import AgentWorkload
@@ -96,6 +96,32 @@ def signature_window_tickets(session: Session, *, signature: str, since: datetim
             .where(*_signature_window(signature, since, excluding_ids_in))
             .order_by(Ticket.created_at, Ticket.id))
     return list(session.execute(stmt))
+
+
+def signature_window_reaches(session: Session, *, signature: str, since: datetime,
+                             excluding: tuple[str, str], tickets: int, customers: int) -> bool:
+    """Whether the tickets `signature_window_counts` counts (this transaction's own included) reach
+    `tickets` tickets from `customers` distinct customers. Bounded work however many there are: the tickets
+    are counted up to the threshold, and the customers are found by skipping from one to the next along the
+    (signature, customer_id) index, so an outage of thousands of tickets from one customer costs a few index
+    probes, not a scan. `excluding` names the (table, column) of ticket ids to leave out (problem links)."""
+    table, column = excluding
+    base = (f"t.signature = :signature AND t.created_at >= :since AND NOT EXISTS "
+            f"(SELECT 1 FROM {table} x WHERE x.{column} = t.id)")
+    statement = text(f"""
+        WITH RECURSIVE seen(customer_id, n) AS (
+            SELECT (SELECT min(t.customer_id) FROM tickets t WHERE {base} AND t.customer_id IS NOT NULL), 1
+            UNION ALL
+            SELECT (SELECT min(t.customer_id) FROM tickets t WHERE {base} AND t.customer_id > seen.customer_id),
+                   seen.n + 1
+            FROM seen WHERE seen.customer_id IS NOT NULL AND seen.n < :customers
+        )
+        SELECT (SELECT count(*) FROM (SELECT 1 FROM tickets t WHERE {base} LIMIT :tickets) AS bounded),
+               (SELECT count(customer_id) FROM seen)
+    """).bindparams(bindparam("since", type_=UTCDateTime()))  # noqa: S608 - table names, not input
+    found, distinct = core_connection(session).execute(
+        statement, {"signature": signature, "since": since, "tickets": tickets, "customers": customers}).one()
+    return found >= tickets and distinct >= customers
 
 
 def signature_window_others(session: Session, *, signature: str, since: datetime,

@@ -34,6 +34,7 @@ from tierline.tickets.reads import (  # noqa: F401  (aggregate reads other domai
     open_work,
     signature_window_counts,
     signature_window_others,
+    signature_window_reaches,
     signature_window_tickets,
 )
 from tierline.tickets.schemas import TicketQuery

@@ -1,5 +1,5 @@
 """The intake write path: contacts no longer renew the customers' reference token on insert; children of
-tickets check their foreign key at commit
+tickets check their foreign key at commit; a signature's tickets are indexed by customer
 
 Revision ID: 0018_intake_write_path
 Revises: 0017_agent_workloads
@@ -50,9 +50,14 @@ def upgrade() -> None:
     postgresql = op.get_bind().dialect.name == "postgresql"
     _contacts_trigger(postgresql, on_insert=False)
     _child_fks(postgresql, deferred=True)
+    # Recurrence skips from one customer to the next within a signature (tickets.reads.signature_window_reaches).
+    op.create_index("ix_tickets_signature_customer", "tickets", ["signature", "customer_id"])
+    op.drop_index("ix_tickets_signature", table_name="tickets")
 
 
 def downgrade() -> None:
     postgresql = op.get_bind().dialect.name == "postgresql"
+    op.create_index("ix_tickets_signature", "tickets", ["signature"])
+    op.drop_index("ix_tickets_signature_customer", table_name="tickets")
     _child_fks(postgresql, deferred=False)
     _contacts_trigger(postgresql, on_insert=True)
