@@ -65,25 +65,29 @@ def _autocommits(session: Session) -> bool:
     return session.get_bind().get_execution_options().get("isolation_level") == "AUTOCOMMIT"
 
 
+def _ends_here(session: Session) -> bool:
+    """Whether ending `session` sends nothing to the database: a read session in autocommit (PostgreSQL's, see
+    `Database`) holds no transaction, each statement committed as it ran; a read session that never ran one
+    holds none either. Closing such a session only hands its connection back to the pool."""
+    return bool(session.info.get(READ_ONLY)) and (_autocommits(session) or not session.in_transaction())
+
+
+async def _end(session: Session, end: Any) -> None:
+    if _ends_here(session):
+        session.close()  # on the event loop: no I/O, so no trip to the threadpool
+        return
+    await _in_thread(end, session)  # COMMIT or ROLLBACK
+
+
 @asynccontextmanager
 async def _ended(session: Session) -> AsyncIterator[Session]:
-    """Commit on success, roll back on any error, close. Committing or rolling back is I/O, done in the
-    threadpool. A read session in autocommit (PostgreSQL's, see `Database`) holds no transaction: each
-    statement committed as it ran, so there is nothing to end but the session, and closing it only hands its
-    connection back to the pool, which sends nothing. That happens right here, without a trip to the
-    threadpool."""
-    if session.info.get(READ_ONLY) and _autocommits(session):
-        try:
-            yield session
-        finally:
-            session.close()
-        return
+    """Commit on success, roll back on any error, close."""
     try:
         yield session
     except BaseException:
-        await _in_thread(_rollback, session)
+        await _end(session, _rollback)
         raise
-    await _in_thread(_commit, session)
+    await _end(session, _commit)
 
 
 async def _db(request: Request) -> AsyncIterator[Session]:
@@ -93,9 +97,13 @@ async def _db(request: Request) -> AsyncIterator[Session]:
         yield session
 
 
-async def _read_db(request: Request) -> AsyncIterator[Session]:
-    """A read session beside the request's own, whatever the method: what a write computes before it takes a
-    lock (compute first, write last and short) is read here, outside the write transaction."""
+async def _read_db(request: Request, db: DB) -> AsyncIterator[Session]:
+    """A read session for what a request reads before it writes (compute first, write last and short; who is
+    asking, too): outside the write transaction, so on SQLite the write lock is taken by the first write, not
+    by the first read. A read request's own session already is one: it is the same session, one connection."""
+    if request.method in SAFE_METHODS:
+        yield db
+        return
     database: Database = request.app.state.database
     async with _ended(database.session(write=False)) as session:
         yield session
@@ -111,7 +119,7 @@ def session_serializer(request: Request, session: Session) -> URLSafeSerializer:
 
 
 def _session_actor(request: Request, db: Session, cookie: str, write: bool) -> Actor:
-    """The signed-in user of a session cookie: the secret key, the session row and the CSRF check, in one hop."""
+    """The signed-in user of a session cookie: the secret key, the session row, the CSRF check, in one hop."""
     try:
         raw = session_serializer(request, db).loads(cookie)
     except BadSignature as exc:

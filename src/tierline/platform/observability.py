@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import random
 import sys
 import threading
 import time
@@ -74,6 +75,13 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
     _access_log = structlog.get_logger("tierline.http").bind() if lvl <= logging.INFO else None
 
 
+def _new_request_id() -> str:
+    """A fresh id in uuid4's hex form. From `random`, not os.urandom: an id is a label to find a request by, not
+    a secret, and os.urandom is a system call that lets go of the GIL on the event loop's thread, which under load
+    then waits to get it back. `random` reseeds itself in a forked child, so worker processes draw apart."""
+    return uuid.UUID(int=random.getrandbits(128), version=4).hex
+
+
 def _incoming_request_id(headers: list[tuple[bytes, bytes]]) -> str:
     found = b""
     for name, value in headers:
@@ -106,7 +114,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid = _incoming_request_id(scope.get("headers") or []) or uuid.uuid4().hex
+        rid = _incoming_request_id(scope.get("headers") or []) or _new_request_id()
         echo = (REQUEST_ID_HEADER, rid.encode())
         token = request_id_var.set(rid)
         status = 500
