@@ -131,10 +131,9 @@ def _session_actor(request: Request, db: Session, cookie: str, write: bool) -> A
     return actor
 
 
-async def _current(request: Request, db: ReadDB) -> Actor:
+async def _actor(request: Request, db: Session) -> Actor:
     """The caller, looked up afresh on every request (a revoked token or a deactivated user is refused at
-    once); only the lookup itself runs in the threadpool. On a read session: a write request's own transaction
-    (SQLite's write lock) starts with its first write, not with who is asking."""
+    once); only the lookup itself runs in the threadpool."""
     header = request.headers.get("authorization")
     if header:
         scheme, _, value = header.partition(" ")
@@ -148,10 +147,15 @@ async def _current(request: Request, db: ReadDB) -> Actor:
     raise Unauthorized("authentication required: a bearer token or a session cookie")
 
 
+# require() and authenticated() are each one dependency that finds the caller and checks it (every dependency
+# FastAPI solves costs the request something), on the read session: a write request's own transaction (SQLite's
+# write lock) starts with its first write, not with who is asking.
+
 def require(permission: str) -> Any:
     """The permission dependency: 401 for anonymous callers, 403 for callers lacking `permission`."""
 
-    async def _check(actor: Annotated[Actor, Depends(_current)]) -> Actor:
+    async def _check(request: Request, db: ReadDB) -> Actor:
+        actor = await _actor(request, db)
         if permission not in actor.permissions:
             raise Forbidden(f"this needs the {permission!r} permission")
         return actor
@@ -163,8 +167,8 @@ def require(permission: str) -> Any:
 def authenticated() -> Any:
     """For routes any signed-in user may call (their own session, their own profile)."""
 
-    async def _check(actor: Annotated[Actor, Depends(_current)]) -> Actor:
-        return actor
+    async def _check(request: Request, db: ReadDB) -> Actor:
+        return await _actor(request, db)
 
     _check.permission = None  # type: ignore[attr-defined]
     return Depends(_check)
