@@ -41,6 +41,9 @@ def _empty(db) -> None:  # noqa: ANN001
             if conn.execute(text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")).first():
                 conn.execute(text("DELETE FROM sqlite_sequence"))
         else:
+            # The first load's deferred foreign-key checks are still pending in the test's transaction: run them
+            # now, or PostgreSQL refuses to TRUNCATE the tables they are queued on.
+            conn.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
             conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE"))
         conn.execute(text("DELETE FROM app_settings WHERE key = :k"), {"k": MARKER})
 
