@@ -70,10 +70,14 @@ def due_warnings(session: Session, now: datetime, limit: int) -> list[int]:
     return list(session.scalars(stmt))
 
 
-def _claim(session: Session, clock_id: int, conditions: tuple[ColumnElement[bool], ...]) -> SlaClock | None:
-    """The clock, locked, if it still meets `conditions`; None if it no longer does or another worker holds it."""
-    stmt = select(SlaClock).where(SlaClock.id == clock_id, *conditions).with_for_update(skip_locked=True)
-    return session.scalars(stmt).first()
+def _claim(session: Session, clock_id: int, conditions: tuple[ColumnElement[bool], ...]
+           ) -> tuple[SlaClock, SlaPolicy] | tuple[None, None]:
+    """The clock, locked, and its policy (read in the same statement, not locked), if the clock still meets
+    `conditions`; (None, None) if it no longer does or another worker holds it."""
+    stmt = (select(SlaClock, SlaPolicy).join(SlaPolicy, SlaPolicy.id == SlaClock.policy_id)
+            .where(SlaClock.id == clock_id, *conditions).with_for_update(skip_locked=True, of=SlaClock))
+    row = session.execute(stmt).first()
+    return (row[0], row[1]) if row is not None else (None, None)
 
 
 def _succeeded(clk: SlaClock) -> None:
@@ -81,13 +85,10 @@ def _succeeded(clk: SlaClock) -> None:
         clk.sweep_attempts, clk.sweep_retry_at = 0, None
 
 
-def _place_again(session: Session, clk: SlaClock, before: dict[str, Any], now: datetime) -> None:
+def _place_again(session: Session, clk: SlaClock, policy: SlaPolicy, before: dict[str, Any],
+                 now: datetime) -> None:
     """Set the clock's instants again from its state (its calendar changed since they were placed)."""
-    policy = session.get(SlaPolicy, clk.policy_id)
-    if policy is not None:
-        ck.place(session, clk, policy)
-    else:
-        clk.due_at = ck.due_instant(session, clk)
+    ck.place(session, clk, policy)
     if audit.record_update(session, SLA_ACTOR, clk, before, action="sla_clocks.update", exclude=_AUDIT_EXCLUDE):
         clk.updated_at = now
 
@@ -97,13 +98,12 @@ def fire_warning(session: Session, clock_id: int, now: datetime) -> bool:
 
     The warning instant is computed again from the clock's state first: one whose calendar changed since it was
     placed is placed again instead (audited), and the sweep finds it at its new instant."""
-    clk = _claim(session, clock_id, _warning_due(now))
+    clk, policy = _claim(session, clock_id, _warning_due(now))
     if clk is None:
         return False
     before = ck.snapshot_for_audit(clk)
-    policy = session.get(SlaPolicy, clk.policy_id)
-    if policy is not None and ck.warning_instant(session, clk, policy) != clk.warning_at:
-        _place_again(session, clk, before, now)
+    if ck.warning_instant(session, clk, policy) != clk.warning_at:
+        _place_again(session, clk, policy, before, now)
         if clk.warning_at is None or clk.warning_at > now:
             return False
         before = ck.snapshot_for_audit(clk)
@@ -135,19 +135,18 @@ def fire_breach(session: Session, clock_id: int, now: datetime) -> OnBreach | No
 
     The due instant is computed again from the clock's state: a clock whose calendar changed since its
     `due_at` was placed is placed again instead (audited), and the sweep finds it at its new instant."""
-    clk = _claim(session, clock_id, _breach_due(now))
+    clk, policy = _claim(session, clock_id, _breach_due(now))
     if clk is None:
         return None
     before = ck.snapshot_for_audit(clk)
     due = ck.due_instant(session, clk)
     if due is None or due > now:
-        _place_again(session, clk, before, now)
+        _place_again(session, clk, policy, before, now)
         return None
-    policy = session.get(SlaPolicy, clk.policy_id)
     ck.mark_breached(session, SLA_ACTOR, clk, due)
     _succeeded(clk)
     audit.record_update(session, SLA_ACTOR, clk, before, action="sla_clocks.breach", exclude=_AUDIT_EXCLUDE)
-    on_breach = (policy.on_breach if policy else None) or {}
+    on_breach = policy.on_breach or {}
     return OnBreach(ticket_id=clk.ticket_id,
                     reason=f"SLA breach: {clk.metric} target of {clk.target_minutes:g} minutes",
                     bump_priority=bool(on_breach.get("bump_priority")),
