@@ -30,8 +30,11 @@ demo: install
 	$(BIN)/tierline demo
 	$(BIN)/tierline serve --host $(HOST) --port $(PORT)
 
+# The suite in parallel (pytest-xdist), each worker on a database of its own; PYTEST_WORKERS=0 runs it in one
+# process. Any other pytest option goes in PYTEST_ARGS.
+PYTEST_WORKERS ?= 2
 test: install-test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/intake.py

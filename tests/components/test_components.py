@@ -182,6 +182,7 @@ def test_component_permissions(client, factory, agent):
     assert client.get("/api/v1/components").status_code == 401
 
 
+@pytest.mark.committing
 def test_two_concurrent_crosswise_moves_cannot_close_a_loop(db):
     """A under B and B under A at the same time: the tree lock lets exactly one through."""
     import threading

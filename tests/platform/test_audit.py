@@ -323,6 +323,7 @@ def test_the_audit_list_rejects_a_time_without_a_zone(factory, client):
 
 # -- concurrency ---------------------------------------------------------------------------------------
 
+@pytest.mark.committing
 def test_concurrent_writers_append_one_unforked_chain(db):
     threads_n, commits_each = 6, 8
     barrier = threading.Barrier(threads_n)

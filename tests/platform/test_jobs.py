@@ -157,6 +157,7 @@ def test_run_until_idle_runs_everything_due(db, ran):
     assert sorted(p["n"] for p in ran) == list(range(45))
 
 
+@pytest.mark.committing
 @pytest.mark.skipif(not IS_POSTGRES, reason="FOR UPDATE SKIP LOCKED is PostgreSQL's")
 def test_a_worker_skips_jobs_another_worker_holds(db, ran):
     for n in range(6):
@@ -174,6 +175,7 @@ def test_a_worker_skips_jobs_another_worker_holds(db, ran):
         second.close()
 
 
+@pytest.mark.committing
 def test_concurrent_workers_never_run_the_same_job(db, ran):
     total, workers_n = 40, 4
     for n in range(total):
@@ -216,6 +218,7 @@ def test_a_job_that_reschedules_itself_runs_again_later(db, ran):
     assert [p["round"] for p in ran] == [1, 2]
 
 
+@pytest.mark.committing
 @pytest.mark.skipif(not IS_POSTGRES, reason="on SQLite a running job holds the write lock, so nothing interleaves")
 def test_a_job_rescheduled_by_another_transaction_while_it_runs_runs_again(db, ran):
     import time

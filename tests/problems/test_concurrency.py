@@ -18,6 +18,7 @@ from tests.problems.conftest import World, links, problems, record, save_ticket
 from tierline.problems import service
 
 IS_POSTGRES = os.environ.get("TIERLINE_TEST_DATABASE_URL", "").startswith("postgresql")
+pytestmark = pytest.mark.committing  # every test here races intakes on their own connections
 
 
 def _race(world: World, customers: list[int]) -> list[dict | None]:
