@@ -42,9 +42,11 @@ def _empty(db) -> None:  # noqa: ANN001
                 conn.execute(text("DELETE FROM sqlite_sequence"))
         else:
             # The first load's deferred foreign-key checks are still pending in the test's transaction: run them
-            # now, or PostgreSQL refuses to TRUNCATE the tables they are queued on.
+            # now, or PostgreSQL refuses to TRUNCATE the tables they are queued on; then defer them again, as
+            # they are declared (the second load inserts a ticket's children before the ticket).
             conn.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
             conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE"))
+            conn.execute(text("SET CONSTRAINTS ALL DEFERRED"))
         conn.execute(text("DELETE FROM app_settings WHERE key = :k"), {"k": MARKER})
 
 
