@@ -8,6 +8,7 @@ import pytest
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import DBAPIError
 
 from tierline.app import create_app
 from tierline.platform import outbox
@@ -52,6 +53,14 @@ _DOMAIN_ERRORS = {
 }
 
 
+class _DriverError(Exception):
+    """What the database driver raises, with its SQLSTATE."""
+
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(f"driver error {sqlstate}")
+        self.sqlstate = sqlstate
+
+
 def _probe_router() -> APIRouter:
     """Routes that exist only in these tests, to reach each kind of failure."""
     router = APIRouter(prefix="/_probe")
@@ -79,6 +88,10 @@ def _probe_router() -> APIRouter:
     @router.get("/domain/{kind}")
     def domain(kind: str) -> dict:
         raise _DOMAIN_ERRORS[kind]()
+
+    @router.post("/database/{sqlstate}")
+    def database(sqlstate: str) -> dict:
+        raise DBAPIError("UPDATE ...", {}, _DriverError(sqlstate))
 
     return router
 
@@ -207,3 +220,15 @@ def test_a_request_that_fails_after_writing_rolls_the_write_back(probe, factory)
 
 def test_a_missing_resource_is_a_404_problem(admin):
     _problem(admin.delete("/api/v1/tokens/999999"), 404)
+
+
+@pytest.mark.parametrize("sqlstate", ["40P01", "40001"])
+def test_a_deadlock_or_serialisation_failure_is_a_409_saying_to_send_it_again(probe, sqlstate):
+    body = _problem(probe.post(f"/_probe/database/{sqlstate}"), 409)
+    assert body["retry"] is True and "send it again" in body["detail"]
+
+
+def test_any_other_database_error_is_a_500_that_leaks_nothing(probe):
+    r = probe.post("/_probe/database/23505")
+    body = _problem(r, 500)
+    assert "23505" not in r.text and "UPDATE" not in r.text

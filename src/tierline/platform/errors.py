@@ -13,9 +13,11 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
 log = structlog.get_logger("tierline.errors")
 
 
@@ -127,6 +129,18 @@ def install_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else None
         return problem(exc.status_code, titles.get(exc.status_code, "Error"), detail,
                        instance=request.url.path, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        # Two writers that locked the same rows in opposite orders (a deadlock), or a serialisation failure:
+        # PostgreSQL aborted this one and rolled it back, so nothing changed and the same request may simply
+        # be sent again. Anything else from the database is a bug.
+        if getattr(exc.orig, "sqlstate", None) in TRANSIENT_SQLSTATES:
+            log.warning("transient_database_conflict", path=request.url.path, sqlstate=exc.orig.sqlstate)
+            return problem(409, "Conflict", "the change collided with a concurrent one and was rolled back; "
+                           "nothing changed, send it again", instance=request.url.path, retry=True,
+                           headers={"Retry-After": "1"})
+        return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
