@@ -2,11 +2,13 @@
 migrated once per run with Alembic; a frozen clock; HTTP through FastAPI's client.
 
 Isolation: each test runs inside one transaction on one connection, rolled back at teardown. For the test, the
-Database's session factories are bound to that connection and every session joins it through a savepoint
+Database's session factories are bound to that connection. A write session joins it through a savepoint
 (`join_transaction_mode="create_savepoint"`): a commit in the code under test releases its savepoint (the audit
-chain's `before_commit` hook runs as on any commit), a rollback undoes only its own work, and PostgreSQL's read
-sessions, which normally run in autocommit, see the test's data too. `db.engine.begin()` and `.connect()` hand
-out the same connection inside a savepoint. This replaced emptying every table after each test (a TRUNCATE of
+chain's `before_commit` hook runs as on any commit) and a rollback undoes only its own work. A read session
+(which refuses to write) shares the transaction without a savepoint and never ends it: a request may end its
+read session after its write session, and PostgreSQL's read sessions, normally in autocommit, see the test's
+data and run the statements they run in production, no more. `db.engine.begin()` and `.connect()` hand out the
+same connection inside a savepoint. This replaced emptying every table after each test (a TRUNCATE of
 some 60 tables on PostgreSQL), which was most of the suite's time.
 
 A test whose work needs several connections (threads, concurrent writers, one worker skipping the rows another
@@ -27,22 +29,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, settings as hypothesis_settings
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+from tests.helpers import Api, Factory
 from tierline.app import create_app
 from tierline.platform import clock, reference_cache
 from tierline.platform.db import Database, set_database
 from tierline.platform.migrate import upgrade
 from tierline.settings import Settings
-from tests.helpers import Api, Factory
 
 FROZEN_AT = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 KEEP_TABLES = {"alembic_version", "app_settings", "reference_revisions"}
@@ -77,48 +80,58 @@ def _admin_engine(url: str) -> Engine:
     return create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
 
 
-@contextmanager
-def _postgres_database(url: str) -> Iterator[None]:
-    """A clean PostgreSQL database at `url`: a worker's own, created now and dropped afterwards; else the given
-    one with its schema dropped and made again."""
-    if _WORKER and url != _BASE_URL:
-        name = make_url(url).database
-        admin = _admin_engine(_BASE_URL)
+def _worker_database(action: str) -> None:
+    """Create (before the session) or drop (after it) this xdist worker's PostgreSQL database. Created in a
+    hook, not in the `database` fixture: tests that make a scratch database beside it (test_migrations) connect
+    to it without asking for that fixture."""
+    url = os.environ["TIERLINE_TEST_DATABASE_URL"]
+    name = make_url(url).database
+    admin = _admin_engine(_BASE_URL)
+    try:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-        return
+            if action == "create":
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+
+
+_OWN_POSTGRES_DATABASE = bool(_WORKER) and _BASE_URL.startswith("postgresql")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if _OWN_POSTGRES_DATABASE:
+        _worker_database("create")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _OWN_POSTGRES_DATABASE:
+        _worker_database("drop")
+
+
+def _reset_postgres_schema(url: str) -> None:
     admin = _admin_engine(url)
-    with admin.connect() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    admin.dispose()
-    yield
+    try:
+        with admin.connect() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
 def database() -> Iterator[Database]:
     with tempfile.TemporaryDirectory(prefix="tierline-test-") as tmp:
         url = os.environ.get("TIERLINE_TEST_DATABASE_URL") or f"sqlite:///{Path(tmp) / 'test.db'}"
-        with _postgres_database(url) if url.startswith("postgresql") else _nothing():
-            db = Database(url)
-            upgrade(db)
-            event.listen(db.engine, "checkout", _refuse_a_second_connection)
-            set_database(db)
-            yield db
-            set_database(None)
-            db.dispose()
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield
+        if url.startswith("postgresql") and not _OWN_POSTGRES_DATABASE:
+            _reset_postgres_schema(url)  # (a worker's own database was created empty)
+        db = Database(url)
+        upgrade(db)
+        event.listen(db.engine, "checkout", _refuse_a_second_connection)
+        set_database(db)
+        yield db
+        set_database(None)
+        db.dispose()
 
 
 # -- one test's isolation --------------------------------------------------------------------------------------
@@ -131,7 +144,7 @@ class _Guard:
     """The connection a rolled-back test runs on, and what it did that only a committing test may do."""
 
     connection: Connection | None = None
-    complaints: list[str] = []
+    complaints: ClassVar[list[str]] = []
 
 
 def _refuse_a_second_connection(_dbapi_conn: Any, _record: Any, _proxy: Any) -> None:

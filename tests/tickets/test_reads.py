@@ -20,7 +20,6 @@ from tierline.tickets import service as tickets_service
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # the suite's frozen "now"
 Q4 = (datetime(2026, 10, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
-pytestmark = pytest.mark.committing  # it counts a read's statements, which savepoints would add to
 
 
 @contextmanager
