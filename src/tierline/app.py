@@ -14,6 +14,7 @@ from tierline.components import api as components_api
 from tierline.customers import api as customers_api
 from tierline.people import api as people_api
 from tierline.platform import api as platform_api
+from tierline.platform import idempotency, native_threads
 from tierline.platform.auth import api as auth_api
 from tierline.platform.db import Database, get_database
 from tierline.platform.errors import install_handlers
@@ -55,6 +56,7 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     settings = settings or get_settings()
     database = database or get_database()
     configure_logging(settings.log_level, settings.log_json)
+    native_threads.limit_to_one()
 
     run_worker = settings.embedded_worker if embedded_worker is None else embedded_worker
     run_worker = run_worker and database.is_sqlite
@@ -88,6 +90,7 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     app.state.database = database
     app.state.settings = settings
     install_handlers(app)
+    idempotency.install_handler(app)
     app.add_middleware(RejectNulCharacters)
     app.add_middleware(RequestContextMiddleware)
     for router in ROUTERS:
