@@ -21,6 +21,8 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from tierline.settings import get_settings
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -296,8 +298,6 @@ _database: Database | None = None
 def get_database() -> Database:
     global _database
     if _database is None:
-        from tierline.settings import get_settings
-
         settings = get_settings()
         pool = {} if settings.database_url.startswith("sqlite") else {
             "pool_size": settings.db_pool_size, "max_overflow": settings.db_max_overflow}
