@@ -2,8 +2,8 @@
 time per phase, and the triage pipeline alone (a ceiling).
 
 Issue 9 moves the flow from `tierline.tickets.intake` to `tierline.flows.intake` and may change its signature.
-`flow_module`, `run_flow` and `build_response` are the only code here that knows where it lives and how the
-route calls it (tickets/api.py, `create_ticket`'s produce()); when that changes, change them and nothing else.
+`flow_module` and `intake_request` are the only code here that knows where it lives and how the route calls
+it (tickets/api.py, `create_ticket`); when that changes, change them and nothing else.
 """
 
 from __future__ import annotations
@@ -34,25 +34,31 @@ def flow_module() -> Any:
     raise ModuleNotFoundError(f"no intake flow in {', '.join(FLOW_MODULES)}")
 
 
-def run_flow(session: Any, actor: Any, data: Any) -> Any:
-    """The intake flow on the request's write session, as the route's produce() calls it."""
-    return flow_module().create_ticket(session, actor=actor, data=data)
-
-
-def build_response(session: Any, ticket: Any) -> dict[str, Any]:
-    """The 201 response body, as the route builds it from the flow's result (`TicketDetail` of the ticket's
-    detail: in tierline.flows.ticket_views since issue 9, in tickets.schemas and tickets.service before)."""
+def intake_request(db: Any, token: str, data: Any, mark: Any = lambda part: None) -> dict[str, Any]:
+    """What POST /api/v1/tickets does, in-process and in its order (tickets/api.py `create_ticket`): the
+    caller authenticated and the intake planned on a read session, the read session closed, the short write on
+    the write session, COMMIT, then the answer built from what the write had in hand. `mark(part)` is called as
+    each part begins (auth, flow, commit, response), for the statement counter."""
+    intake = flow_module()
+    reads, writes = db.session(write=False), db.session(write=True)
     try:
-        from tierline.flows.ticket_views import TicketDetail, detail
-    except ImportError:
-        from tierline.tickets.schemas import TicketDetail
-        from tierline.tickets.service import detail
-
-    return TicketDetail.model_validate(detail(session, ticket)).model_dump(mode="json")
+        mark("auth")
+        actor = authenticate(reads, token)
+        mark("flow")
+        planned = intake.plan(reads, actor=actor, data=data)
+        reads.close()
+        written = intake.write(writes, planned)
+        mark("commit")
+        writes.commit()
+        mark("response")
+        return intake.detail(written)
+    finally:
+        reads.close()
+        writes.close()
 
 
 def authenticate(session: Any, token: str) -> Any:
-    """The door's part of the request's transaction: the bearer token to an actor."""
+    """The door's part of the request: the bearer token to an actor."""
     from tierline.platform.auth import service as auth_service
 
     return auth_service.authenticate_token(session, token)
@@ -98,10 +104,9 @@ class Statements:
 
 
 def count_statements(db: Any, token: str, datas: list[Any]) -> Statements:
-    """Each of `datas` through one request's transaction in-process, the statements counted per part with a
-    `before_cursor_execute` listener. Transaction control (BEGIN, COMMIT) is not counted. The session is
-    flushed after the flow and after the response, so that writes the flow left pending count as the flow's
-    (the route's autoflush would send them with the response's first read; the total is the same)."""
+    """Each of `datas` through one request in-process (`intake_request`), the statements counted per part with
+    a `before_cursor_execute` listener. Transaction control (BEGIN, COMMIT) is not counted; the audit chain's
+    statements, sent by the commit, count under "commit"."""
     out = Statements()
     part = ["auth"]
 
@@ -117,20 +122,7 @@ def count_statements(db: Any, token: str, datas: list[Any]) -> Statements:
     event.listen(db.engine, "before_cursor_execute", count)
     try:
         for data in datas:
-            session = db.session(write=True)
-            try:
-                part[0] = "auth"
-                actor = authenticate(session, token)
-                part[0] = "flow"
-                ticket = run_flow(session, actor, data)
-                session.flush()  # the flow's pending writes count as the flow's, not as the response's reads'
-                part[0] = "response"
-                build_response(session, ticket)
-                session.flush()
-                part[0] = "commit"
-                session.commit()
-            finally:
-                session.close()
+            intake_request(db, token, data, mark=lambda name: part.__setitem__(0, name))
             out.intakes += 1
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
@@ -175,9 +167,7 @@ def time_intakes(db: Any, token: str, datas: list[Any]) -> Timing:
     try:
         for data in datas:
             t0 = time.perf_counter()
-            with db.unit_of_work() as session:
-                actor = authenticate(session, token)
-                build_response(session, run_flow(session, actor, data))
+            intake_request(db, token, data)
             latencies.append(time.perf_counter() - t0)
         elapsed = time.perf_counter() - started
         phases = None

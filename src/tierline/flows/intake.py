@@ -137,7 +137,8 @@ def plan(session: Session, *, actor: Actor, data: TicketCreate, follow_up_of: Ti
         ticket_event=_ticket_event(actor, ticket, record, expected, ranked=ranking is not None),
         clock_events=[_clock_event(actor, i, values) for i, values in enumerate(sla.clocks)],
         contact_event=None if requester.new_contact is None else audit.prepare(
-            actor, "contacts.create_from_requester", entity_type="contacts", entity_id=audit.Hole("contact_id"),
+            actor, "contacts.create_from_requester", entity_type="contacts",
+            entity_id=audit.Hole("contact_id"),
             changes=customers_service.contact_changes(audit.Hole("contact_id"), requester.new_contact)))
     timer.lap("audit")
     return intake
@@ -148,13 +149,46 @@ def write(session: Session, intake: Intake) -> Written:
     timer = _Timer()
     actor, ticket, connection = intake.actor, intake.ticket, core_connection(session)
     ticket_id = intake.ticket_id if intake.ticket_id is not None else ids.next_id(connection, "tickets")
-    events: list[audit.PreparedEvent] = []
+    events = _write_children(connection, intake, ticket_id)
+    timer.lap("write: children")
+    # The rows other intakes need, last: the signature's live problem (its row lock, one UPDATE), the claim,
+    # the ticket and its messages; then, for a signature without a live problem, its count under its own lock.
+    recorded = None
+    if intake.sighting is not None and intake.sighting.live_problem_id is not None:
+        recorded = recurrence.link(session, intake.sighting, actor=actor, ticket_id=ticket_id)
+    candidate = _claim(connection, intake.draft)
+    record = _decide(ticket, candidate, recorded.result if recorded is not None else None)
+    values = {name: getattr(ticket, name) for name in _TICKET_COLUMNS}
+    values.update(id=ticket_id, version=1)
+    connection.execute(_INSERT_TICKET, values)
+    outbox.insert_many(connection, [*_messages(session, intake, values),
+                                    *(recorded.messages if recorded is not None else ())])
+    if intake.sighting is not None and recorded is None:
+        recorded = recurrence.count(session, intake.sighting, actor=actor, ticket_id=ticket_id)
+        if recorded.result is not None:
+            # The ticket completed its signature's threshold (once per problem): its record names the problem.
+            record["problem"] = recorded.result  # the same dict as values["triage"]
+            connection.execute(_SET_TRIAGE, {"ticket_id": ticket_id, "record": record})
+            outbox.insert_many(connection, recorded.messages)
+    problem = recorded.result if recorded is not None else None
+    events += recorded.events if recorded is not None else []
+    events.append(_ticket_event_filled(intake, record, values, candidate, problem))
+    audit.queue(session, events)
+    timer.lap("write: claim, ticket, outbox")
+    return Written(ticket_id=ticket_id, values=values, sla=intake.sla, problem=problem, events=events)
+
+
+def _write_children(connection: Any, intake: Intake, ticket_id: int) -> list[audit.PreparedEvent]:
+    """The rows that only this ticket needs: the requester's new contact, the tags, the search document, the
+    SLA clocks (their ticket's row comes later; the foreign keys are checked at COMMIT)."""
+    ticket, events = intake.ticket, []
     if intake.requester.new_contact is not None:
         contact_id = customers_service.insert_contact(connection, intake.requester.new_contact)
         if contact_id is not None:  # else a concurrent intake made the contact first
             events.append(intake.contact_event.fill({"contact_id": contact_id}))
     if ticket.tags:
-        connection.execute(insert(TicketTag), [{"ticket_id": ticket_id, "tag": tag} for tag in sorted(set(ticket.tags))])
+        connection.execute(insert(TicketTag), [{"ticket_id": ticket_id, "tag": tag}
+                                               for tag in sorted(set(ticket.tags))])
     search.insert_document(connection, indexing.PUBLIC_DOC, ticket_id, ticket.subject, ticket.description)
     if intake.sla.clocks:
         clock_ids = connection.execute(
@@ -162,13 +196,12 @@ def write(session: Session, intake: Intake) -> Written:
             [{**values, "ticket_id": ticket_id} for values in intake.sla.clocks]).scalars().all()
         fill = {"ticket_id": ticket_id, **{f"clock_{i}": cid for i, cid in enumerate(clock_ids)}}
         events += [event.fill(fill) for event in intake.clock_events]
-    timer.lap("write: children")
-    # The rows other intakes need, last: the signature's live problem (its row lock, one UPDATE), the claim,
-    # the ticket, the outbox; then, for a signature without a problem, its count under the signature's lock.
-    recorded = None
-    if intake.sighting is not None and intake.sighting.live_problem_id is not None:
-        recorded = recurrence.link(session, intake.sighting, actor=actor, ticket_id=ticket_id)
-    candidate = _claim(connection, intake.draft)
+    return events
+
+
+def _decide(ticket: Ticket, candidate: dict[str, Any] | None,
+            problem: dict[str, Any] | None) -> dict[str, Any]:
+    """Put what the claim and the problem decided onto the ticket; returns its final triage record."""
     if candidate is not None:
         ticket.assignee_id = candidate["user_id"]
         ticket.waiting_reason = None if candidate["user_id"] is not None else candidate["reason"]
@@ -177,34 +210,24 @@ def write(session: Session, intake: Intake) -> Written:
     record = dict(ticket.triage)
     if candidate is not None:
         record["assignee_candidate"] = candidate
-    if recorded is not None and recorded.result is not None:
-        record["problem"] = recorded.result
+    if problem is not None:
+        record["problem"] = problem
     ticket.triage = record
-    values = {name: getattr(ticket, name) for name in _TICKET_COLUMNS}
-    values.update(id=ticket_id, version=1)
-    connection.execute(_INSERT_TICKET, values)
-    if intake.sighting is not None and recorded is None:
-        recorded = recurrence.count(session, intake.sighting, actor=actor, ticket_id=ticket_id)
-        if recorded.result is not None:
-            # The ticket completed its signature's threshold (once per problem): its record names the problem.
-            record["problem"] = recorded.result
-            connection.execute(_SET_TRIAGE, {"ticket_id": ticket_id, "record": record})
-    problem = recorded.result if recorded is not None else None
-    if recorded is not None:
-        events += recorded.events
-    outbox.insert_many(connection, [*_messages(session, intake, values),
-                                    *(recorded.messages if recorded is not None else ())])
+    return record
+
+
+def _ticket_event_filled(intake: Intake, record: dict[str, Any], values: dict[str, Any],
+                         candidate: dict[str, Any] | None,
+                         problem: dict[str, Any] | None) -> audit.PreparedEvent:
+    """The ticket's `tickets.create`, its holes filled; prepared again (rare) when the claim or recurrence
+    went another way than `plan` expected."""
     actual = Outcome(assigned=values["assignee_id"] is not None, problem=problem is not None)
-    if actual == intake.expected:
-        ticket_event = intake.ticket_event.fill({"ticket_id": ticket_id, "assignee_id": values["assignee_id"],
-                                                 "waiting_reason": values["waiting_reason"],
-                                                 "assignee_candidate": candidate, "problem": problem})
-    else:  # the claim or recurrence went another way than planned: prepared again (rare)
-        ticket_event = _ticket_event(actor, ticket, record, None, ranked=False).fill({"ticket_id": ticket_id})
-    events.append(ticket_event)
-    audit.queue(session, events)
-    timer.lap("write: claim, ticket, outbox")
-    return Written(ticket_id=ticket_id, values=values, sla=intake.sla, problem=problem, events=events)
+    if actual != intake.expected:
+        return _ticket_event(intake.actor, intake.ticket, record, None, ranked=False).fill(
+            {"ticket_id": values["id"]})
+    return intake.ticket_event.fill({"ticket_id": values["id"], "assignee_id": values["assignee_id"],
+                                     "waiting_reason": values["waiting_reason"],
+                                     "assignee_candidate": candidate, "problem": problem})
 
 
 _INSERT_TICKET = Ticket.__table__.insert()
@@ -285,7 +308,8 @@ def _ticket_event(actor: Actor, ticket: Ticket, record: dict[str, Any], outcome:
 def _clock_event(actor: Actor, index: int, values: dict[str, Any]) -> audit.PreparedEvent:
     hole = audit.Hole(f"clock_{index}")
     changes = {"id": [None, hole], "ticket_id": [None, audit.Hole("ticket_id")],
-               **{k: [None, v] for k, v in values.items() if v is not None and k not in _CLOCK_AUDIT_EXCLUDED}}
+               **{k: [None, v] for k, v in values.items()
+                  if v is not None and k not in _CLOCK_AUDIT_EXCLUDED}}
     return audit.prepare(actor, "sla_clocks.start", entity_type="sla_clocks", entity_id=hole, changes=changes)
 
 
@@ -322,7 +346,8 @@ def explain(session: Session, *, actor: Actor, data: TicketCreate) -> dict[str, 
     """What intake would do with this ticket body, without saving anything (reads only)."""
     ticket = new_ticket(session, actor=actor, data=data)
     if ticket.customer_id is None:
-        ticket.customer_id = customers_service.resolve_requester(session, email=ticket.requester_email).customer_id
+        requester = customers_service.resolve_requester(session, email=ticket.requester_email)
+        ticket.customer_id = requester.customer_id
     record, draft = triage_pipeline.triage(session, actor=actor, ticket=ticket, trigger="create",
                                            caller_set=set(data.model_fields_set), dry_run=True)
     policy = sla_service.select_policy(session, ticket)
