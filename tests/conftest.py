@@ -3,18 +3,18 @@ migrated once per run with Alembic; a frozen clock; HTTP through FastAPI's clien
 
 Isolation: each test runs inside one transaction on one connection, rolled back at teardown. For the test, the
 Database's session factories are bound to that connection. A write session joins it through a savepoint
-(`join_transaction_mode="create_savepoint"`): a commit in the code under test releases its savepoint (the audit
-chain's `before_commit` hook runs as on any commit) and a rollback undoes only its own work. A read session
-(which refuses to write) shares the transaction without a savepoint and never ends it: a request may end its
-read session after its write session, and PostgreSQL's read sessions, normally in autocommit, see the test's
-data and run the statements they run in production, no more. `db.engine.begin()` and `.connect()` hand out the
-same connection inside a savepoint. This replaced emptying every table after each test (a TRUNCATE of
+(`join_transaction_mode="create_savepoint"`): a commit in the code under test releases its savepoint (the
+audit chain's `before_commit` hook runs as on any commit) and a rollback undoes only its own work. A read
+session (which refuses to write) shares the transaction without a savepoint and never ends it: a request may
+end its read session after its write session, and PostgreSQL's read sessions, normally in autocommit, see the
+test's data and run the statements they run in production, no more. `db.engine.begin()` and `.connect()` hand
+out the same connection inside a savepoint. This replaced emptying every table after each test (a TRUNCATE of
 some 60 tables on PostgreSQL), which was most of the suite's time.
 
 A test whose work needs several connections (threads, concurrent writers, one worker skipping the rows another
-holds) is marked `@pytest.mark.committing`: its sessions commit for real and every table is emptied afterwards,
-as before. A rolled-back test that asks the pool for a second connection, or commits the outer transaction,
-fails and says to mark it.
+holds) is marked `@pytest.mark.committing`: its sessions commit for real and every table is emptied
+afterwards, as before. A rolled-back test that asks the pool for a second connection, or commits the outer
+transaction, fails and says to mark it.
 
 Under pytest-xdist each worker has a database of its own: SQLite, a file in the worker's temporary directory;
 PostgreSQL, `<database>_<worker>` created beside the database TIERLINE_TEST_DATABASE_URL names and dropped at
@@ -35,7 +35,7 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
@@ -51,7 +51,7 @@ FROZEN_AT = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 KEEP_TABLES = {"alembic_version", "app_settings", "reference_revisions"}
 COMMITTING = "committing"
 
-# No deadline: a busy machine, or two xdist workers sharing two cores, must not turn a slow example into a failure.
+# No deadline: a busy machine, or two xdist workers on two cores, must not turn a slow example into a failure.
 hypothesis_settings.register_profile("tierline", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 hypothesis_settings.load_profile("tierline")
 
@@ -74,16 +74,16 @@ if _BASE_URL and _WORKER:
     os.environ["TIERLINE_TEST_DATABASE_URL"] = _worker_url(_BASE_URL)
 
 
-# -- the session's database ------------------------------------------------------------------------------------
+# -- the session's database ----------------------------------------------------------------------------------
 
 def _admin_engine(url: str) -> Engine:
     return create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
 
 
 def _worker_database(action: str) -> None:
-    """Create (before the session) or drop (after it) this xdist worker's PostgreSQL database. Created in a
-    hook, not in the `database` fixture: tests that make a scratch database beside it (test_migrations) connect
-    to it without asking for that fixture."""
+    """Create (before the session) or drop (after it) this xdist worker's PostgreSQL database. Made in a hook,
+    not in the `database` fixture: tests that make a scratch database beside it (test_migrations) connect to
+    it without asking for that fixture."""
     url = os.environ["TIERLINE_TEST_DATABASE_URL"]
     name = make_url(url).database
     admin = _admin_engine(_BASE_URL)
@@ -134,7 +134,7 @@ def database() -> Iterator[Database]:
         db.dispose()
 
 
-# -- one test's isolation --------------------------------------------------------------------------------------
+# -- one test's isolation ------------------------------------------------------------------------------------
 
 class SecondConnection(RuntimeError):
     """A rolled-back test asked the pool for a connection beside the one its transaction runs on."""
@@ -149,8 +149,9 @@ class _Guard:
 
 def _refuse_a_second_connection(_dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
     if _Guard.connection is not None:
-        message = ("a second database connection was opened while the test runs in a rolled-back transaction: "
-                   f"work on several connections (threads, a second engine) needs @pytest.mark.{COMMITTING}")
+        message = ("a second database connection was opened while the test runs in a rolled-back "
+                   "transaction: work on several connections (threads, a second engine) needs "
+                   f"@pytest.mark.{COMMITTING}")
         _Guard.complaints.append(message)
         raise SecondConnection(message)
 
@@ -158,8 +159,9 @@ def _refuse_a_second_connection(_dbapi_conn: Any, _record: Any, _proxy: Any) -> 
 def _on_outer_commit(conn: Connection) -> None:
     if conn is not _Guard.connection:
         return  # the fixture's own work after the test (restarting sequences)
-    _Guard.complaints.append("the test committed its outer transaction (Connection.commit() on the connection "
-                             f"db.engine handed out): its writes were kept; mark it @pytest.mark.{COMMITTING}")
+    _Guard.complaints.append("the test committed its outer transaction (Connection.commit() on the "
+                             "connection db.engine handed out): its writes were kept; mark it "
+                             f"@pytest.mark.{COMMITTING}")
 
 
 def _joined(factory: sessionmaker, connection: Connection) -> sessionmaker:
@@ -188,8 +190,9 @@ def _joined_reads(factory: sessionmaker, connection: Connection) -> sessionmaker
 
 class _JoinedEngine:
     """`Database.engine` during a rolled-back test. `begin()` and `connect()` hand out the test's connection
-    inside a savepoint, released at the end of `begin()` and rolled back at the end of `connect()` as on a real
-    engine, so code and tests using the engine directly share the sessions' data; the rest is the real engine."""
+    inside a savepoint, released at the end of `begin()` and rolled back at the end of `connect()` as on a
+    real engine, so code and tests using the engine directly share the sessions' data; the rest is the real
+    engine."""
 
     def __init__(self, engine: Engine, connection: Connection) -> None:
         self._engine, self._connection = engine, connection
@@ -220,7 +223,8 @@ def _rolled_back(database: Database) -> Iterator[None]:
     outer = connection.begin()
     event.listen(connection, "commit", _on_outer_commit)
     saved = database.engine, database._read, database._write
-    database._read, database._write = _joined_reads(database._read, connection), _joined(database._write, connection)
+    database._read = _joined_reads(database._read, connection)
+    database._write = _joined(database._write, connection)
     database.engine = _JoinedEngine(database.engine, connection)  # type: ignore[assignment]
     _Guard.connection, _Guard.complaints = connection, []
     try:
@@ -228,36 +232,47 @@ def _rolled_back(database: Database) -> Iterator[None]:
     finally:
         _Guard.connection = None
         database.engine, database._read, database._write = saved
+        if not database.is_sqlite:  # SQLite's rollback takes its AUTOINCREMENT counters back by itself
+            _restart_sequences(database, connection, outer)
         if outer.is_active:
             outer.rollback()
-        if not database.is_sqlite:  # SQLite's rollback already took its AUTOINCREMENT counters back
-            _restart_sequences(database, connection)
         connection.close()
     if _Guard.complaints:
         _empty(database)
         pytest.fail(_Guard.complaints[0], pytrace=False)
 
 
-_SEQUENCES: dict[str, str] = {}  # database URL -> the statement restarting the sequences of emptied tables
+_SEQUENCES: dict[str, list[int]] = {}  # database URL -> the oids of the sequences of the emptied tables
+_RESTART = text("SELECT setval(oid, 1, false) FROM unnest(CAST(:oids AS oid[])) AS s(oid) "
+                "WHERE pg_sequence_last_value(oid) IS NOT NULL")
 
 
-def _restart_sequences(database: Database, connection: Connection) -> None:
-    """Start the ids of the next test at 1 again, as TRUNCATE ... RESTART IDENTITY did: sequences are not
-    transactional, so the rollback kept every id the test drew (and keys like T-1 would depend on which tests
-    ran before, on which xdist worker)."""
-    statement = _SEQUENCES.get(database.url)
-    if statement is None:
-        rows = connection.execute(text(
-            "SELECT DISTINCT quote_ident(n.nspname) || '.' || quote_ident(s.relname) FROM pg_class s "
-            "JOIN pg_namespace n ON n.oid = s.relnamespace "
-            "JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') "
+def _restart_sequences(database: Database, connection: Connection, outer: Any) -> None:
+    """Start the next test's ids at 1 again, as TRUNCATE ... RESTART IDENTITY did: sequences are not
+    transactional, so the rollback keeps every id the test drew (and keys like T-1 would depend on which tests
+    ran before, on which xdist worker). Only the sequences the test drew from are reset, inside its
+    transaction while that is usable: the ROLLBACK that follows does not undo a setval and, unlike a COMMIT,
+    waits for no WAL flush."""
+    try:
+        if not outer.is_active:
+            raise exc.InvalidRequestError("the test's transaction is gone")
+        _restart_in(database, connection)
+    except (exc.DBAPIError, exc.InvalidRequestError):  # aborted by a failed statement, or ended by the test
+        if outer.is_active:
+            outer.rollback()
+        with connection.begin():
+            _restart_in(database, connection)
+
+
+def _restart_in(database: Database, connection: Connection) -> None:
+    oids = _SEQUENCES.get(database.url)
+    if oids is None:
+        oids = _SEQUENCES[database.url] = list(connection.execute(text(
+            "SELECT DISTINCT s.oid FROM pg_class s JOIN pg_depend d ON d.objid = s.oid "
+            "AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') "
             "JOIN pg_class t ON t.oid = d.refobjid WHERE s.relkind = 'S' AND t.relname = ANY(:tables)"),
-            {"tables": _table_names(database)}).scalars().all()
-        statement = _SEQUENCES[database.url] = "SELECT " + (
-            ", ".join(f"setval('{name}', 1, false)" for name in sorted(rows)) or "1")
-        connection.rollback()
-    with connection.begin():
-        connection.exec_driver_sql(statement)
+            {"tables": _table_names(database)}).scalars())
+    connection.execute(_RESTART, {"oids": oids})
 
 
 def _table_names(db: Database) -> list[str]:
@@ -267,7 +282,7 @@ def _table_names(db: Database) -> list[str]:
 
 
 def _empty(database: Database) -> None:
-    """Empty every table but the secret key, the schema version and the reference tokens, ids restarting at 1."""
+    """Empty every table but the secret key, the schema version and the reference tokens; ids restart at 1."""
     tables = _table_names(database)
     with database.engine.begin() as conn:
         if database.is_sqlite:
@@ -275,7 +290,8 @@ def _empty(database: Database) -> None:
                 conn.execute(text(f'DELETE FROM "{name}"'))
             conn.execute(text("DELETE FROM sqlite_sequence")) if _has_sqlite_sequence(conn) else None
         else:
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in tables) + " RESTART IDENTITY CASCADE"))
+            names = ", ".join(f'"{n}"' for n in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
 def _has_sqlite_sequence(conn) -> bool:  # noqa: ANN001
