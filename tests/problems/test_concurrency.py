@@ -99,3 +99,57 @@ def test_concurrent_intakes_on_any_database_make_exactly_one_problem(world):
     assert errors == []
     [problem] = problems(world.db)
     assert problem.ticket_count == 15 == len(links(world.db, problem.id))
+
+
+def _intake_race(world: World, customers: list[int]) -> list[dict | None]:
+    """Each thread plans and writes a ticket as POST /api/v1/tickets does, waits until all have written
+    (uncommitted), commits, then settles its signature: the intake flow's own path, count after commit."""
+    from tierline.flows import intake
+    from tierline.tickets.schemas import TicketCreate
+
+    barrier = threading.Barrier(len(customers), timeout=20)
+    results: list[dict | None] = []
+    errors: list[BaseException] = []
+
+    def one(c: int) -> None:
+        reads, writes = world.db.session(write=False), world.db.session(write=True)
+        try:
+            data = TicketCreate(subject="Replica lag", description="The read replica is far behind.",
+                                requester_email=f"dba{c}@example.com", customer_id=world.customer_ids[c],
+                                component_id=world.component_id, error_code="DB-1042")
+            planned = intake.plan(reads, actor=SYSTEM, data=data)
+            reads.close()
+            written = intake.write(writes, planned)
+            barrier.wait()
+            writes.commit()
+            if intake.settle(reads, writes, written):
+                writes.commit()
+            results.append(written.problem)
+        except BaseException as exc:  # noqa: BLE001 (reported by the test below)
+            errors.append(exc)
+        finally:
+            reads.close()
+            writes.close()
+
+    threads = [threading.Thread(target=one, args=(c,)) for c in customers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    return results
+
+
+@pytest.mark.skipif(not IS_POSTGRES, reason="on SQLite a writing transaction holds the database lock, so two "
+                                            "intakes never overlap")
+def test_two_intakes_at_n_minus_one_both_settle_into_one_problem_after_they_commit(world):
+    for c in (0, 1, 2):
+        record(world.db, customer_id=world.customer_ids[c], component_id=world.component_id)
+    results = _intake_race(world, [3, 4])
+    [problem] = problems(world.db)
+    assert problem.ticket_count == 5 and problem.customer_count == 5
+    assert len(links(world.db, problem.id)) == 5
+    # As when recording under the lock: the first to finish saw four, the second made the problem and linked
+    # the first's ticket to it too.
+    assert sorted(r is None for r in results) == [False, True]
+    assert [r["problem_id"] for r in results if r is not None] == [problem.id]

@@ -5,14 +5,14 @@ validation, the requester's customer, triage (signals, classifier, sentiment, im
 the assignment candidates ranked), the SLA policy, targets and due instants, what recurrence will do, the
 audit events canonicalised and hashed, and, on PostgreSQL, the ticket's id. `write` then issues the rows, one
 INSERT each, children first (their foreign keys to the ticket are checked at COMMIT); the rows other intakes
-also need come last, each in one statement: the signature's problem, the assignment claim (queue cursor and
-the agent's capacity), the ticket itself, the outbox, the signature's count, and the audit chain's head at
-COMMIT. (One exception, once per problem: the ticket that completes its signature's threshold is given the new
-problem in its triage record by one UPDATE.) Nothing computed
+also need come last, each in one statement: the signature's live problem, the assignment claim (queue cursor
+and the agent's capacity), the ticket itself, the outbox, and the audit chain's head at COMMIT. A signature
+without a live problem is counted after the commit, without a lock (`settle`); only when it reaches the
+threshold does a second short write create the problem and give the ticket its place in it. Nothing computed
 in Python waits inside the lock of a row another intake needs: what the claim and the problem decide is
 substituted into texts prepared before (microseconds).
 
-`create_ticket` runs both in one session (the CLI, the demo loader, a customer's reply to a closed ticket);
+`create_ticket` runs them all in one session (the CLI, the demo loader, a customer's reply to a closed ticket);
 `explain` runs `plan`'s steps and writes nothing.
 """
 
@@ -35,6 +35,7 @@ from tierline.platform.db import core_connection
 from tierline.platform.errors import Invalid
 from tierline.problems import recurrence
 from tierline.problems import service as problems_service
+from tierline.settings import get_settings
 from tierline.sla import service as sla_service
 from tierline.sla.models import SlaClock
 from tierline.tickets import indexing, service, workloads
@@ -84,12 +85,15 @@ class Intake:
 
 @dataclass
 class Written:
-    """A ticket as `write` left it: its columns, its problem entry, its SLA plan."""
+    """A ticket as `write` left it: its columns, its problem entry, its SLA plan, and the signature `settle`
+    still has to count (None: linked to a live problem, or no recurrence signature)."""
 
     ticket_id: int
     values: dict[str, Any]
     sla: sla_service.StartPlan
+    actor: Actor
     problem: dict[str, Any] | None = None
+    unsettled: recurrence.Sighting | None = None
     events: list[audit.PreparedEvent] = field(default_factory=list)
 
     @property
@@ -101,8 +105,9 @@ class Written:
 
 def create_ticket(session: Session, *, actor: Actor, data: TicketCreate,
                   follow_up_of: Ticket | None = None) -> Ticket:
-    """Plan and write in one session; the ticket as an ORM object for callers that go on working with it."""
-    written = write(session, plan(session, actor=actor, data=data, follow_up_of=follow_up_of))
+    """Plan, write and settle in one session (the CLI, the demo loader, a reply to a closed ticket: callers
+    already inside a transaction); the ticket as an ORM object for callers that go on working with it."""
+    written = create_and_settle(session, actor=actor, data=data, follow_up_of=follow_up_of)
     return session.get(Ticket, written.ticket_id)
 
 
@@ -163,19 +168,56 @@ def write(session: Session, intake: Intake) -> Written:
     connection.execute(_INSERT_TICKET, values)
     outbox.insert_many(connection, [*_messages(session, intake, values),
                                     *(recorded.messages if recorded is not None else ())])
-    if intake.sighting is not None and recorded is None:
-        recorded = recurrence.count(session, intake.sighting, actor=actor, ticket_id=ticket_id)
-        if recorded.result is not None:
-            # The ticket completed its signature's threshold (once per problem): its record names the problem.
-            record["problem"] = recorded.result  # the same dict as values["triage"]
-            connection.execute(_SET_TRIAGE, {"ticket_id": ticket_id, "record": record})
-            outbox.insert_many(connection, recorded.messages)
     problem = recorded.result if recorded is not None else None
     events += recorded.events if recorded is not None else []
     events.append(_ticket_event_filled(intake, record, values, candidate, problem))
     audit.queue(session, events)
     timer.lap("write: claim, ticket, outbox")
-    return Written(ticket_id=ticket_id, values=values, sla=intake.sla, problem=problem, events=events)
+    unsettled = intake.sighting if intake.sighting is not None and recorded is None else None
+    return Written(ticket_id=ticket_id, values=values, sla=intake.sla, actor=actor, problem=problem,
+                   unsettled=unsettled, events=events)
+
+
+def settle(reads: Session, writes: Session, written: Written) -> bool:
+    """After the ticket's commit: does its signature, which had no live problem, now reach the threshold?
+
+    A bounded count on a read session, with no lock. Only when it does, or when a concurrent intake has created
+    the signature's problem meanwhile (once per problem, give or take the tickets that arrive together), a
+    second short write takes the signature's lock, counts again and creates the problem (or links to the one
+    just created, which may have linked this ticket already), and gives the ticket's triage record the
+    problem. Two intakes at N-1 both see N after their commits, so neither misses the threshold, and the
+    problem's unique index makes one of them its creator. Returns whether that write happened; the caller
+    commits it. Should the process stop in between, the signature's next ticket completes the work."""
+    sighting = written.unsettled
+    if sighting is None:
+        return False
+    settings = get_settings()
+    # The count first: a problem a concurrent intake creates between the two reads links the counted tickets,
+    # so the count then falls short, and the second read finds the problem.
+    reached = service.signature_window_reaches(
+        reads, signature=sighting.signature, since=recurrence.window_start(),
+        excluding=("problem_tickets", "ticket_id"), tickets=settings.problem_min_tickets,
+        customers=settings.problem_min_customers)
+    if not reached and recurrence.live_problem(reads, sighting.signature) is None:
+        return False
+    recorded = recurrence.count(writes, sighting, actor=written.actor, ticket_id=written.ticket_id)
+    if recorded.result is None:
+        return False
+    record = written.values["triage"] = {**written.values["triage"], "problem": recorded.result}
+    connection = core_connection(writes)
+    connection.execute(_SET_TRIAGE, {"ticket_id": written.ticket_id, "record": record})
+    outbox.insert_many(connection, recorded.messages)
+    audit.queue(writes, recorded.events)
+    written.problem, written.unsettled = recorded.result, None
+    return True
+
+
+def create_and_settle(session: Session, *, actor: Actor, data: TicketCreate,
+                      follow_up_of: Ticket | None = None) -> Written:
+    """Plan, write and settle in one transaction (no commit between: the signature's lock is taken inside)."""
+    written = write(session, plan(session, actor=actor, data=data, follow_up_of=follow_up_of))
+    settle(session, session, written)
+    return written
 
 
 def _write_children(connection: Any, intake: Intake, ticket_id: int) -> list[audit.PreparedEvent]:

@@ -9,7 +9,9 @@ In steps, so that intake computes first and writes short (docs/architecture.md):
    figures in one UPDATE. Statements that start after the lock see every link committed by the intakes that
    held it before, so "is this customer new to the problem" is exact. A ticket that came in after the problem
    was fixed reopens it as a regression. None when the problem closed meanwhile.
-3. `count`, otherwise (the write's last statements, after the ticket row): upsert the signature's row in
+3. `count`, otherwise (intake calls it from `flows.intake.settle`, after the ticket's commit and only when a
+   count without a lock says the threshold is reached; a ticket recorded in one transaction calls it last, after
+   its row): upsert the signature's row in
    `problem_signatures`, which takes its row lock until commit, then check whether the signature's unlinked
    tickets inside the window (this one included) reach N tickets from M customers. The check is a new statement
    after the lock, and every earlier holder of the lock had inserted its ticket before taking it, so two
@@ -74,6 +76,11 @@ _LIVE_PROBLEM = (select(ProblemSignature.problem_id)
                  .where(ProblemSignature.signature == bindparam("signature"), Problem.status != CLOSED))
 
 
+def live_problem(session: Session, signature: str) -> int | None:
+    """The id of the signature's live (not closed) problem, if it has one."""
+    return core_connection(session).execute(_LIVE_PROBLEM, {"signature": signature}).scalar()
+
+
 def sight(session: Session, *, ticket: Any, customer_arr: float | None) -> Sighting | None:
     """Read what `record` will need; None when the ticket has no recurrence signature."""
     signature = ticket.signature or signature_for(error_code=ticket.error_code, subject=ticket.subject,
@@ -81,7 +88,7 @@ def sight(session: Session, *, ticket: Any, customer_arr: float | None) -> Sight
                                                   component_id=ticket.component_id)
     if not is_recurrence_signature(signature):
         return None
-    live = core_connection(session).execute(_LIVE_PROBLEM, {"signature": signature}).scalar()
+    live = live_problem(session, signature)
     return Sighting(signature=signature, customer_id=ticket.customer_id,
                     arr_cents=_cents(session, ticket.customer_id, customer_arr), impact_score=ticket.impact_score,
                     created_at=clock.as_utc(ticket.created_at), component_id=ticket.component_id,
@@ -206,7 +213,7 @@ def _lock_signature(connection: Connection, signature: str) -> int | None:
     return connection.execute(stmt).scalar_one()
 
 
-def _window_start() -> datetime:
+def window_start() -> datetime:
     return clock.now() - timedelta(days=get_settings().problem_window_days)
 
 
@@ -214,11 +221,11 @@ def _count_and_create(session: Session, connection: Connection, s: Sighting, *, 
                       ticket_id: int) -> Recorded:
     settings = get_settings()
     if not tickets_service.signature_window_reaches(
-            session, signature=s.signature, since=_window_start(), excluding=("problem_tickets", "ticket_id"),
+            session, signature=s.signature, since=window_start(), excluding=("problem_tickets", "ticket_id"),
             tickets=settings.problem_min_tickets, customers=settings.problem_min_customers):
         return Recorded(None)
     tickets = tickets_service.signature_window_tickets(
-        session, signature=s.signature, since=_window_start(), excluding_ids_in=ProblemTicket.ticket_id)
+        session, signature=s.signature, since=window_start(), excluding_ids_in=ProblemTicket.ticket_id)
     return _create(session, connection, s, actor=actor, tickets=list(tickets))
 
 
@@ -337,7 +344,7 @@ def _preview(session: Session, *, ticket: Any, customer_arr: float | None) -> di
         return _result(_as_row(problem), signature=signature, created=False, reopened=problem.status == FIXED,
                        linked=True, dry_run=True)
     others, customers = tickets_service.signature_window_others(
-        session, signature=signature, since=_window_start(), excluding_ids_in=ProblemTicket.ticket_id,
+        session, signature=signature, since=window_start(), excluding_ids_in=ProblemTicket.ticket_id,
         other_than=ticket.id)
     count = 1 + others
     if ticket.customer_id is not None:

@@ -60,8 +60,9 @@ def create_ticket(body: TicketCreate, request: Request, db: DB, reads: ReadDB,
                   actor: Annotated[Actor, require("tickets:write")],
                   idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """Intake computes on a read session and writes short on the request's write session. The route owns the
-    unit of work, so it commits before rendering the answer (no lock waits on JSON), except that a keyed
-    request stores its answer with the key inside the write."""
+    unit of work: it commits, then lets intake settle the ticket's signature (a count without a lock, and a
+    second short write only when the signature reaches its problem's threshold), then renders the answer, so
+    no lock waits on JSON. A keyed request stores its answer with the key inside the write."""
     keyed = None
     if idempotency_key is not None:
         keyed = idempotency.Request(owner=_owner(actor), key=idempotency_key, method="POST",
@@ -72,13 +73,12 @@ def create_ticket(body: TicketCreate, request: Request, db: DB, reads: ReadDB,
     planned = intake.plan(reads, actor=actor, data=body)
     reads.close()  # its connection goes back to the pool before the write takes one
     written = intake.write(db, planned)
-    if keyed is not None:
-        payload = intake.detail(written)
-        idempotency.store(db, keyed, status=201, payload=payload)
+    if keyed is not None:  # the answer as at the ticket's creation, stored with the key inside the write
+        idempotency.store(db, keyed, status=201, payload=intake.detail(written))
+    db.commit()
+    if intake.settle(reads, db, written):  # the signature reached its problem's threshold (rare)
         db.commit()
-    else:
-        db.commit()
-        payload = intake.detail(written)
+    payload = intake.detail(written)
     return _created(JSONResponse(payload, status_code=201), payload)
 
 
