@@ -29,8 +29,7 @@ FLOORS: list[tuple[str, tuple[str, ...]]] = [
 TOP = len(FLOORS) - 1
 # Imports inside functions that are there for start-up time, not to dodge a cycle: the CLI loads a command's
 # modules only when that command runs.
-LAZY_IMPORTS_ALLOWED = ("tierline.cli", "tierline.triage.cli", "tierline.sla.cli", "tierline.capacity.cli",
-                        "tierline.demo.command")
+LAZY_IMPORTS_ALLOWED = ("tierline.cli", "tierline.triage.cli", "tierline.capacity.cli", "tierline.demo.command")
 
 
 def _modules() -> dict[str, Path]:

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 import tierline.jobs_registry  # noqa: F401  (registers every domain's job handlers)
 from tierline import __version__
+from tierline.capacity import api as capacity_api
 from tierline.components import api as components_api
 from tierline.customers import api as customers_api
 from tierline.people import api as people_api
@@ -24,7 +25,6 @@ from tierline.platform.observability import RequestContextMiddleware, configure_
 from tierline.problems import api as problems_api
 from tierline.settings import Settings, get_settings
 from tierline.sla import api as sla_api
-from tierline.sla import api_recommendations as sla_recommendations_api
 from tierline.tickets import api as tickets_api
 from tierline.triage import api as triage_api
 from tierline.triage import api_tiers as triage_tiers_api
@@ -37,7 +37,7 @@ ROUTERS = [
     components_api.router,
     tickets_api.router,
     sla_api.router,
-    sla_recommendations_api.router,
+    capacity_api.router,
     triage_api.router,
     triage_tiers_api.router,
     problems_api.router,

@@ -10,12 +10,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from tierline.capacity.cli import app as capacity_app
 from tierline.platform import clock
 from tierline.platform.auth import service as auth_service
 from tierline.platform.auth.actor import Actor
 from tierline.platform.db import get_database
 from tierline.settings import get_settings
-from tierline.sla.cli import app as sla_app
 from tierline.triage.cli import triage_app
 
 app = typer.Typer(help="Tierline: technical-support operations.", no_args_is_help=True, add_completion=False)
@@ -27,7 +27,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 app.add_typer(docs_app, name="docs")
-app.add_typer(sla_app, name="sla")
+app.add_typer(capacity_app, name="sla")  # `tierline sla recommend`, where users have always called it
 app.add_typer(triage_app, name="triage")
 
 @app.callback()
@@ -128,7 +128,7 @@ def user_create(
         raise typer.Exit(2) from exc
 
 
-def _create_profile(session, user) -> None:  # noqa: ANN001
+def _create_profile(session, user) -> None:
     """Agents get an agent profile (skills, capacity) beside their identity."""
     try:
         from tierline.people import service as people_service

@@ -1,5 +1,6 @@
 """Every table's model, imported in one place so Alembic and the tests see the whole schema."""
 
+from tierline.capacity import models as capacity_models  # noqa: F401
 from tierline.components import models as components_models  # noqa: F401
 from tierline.customers import models as customers_models  # noqa: F401
 from tierline.people import models as people_models  # noqa: F401

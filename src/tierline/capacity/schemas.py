@@ -1,5 +1,5 @@
-"""API shapes of capacity-based SLA recommendations (kept apart from sla/schemas.py, which holds the
-calendars, policies and clocks)."""
+"""API shapes of capacity-based SLA recommendations (the SLA engine's own calendars, policies and clocks
+are in sla/schemas.py)."""
 
 from __future__ import annotations
 

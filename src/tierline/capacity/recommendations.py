@@ -4,8 +4,8 @@ For the quarter asked, from the quarter before it, per priority and metric (firs
 the policy that applies (the active one that timed most of that priority's tickets, else the first matching
 a bare ticket of that priority), its current target, the rate achieved (the quarter's SLA clocks), the unit
 of time (the policy's calendar, a given one, or calendar minutes), and the recommendation with every input
-that drove it. The maths is in sla/erlang.py and sla/capacity_targets.py; the inputs come from
-sla/capacity.py. A run stores one audited row per priority and metric; applying a row writes its minutes
+that drove it. The maths is in capacity/erlang.py and capacity/targets.py; the inputs come from
+capacity/inputs.py. A run stores one audited row per priority and metric; applying a row writes its minutes
 into the policy's target, explicitly and audited, once.
 """
 
@@ -17,14 +17,16 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from tierline.capacity import targets as capacity_targets
+from tierline.capacity.inputs import Capacity, Quarter, gather, parse_quarter, staffing
+from tierline.capacity.models import SlaRecommendation
 from tierline.people import service as people_service
 from tierline.platform import audit, clock
 from tierline.platform.auth.actor import Actor
 from tierline.platform.errors import Conflict, Invalid, NotFound
 from tierline.platform.pagination import SortKey, paginate
-from tierline.sla import calendars, capacity_targets, policies
-from tierline.sla.capacity import Capacity, Quarter, gather, parse_quarter, staffing
-from tierline.sla.models import BusinessCalendarRecord, SlaClock, SlaPolicy, SlaRecommendation
+from tierline.sla import calendars, policies
+from tierline.sla.models import BusinessCalendarRecord, SlaClock, SlaPolicy
 from tierline.tickets.models import PRIORITIES, Ticket
 
 METRICS = ("first_response", "resolution")

@@ -6,11 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from tierline.platform.auth.actor import Actor
-from tierline.platform.deps import DB, require
-from tierline.platform.pagination import Limit, Page
-from tierline.sla import recommendations
-from tierline.sla.recommendation_schemas import (
+from tierline.capacity import recommendations
+from tierline.capacity.schemas import (
     QUARTER_PATTERN,
     Priority,
     RecommendationCompute,
@@ -18,6 +15,9 @@ from tierline.sla.recommendation_schemas import (
     RecommendationRun,
     RecommendedMetric,
 )
+from tierline.platform.auth.actor import Actor
+from tierline.platform.deps import DB, require
+from tierline.platform.pagination import Limit, Page
 
 router = APIRouter(prefix="/api/v1/sla/recommendations", tags=["sla"])
 

@@ -13,16 +13,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from tests.helpers import SYSTEM
+from tierline.capacity import erlang
+from tierline.capacity import targets as capacity_targets
+from tierline.capacity.inputs import Capacity, Staffing, TicketSample, Unit, parse_quarter
+from tierline.capacity.models import SlaRecommendation
 from tierline.cli import app as cli
+from tierline.flows import intake, messages, ticket_update
 from tierline.platform import clock
 from tierline.platform.auth import service as auth_service
-from tierline.sla import capacity_targets, erlang
-from tierline.sla.capacity import Capacity, Staffing, TicketSample, Unit, parse_quarter
-from tierline.sla.models import SlaPolicy, SlaRecommendation
-from tierline.flows import intake, messages, ticket_update
-from tierline.tickets import service as tickets_service
+from tierline.sla.models import SlaPolicy
 from tierline.tickets.schemas import TicketCreate
-from tests.helpers import SYSTEM
 
 LONDON = ZoneInfo("Europe/London")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
@@ -296,7 +297,7 @@ def test_reading_needs_sla_read_and_computing_needs_sla_write(agent, factory, cl
     assert outsider.get("/api/v1/sla/recommendations").status_code == 403
 
 
-def _run_cli(*args: str):  # noqa: ANN202
+def _run_cli(*args: str):
     return CliRunner().invoke(cli, list(args), terminal_width=200, env={"COLUMNS": "200"})
 
 
@@ -354,8 +355,8 @@ def test_a_higher_service_level_never_shortens_a_recommendation(rows, level, ste
     cap = _capacity(rows, 30)
     higher = min(0.99, level + step)
     for priority in ("P2", "P4"):
-        for compute in (lambda lv: capacity_targets.first_response(cap, priority, lv, None),
-                        lambda lv: capacity_targets.resolution(cap, priority, lv)):
+        for compute in (lambda lv, p=priority: capacity_targets.first_response(cap, p, lv, None),
+                        lambda lv, p=priority: capacity_targets.resolution(cap, p, lv)):
             low, _ = compute(level)
             high, _ = compute(higher)
             if low is not None and high is not None:

@@ -1,4 +1,7 @@
-"""`tierline sla ...`: SLA commands for operators and support managers."""
+"""`tierline sla recommend`: capacity-based SLA targets for support managers.
+
+The command keeps its place under `tierline sla` (the top-level CLI mounts this app there); capacity
+planning is its own domain, above the SLA engine whose policies it proposes targets for."""
 
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ CLI_ACTOR = Actor.system("cli")
 def _minutes(value: float | None, business_hours: bool | None) -> str:
     if value is None:
         return "-"
-    total = int(round(value))
+    total = round(value)
     days, rest = divmod(total, 1440) if not business_hours else (0, total)
     hours, minutes = divmod(rest, 60)
     text = (f"{days}d " if days else "") + (f"{hours}h " if hours else "") + f"{minutes}m"
@@ -64,8 +67,8 @@ def recommend(
     From last quarter's arrivals and handle times and today's staffing (Erlang C on the busy hours); the run is
     stored (and audited), and each row can be applied with POST /api/v1/sla/recommendations/{id}/apply.
     """
-    from tierline.sla import recommendations
-    from tierline.sla.recommendation_schemas import RecommendationRun
+    from tierline.capacity import recommendations
+    from tierline.capacity.schemas import RecommendationRun
 
     try:
         with get_database().unit_of_work() as session:

@@ -1,4 +1,4 @@
-"""From a quarter's gathered capacity (sla/capacity.py) to recommended targets: pure maths, no database.
+"""From a quarter's gathered capacity (capacity/inputs.py) to recommended targets: pure maths, no database.
 
 First response, per priority:
 - Erlang C on a busy staffed hour. Servers are open-ticket slots (agents x max_open_tickets), handle time is
@@ -25,8 +25,8 @@ import statistics
 from collections import Counter
 from typing import Any
 
-from tierline.sla import erlang
-from tierline.sla.capacity import Capacity, TicketSample, hour_label
+from tierline.capacity import erlang
+from tierline.capacity.inputs import Capacity, TicketSample, hour_label
 from tierline.tickets.models import PRIORITIES
 
 BUSY_HOUR_PERCENTILE = 0.9

@@ -27,7 +27,7 @@ MAX_SERVERS = 10_000_000
 
 def _check_servers(servers: int) -> None:
     if isinstance(servers, bool) or not isinstance(servers, int):
-        raise ValueError(f"servers must be a whole number, not {servers!r}")
+        raise ValueError(f"servers must be a whole number, not {servers!r}")  # noqa: TRY004
     if not 0 <= servers <= MAX_SERVERS:
         raise ValueError(f"servers must be between 0 and {MAX_SERVERS}, not {servers}")
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tierline.sla import erlang
+from tierline.capacity import erlang
 
 servers = st.integers(min_value=1, max_value=120)
 traffic = st.floats(min_value=0.0, max_value=150.0, allow_nan=False)
