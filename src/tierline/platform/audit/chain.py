@@ -1,18 +1,16 @@
 """Appending prepared events to the chain: the only code that reads the chain head for writing or moves it.
 
-Appends are serialised, and only this short step is: by the head row's lock on PostgreSQL (`SELECT ... FOR
-UPDATE`, released by the COMMIT), by the database write lock on SQLite (taken by BEGIN IMMEDIATE). Inside
-the lock there is nothing left to compute but one short SHA-256 per event (hashing.py's link) and the
-statements:
-- PostgreSQL, 2 statements: lock and read the head; then one statement that inserts every event and moves the
-  head (a data-modifying CTE, the events passed as one JSON array, so the statement's text is the same for
-  any number of events: parsed once per process, prepared once per connection).
+Appends are serialised, and only this short step is: by the head row's lock on PostgreSQL (released by the
+COMMIT), by the database write lock on SQLite (taken by BEGIN IMMEDIATE). Bodies are hashed before (prepared.py);
+inside the lock there is nothing left but one short SHA-256 per event (the link) and the statements:
+- PostgreSQL, 1 statement: `tierline_audit_append` (migration 0019) locks the head, links and inserts every
+  event and moves the head, server-side. Were the link computed here, the lock would be held across a round
+  trip and whatever wait for the GIL the thread meets on its way back, which under load was most of the wait.
+  When the head row is missing (a table emptied by hand or by tests) the function creates it from the last
+  event, `ON CONFLICT DO NOTHING`, so that concurrent writers still queue on one row.
 - SQLite, 3 statements: read the head, insert every event (one multi-row VALUES, another per 500 events
   more), move the head (an upsert, so an emptied table needs nothing more).
-Only when the head row is missing (a table emptied by hand or by tests; migration 0016 creates it) does
-PostgreSQL read the last event and create the row first, `ON CONFLICT DO NOTHING`, so that concurrent
-writers still end up queued on one row. `seq` is UNIQUE, so even a writer that bypassed the lock could not
-fork the chain: its commit would fail instead.
+`seq` is UNIQUE, so even a writer that bypassed the lock could not fork the chain: its commit would fail.
 
 The statements are textual SQL, built once: SQLAlchemy does not cache a multi-row VALUES, which built with
 Core would be compiled again on every append, inside the lock. The events arrive as the texts `prepare` wrote
@@ -26,7 +24,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Text, bindparam, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from tierline.platform import clock
 from tierline.platform.audit.hashing import CURRENT_HASH_VERSION, link_hash
@@ -45,17 +42,13 @@ _LAST_EVENT = select(_EVENTS.c.seq, _EVENTS.c.hash).order_by(_EVENTS.c.seq.desc(
 _HEAD_PARAMS = (bindparam("head_seq", type_=_HEAD.c.seq.type), bindparam("head_hash", type_=_HEAD.c.hash.type),
                 bindparam("head_at", type_=_HEAD.c.updated_at.type))
 
-# Every event and the head, in one statement of one text whatever the number of events. The events come as one
-# JSON array of objects: psycopg sends it as it is, where arrays of text (unnest) would be escaped character by
-# character in Python, inside the lock; the server parses it in C. A data-modifying CTE runs to completion
-# whether or not anything reads it.
-_PG_APPEND = text(
-    f"WITH appended AS (INSERT INTO audit_events ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)} "
-    "FROM json_to_recordset(CAST(:events AS JSON)) AS e(seq BIGINT, occurred_at TIMESTAMPTZ, actor_id BIGINT, "
-    "actor_label TEXT, action TEXT, entity_type TEXT, entity_id TEXT, changes JSONB, request_id TEXT, "
-    "prev_hash TEXT, hash TEXT, note TEXT, hash_version SMALLINT) ORDER BY seq) "
-    f"UPDATE audit_chain_head SET seq = :head_seq, hash = :head_hash, updated_at = :head_at WHERE id = {HEAD_ROW}"
-).bindparams(bindparam("events", type_=Text()), *_HEAD_PARAMS)
+# PostgreSQL: one statement, migration 0019's function. It locks the head, links each event (the same link as
+# hashing.link_hash), inserts it and moves the head, so the head's lock is held only while the server runs it
+# and the COMMIT that follows: no Python, no second round trip. The events come as one JSON array of objects
+# (the texts `prepare` wrote, with their body hashes): psycopg sends it as it is and the server parses it in
+# C, and the statement's text is the same for any number of events (prepared once per connection).
+_PG_APPEND = text("SELECT head_seq, head_hash FROM tierline_audit_append(CAST(:events AS JSON), :at)").bindparams(
+    bindparam("events", type_=Text()), bindparam("at", type_=_HEAD.c.updated_at.type))
 
 _SQLITE_UPSERT_HEAD = text(
     f"INSERT INTO audit_chain_head (id, seq, hash, updated_at) VALUES ({HEAD_ROW}, :head_seq, :head_hash, "
@@ -91,22 +84,13 @@ def append(connection: Connection, events: Sequence[PreparedEvent]) -> tuple[int
     unfilled = [ev for ev in events if ev.body_hash is None]
     if unfilled:
         raise ValueError(f"audit events with holes not filled: {unfilled}")
-    postgres = connection.dialect.name == "postgresql"
+    if connection.dialect.name == "postgresql":
+        rows = ",".join(f'{{"body_hash":"{ev.body_hash}",{ev.row_json}}}' for ev in events)
+        seq, head_hash = connection.execute(_PG_APPEND, {"events": f"[{rows}]", "at": clock.now()}).one()
+        return seq, head_hash
     head = connection.execute(_LOCK_HEAD).first()
-    if head is None:
-        head = _seed_head(connection, postgres)
-    seq, prev = head
+    seq, prev = head if head is not None else _seed_head(connection)
     new_head: dict[str, Any] = {}
-    if postgres:
-        rows = []
-        for ev in events:
-            seq += 1
-            digest = link_hash(seq, prev, ev.body_hash)
-            rows.append(f'{{"seq":{seq},"prev_hash":"{prev}","hash":"{digest}",{ev.row_json}}}')
-            prev = digest
-        new_head.update(head_seq=seq, head_hash=prev, head_at=clock.now())
-        connection.execute(_PG_APPEND, {"events": f"[{','.join(rows)}]", **new_head})
-        return seq, prev
     params: dict[str, Any] = {}
     for i, ev in enumerate(events):
         seq += 1
@@ -123,14 +107,8 @@ def append(connection: Connection, events: Sequence[PreparedEvent]) -> tuple[int
     return seq, prev
 
 
-def _seed_head(connection: Connection, postgres: bool) -> tuple[int, str]:
-    """The head when its row is missing: the last event, else the genesis. On PostgreSQL the row is created
-    (by whichever writer comes first) and then locked; SQLite's upsert creates it with the append."""
+def _seed_head(connection: Connection) -> tuple[int, str]:
+    """SQLite's head when its row is missing: the last event, else the genesis (the upsert of the append
+    creates the row)."""
     last = connection.execute(_LAST_EVENT).first()
-    start = (last[0], last[1]) if last is not None else (0, GENESIS_HASH)
-    if not postgres:
-        return start
-    connection.execute(pg_insert(_HEAD).values(id=HEAD_ROW, seq=start[0], hash=start[1], updated_at=clock.now())
-                       .on_conflict_do_nothing(index_elements=[_HEAD.c.id]))
-    seq, hash_ = connection.execute(_LOCK_HEAD).one()
-    return seq, hash_
+    return (last[0], last[1]) if last is not None else (0, GENESIS_HASH)
