@@ -102,7 +102,7 @@ def load_demo(url: str, spec: DemoSpec, log: Any) -> dict[str, Any]:
     finally:
         db.dispose()
     models = [f"{m.target} v{m.version}" if m.version is not None else f"{m.target}: not trained"
-              for m in result.models]
+              for m in result.classifiers]
     return {**asdict(spec), "counts": result.counts, "models": models,
             "seconds": round(time.perf_counter() - started, 1),
             # wall-clock stamp of the cache, bench code (the application reads time from platform.clock)

@@ -302,7 +302,7 @@ class World:
 def build(db: Database, *, n_rules: int, n_bodies: int, train_tickets: int) -> World:
     from tierline.customers import service as customers_service
     from tierline.triage import classifier, rules
-    from tierline.triage.model_records import TARGETS
+    from tierline.triage.classifier_records import TARGETS
     from tierline.triage.models import TriageRule
 
     upgrade(db)
@@ -503,7 +503,7 @@ def parallel_pipeline(db: Database, world: World, seconds: float, processes: int
 
 
 def part_pipeline(db: Database, world: World, seconds: float, pure_rate: float, processes: int) -> None:
-    from tierline.triage import classifier, model_store, sentiment
+    from tierline.triage import classifier, classifier_store, sentiment
 
     texts = [f"{b['subject']}\n{b['description']}" for b in world.bodies]
     n = len(texts)
@@ -517,11 +517,11 @@ def part_pipeline(db: Database, world: World, seconds: float, pure_rate: float, 
         step.stats.clear()
         run = timed(step, seconds)
         stats = step.stats
-        ensemble = model_store.active_ensemble(session)
+        ensemble = classifier_store.active_ensemble(session)
         budget, limit = max(1.0, seconds / 4), 20 * n
         predict = timed(lambda i: classifier.predict(session, text=texts[i % n]), budget, limit)
-        arithmetic = timed(lambda i: ensemble.predict_proba(model_store.prepare_text(texts[i % n])), budget,
-                           limit)
+        prepare = classifier_store.prepare_text
+        arithmetic = timed(lambda i: ensemble.predict_proba(prepare(texts[i % n])), budget, limit)
         mood = timed(lambda i: sentiment.analyse(texts[i % n]), budget, limit)
         session.rollback()
 

@@ -11,7 +11,7 @@ from tierline.problems import models as problems_models  # noqa: F401
 from tierline.sla import models as sla_models  # noqa: F401
 from tierline.tickets import models as tickets_models  # noqa: F401
 from tierline.tickets import workloads as tickets_workloads  # noqa: F401
-from tierline.triage import model_records as triage_model_records  # noqa: F401
+from tierline.triage import classifier_records as triage_classifier_records  # noqa: F401
 from tierline.triage import models as triage_models  # noqa: F401
 
 metadata = Base.metadata

@@ -16,7 +16,7 @@ SMALL = {"customers": 6, "tickets": 60, "seed": 11}
 PARENTS = {c.name: c.parent for c in arch.COMPONENTS}
 
 
-def _all(api_get, path: str) -> list[dict]:  # noqa: ANN001
+def _all(api_get, path: str) -> list[dict]:
     items, cursor = [], None
     while True:
         r = api_get(path + (f"&cursor={cursor}" if cursor else ""))
@@ -30,11 +30,11 @@ def _all(api_get, path: str) -> list[dict]:  # noqa: ANN001
 def test_the_demo_routes_its_history_by_rules_and_activates_a_classifier(db, client):
     result = load(db, **SMALL)
     assert result.loaded and result.misrouted == [] and result.skipped_events == []
-    trained = {m.target: m for m in result.models}
+    trained = {m.target: m for m in result.classifiers}
     assert trained["queue"].version is not None, trained["queue"].error
     headers = {"Authorization": f"Bearer {mint_credentials(db).token}"}
 
-    def get(path: str):  # noqa: ANN202
+    def get(path: str):
         return client.get(path, headers=headers)
 
     rules = _all(get, "/api/v1/triage/rules?limit=200")
@@ -55,16 +55,17 @@ def test_the_demo_routes_its_history_by_rules_and_activates_a_classifier(db, cli
     with db.session(write=False) as session:
         waiting = session.scalar(select(func.count()).select_from(Ticket)
                                  .where(Ticket.waiting_reason.is_not(None)))
-        models = {m.target: m for m in classifier.list_(session) if m.active}
+        active = {m.target: m for m in classifier.list_(session) if m.active}
         activations = session.scalar(select(func.count()).select_from(AuditEvent)
                                      .where(AuditEvent.action == "triage_models.activate"))
     # The demo's skills let intake find an agent for nearly every ticket.
     found, created = result.assigned_at_intake
     assert created == SMALL["tickets"] and found >= 0.9 * created and waiting <= created - found
-    assert set(models) == {m.target for m in result.models if m.version is not None} and "queue" in models
-    assert activations == len(models)
+    assert set(active) == {m.target for m in result.classifiers if m.version is not None}
+    assert "queue" in active
+    assert activations == len(active)
 
-    # A new ticket: the rules route it by its error code, and the active model's prediction shows.
+    # A new ticket: the rules route it by its error code, and the active classifier's prediction shows.
     with db.session(write=False) as session:
         requester = session.scalar(select(Ticket.requester_email).where(Ticket.customer_id.is_not(None)))
     r = client.post("/api/v1/tickets", headers=headers, json={
@@ -75,7 +76,7 @@ def test_the_demo_routes_its_history_by_rules_and_activates_a_classifier(db, cli
     new = r.json()
     assert queues[new["queue_id"]] == "L2 Database & Data" and new["tier"] == "L2"
     assert "Database errors (DB-): L2 Database & Data" in {m["name"] for m in new["triage"]["matched_rules"]}
-    assert {p["target"] for p in new["triage"]["prediction"]} == set(models)
+    assert {p["target"] for p in new["triage"]["prediction"]} == set(active)
     assert new["assignee_id"] is not None
 
 

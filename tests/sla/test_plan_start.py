@@ -36,7 +36,7 @@ PRIORITIES = ("P1", "P2", "P3", "P4")
 
 
 def _ticket(real: Ticket, **fields) -> SimpleNamespace:
-    """A ticket-like object: the real ticket's id and facts, with the fields a case varies."""
+    """A ticket-like object: the real ticket's id and fields, with those a case varies."""
     base = {"id": real.id, "priority": real.priority, "type": real.type, "channel": real.channel,
             "customer_id": real.customer_id, "component_id": real.component_id, "tags": list(real.tags or []),
             "status": real.status, "created_at": real.created_at, "first_response_at": None,

@@ -1,6 +1,6 @@
 """Starting a new ticket's clocks: what it reads and writes, and the shortcuts it takes staying exact (the
-customer's plan from the customers' facts, calendars read with the policies and compiled once per transaction,
-new clocks inserted with their instants)."""
+customer's plan from the customer's profile, calendars read with the policies and compiled once per
+transaction, new clocks inserted with their instants)."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ def test_starting_a_ticket_reads_no_clock_customer_or_calendar_row_and_writes_ea
         finally:
             inside[0] = False
 
-    create_ticket(agent, priority="P2")  # the requester is known and the customer's facts are in memory
+    create_ticket(agent, priority="P2")  # the requester is known and the customer's profile is in memory
     monkeypatch.setattr(sla_service, "start", watched_start)
     event.listen(db.engine, "before_cursor_execute", capture)
     try:

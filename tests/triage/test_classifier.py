@@ -14,20 +14,20 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from tests.helpers import SYSTEM
+from tests.triage.support_texts import LABELS, dataset, ticket, write_csv
 from tierline.cli import app as cli
 from tierline.platform import audit, clock
 from tierline.settings import Settings
-from tierline.triage import classifier, model_store
-from tierline.triage.model_records import TriageModel
-from tests.helpers import SYSTEM
-from tests.triage.support_texts import LABELS, dataset, ticket, write_csv
+from tierline.triage import classifier, classifier_store
+from tierline.triage.classifier_records import TriageClassifier
 
 
-def _run(*args: str):  # noqa: ANN202
+def _run(*args: str):
     return CliRunner().invoke(cli, [str(a) for a in args], terminal_width=200)
 
 
-def _texts(rows):  # noqa: ANN001, ANN202
+def _texts(rows):
     return [t for t, _ in rows], [label for _, label in rows]
 
 
@@ -42,12 +42,12 @@ def fitted() -> dict[str, classifier.Trained]:
 
 
 @pytest.fixture(scope="module")
-def compiled(fitted) -> dict[str, model_store.Ensemble]:
+def compiled(fitted) -> dict[str, classifier_store.Ensemble]:
     out = {}
     for kind, trained in fitted.items():
-        model = model_store.compile_model(_Row(), trained.pipeline)
+        model = classifier_store.compile_classifier(_Row(), trained.pipeline)
         assert model.kind == ("sigmoid" if kind == "binary" else kind)  # compiled, not the slow fallback
-        out[kind] = model_store.Ensemble([model])
+        out[kind] = classifier_store.Ensemble([model])
     return out
 
 
@@ -56,12 +56,12 @@ class _Row:
         self.id, self.version, self.target = version, version, target
 
 
-def _models(db) -> list[TriageModel]:  # noqa: ANN001
+def _stored(db) -> list[TriageClassifier]:
     with db.session(write=False) as session:
-        return list(session.scalars(select(TriageModel).order_by(TriageModel.version)))
+        return list(session.scalars(select(TriageClassifier).order_by(TriageClassifier.version)))
 
 
-def _predict(db, text: str):  # noqa: ANN001, ANN202
+def _predict(db, text: str):
     with db.session(write=False) as session:
         return classifier.predict(session, text=text)
 
@@ -92,7 +92,7 @@ def test_evaluate_scores_generated_tickets_well_above_chance_and_writes_the_json
     assert matrix.shape == (len(LABELS), len(LABELS)) and matrix.sum() == len(rows)
     assert np.trace(matrix) / len(rows) == pytest.approx(scores["accuracy"], abs=1e-6)
     assert list(matrix.sum(axis=1)) == [Counter(label for _, label in rows)[lb] for lb in confusion["labels"]]
-    assert _models(db) == []  # evaluation stores nothing
+    assert _stored(db) == []  # evaluation stores nothing
 
 
 def test_evaluate_with_several_text_columns_joins_them(db, tmp_path: Path):
@@ -114,7 +114,7 @@ def test_train_stores_a_version_that_predicts_confident_correct_labels_once_acti
              "--target", "queue")
     assert r.exit_code == 0, r.output
     assert "stored" in r.output and "version 1" in r.output
-    [model] = _models(db)
+    [model] = _stored(db)
     assert (model.version, model.target, model.active, model.n_samples) == (1, "queue", False, 200)
     assert model.labels == sorted(LABELS) and model.source == "csv:history.csv"
     assert model.metrics["method"] == "holdout" and model.metrics["accuracy"] > 0.85
@@ -156,14 +156,14 @@ def test_one_model_is_active_per_target_and_predictions_follow_the_activation(db
     assert versions == (1, 2, 3)
     text = "Users get AUTH-401 when they sign in through SAML"
     assert {(p.target, p.model_version) for p in _predict(db, text)} == {("queue", 1), ("type", 3)}
-    assert model_store.cached_versions() == [1, 3]
+    assert classifier_store.cached_versions() == [1, 3]
 
     assert _run("triage", "activate", "2").exit_code == 0
-    assert [(m.version, m.active) for m in _models(db)] == [(1, False), (2, True), (3, True)]
+    assert [(m.version, m.active) for m in _stored(db)] == [(1, False), (2, True), (3, True)]
     predictions = {p.target: p for p in _predict(db, text)}
     assert predictions["queue"].model_version == 2 and predictions["queue"].label == "login"
     assert predictions["type"].label == "incident"
-    assert model_store.cached_versions() == [2, 3]
+    assert classifier_store.cached_versions() == [2, 3]
     assert factory.audit_count(action="triage_models.deactivate") == 1
 
     before = factory.audit_count()
@@ -193,7 +193,7 @@ def test_train_from_db_learns_the_field_of_solved_and_closed_tickets(db, factory
     r = _run("triage", "train", "--from-db", "--target", "type", "--activate")
     assert r.exit_code == 0, r.output
     assert "read 100 solved and closed tickets" in r.output and "(active)" in r.output
-    [model] = _models(db)
+    [model] = _stored(db)
     assert model.source == "database" and model.active and "feature_request" not in model.labels
     [prediction] = _predict(db, "Dashboard very slow\nThe dashboard takes 40 seconds to load, timeouts")
     assert (prediction.target, prediction.label) == ("type", "problem")
@@ -204,12 +204,12 @@ def test_tiny_classes_train_a_logistic_model_without_a_holdout(db, tmp_path: Pat
     r = _run("triage", "train", "--csv", tmp_path / "tiny.csv", "--text-col", "text", "--label-col", "queue")
     assert r.exit_code == 0, r.output
     assert "not measured" in r.output
-    [model] = _models(db)
+    [model] = _stored(db)
     assert model.metrics["method"] == "none" and "LinearSVC" in model.algorithm  # 3 per class: calibrated
     write_csv(tmp_path / "tinier.csv", dataset(2, seed=6, label_noise=0.0))
     assert _run("triage", "train", "--csv", tmp_path / "tinier.csv", "--text-col", "text", "--label-col",
                 "queue").exit_code == 0
-    assert "LogisticRegression" in _models(db)[1].algorithm
+    assert "LogisticRegression" in _stored(db)[1].algorithm
 
 
 # --- bad input: clear errors, exit 2, nothing stored ---------------------------------------------------------
@@ -226,7 +226,7 @@ def test_csv_errors_are_clear_cli_errors_and_store_nothing(db, factory, tmp_path
         assert r.exit_code == 2, r.output
         assert message in r.output and "Traceback" not in r.output
         assert isinstance(r.exception, SystemExit)
-    assert _models(db) == [] and factory.audit_count() == 0
+    assert _stored(db) == [] and factory.audit_count() == 0
 
 
 def test_too_few_samples_per_class_is_a_clear_cli_error(db, factory, tmp_path: Path):
@@ -240,7 +240,7 @@ def test_too_few_samples_per_class_is_a_clear_cli_error(db, factory, tmp_path: P
     write_csv(tmp_path / "one.csv", dataset(10, seed=8, labels=["billing"]))
     r = _run("triage", "train", "--csv", tmp_path / "one.csv", "--text-col", "text", "--label-col", "queue")
     assert r.exit_code == 2 and "at least 2 distinct labels" in r.output
-    assert _models(db) == [] and factory.audit_count() == 0
+    assert _stored(db) == [] and factory.audit_count() == 0
 
 
 def test_other_bad_training_requests_exit_2(db, tmp_path: Path):
@@ -285,10 +285,10 @@ def test_the_compiled_models_give_the_pipelines_own_probabilities(fitted, compil
 
 
 def test_an_ensemble_of_several_models_answers_like_each_model_alone(fitted):
-    compiled = [model_store.compile_model(_Row(i + 1, t), trained.pipeline)
+    compiled = [classifier_store.compile_classifier(_Row(i + 1, t), trained.pipeline)
                 for i, (t, trained) in enumerate(zip(("queue", "type", "priority"), fitted.values()))]
     text = "Payment failed with PAY-4431 when renewing; login with SAML also loops"
-    together = model_store.Ensemble(compiled).predict_proba(text)
+    together = classifier_store.Ensemble(compiled).predict_proba(text)
     for model, trained, got in zip(compiled, fitted.values(), together):
         np.testing.assert_allclose(got, trained.pipeline.predict_proba([text])[0], rtol=1e-7, atol=1e-10)
 
@@ -301,8 +301,8 @@ def test_the_fast_analyzers_find_the_terms_scikit_learn_finds(text):
     for vectorizer in (TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5)),
                        TfidfVectorizer(analyzer="word", ngram_range=(1, 2)),
                        TfidfVectorizer(analyzer="word", ngram_range=(1, 3))):
-        key = model_store._analyzer_key(vectorizer)
-        ours = model_store._analyzer(vectorizer, key)
+        key = classifier_store._analyzer_key(vectorizer)
+        ours = classifier_store._analyzer(vectorizer, key)
         assert Counter(ours(text)) == Counter(vectorizer.build_analyzer()(text))
 
 
@@ -316,21 +316,21 @@ def test_a_pipeline_that_does_not_compile_is_used_as_it_is(fitted):
     ensemble_calibrated = Pipeline([("features", features),
                                     ("model", CalibratedClassifierCV(LinearSVC(), cv=3, ensemble=True))])
     ensemble_calibrated.fit(texts, labels)
-    compiled = model_store.compile_model(_Row(), ensemble_calibrated)
+    compiled = classifier_store.compile_classifier(_Row(), ensemble_calibrated)
     assert compiled.kind == "pipeline"
     text = "Slack notifications stopped"
-    [got] = model_store.Ensemble([compiled]).predict_proba(text)
+    [got] = classifier_store.Ensemble([compiled]).predict_proba(text)
     np.testing.assert_allclose(got, ensemble_calibrated.predict_proba([text])[0])
 
 
 def test_stored_bytes_that_do_not_match_their_digest_are_not_unpickled_and_intake_goes_on(db, fitted):
-    model_store.clear_cache()
+    classifier_store.clear_cache()
     with db.unit_of_work() as session:
         row = classifier.store(session, actor=SYSTEM, target="queue", trained=fitted["sigmoid"], source="test")
         classifier.activate(session, actor=SYSTEM, version=row.version)
         row.pipeline = row.pipeline[:-1] + b"x"
     with pytest.raises(ValueError, match="sha256"):
-        model_store.load(b"anything", sha256="0" * 64)
+        classifier_store.load(b"anything", sha256="0" * 64)
     assert _predict(db, "Invoice charged twice") == []
 
 

@@ -1,5 +1,5 @@
 """The impact score (0..100, monotone in every risk factor), the ITIL impact x urgency matrix, the published
-weights, and the customer facts (ARR percentile) the score reads."""
+weights, and the customer profile (ARR percentile) the score reads."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 from tests.helpers import SYSTEM
 from tierline.customers import service as customers
 from tierline.customers.models import PLANS
+from tierline.customers.profiles import CustomerProfile
 from tierline.platform.errors import NotFound
 from tierline.triage import impact
 from tierline.triage.impact import WEIGHTS, priority_from_impact, score
-from tierline.customers.profiles import CustomerProfile
 from tierline.triage.types import Draft, Sentiment, Signals
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "impact.md"
@@ -25,7 +25,7 @@ PRIORITY_RANK = {"P1": 1, "P2": 2, "P3": 3, "P4": 4}  # lower is more urgent
 SEVERITIES = [None, "SEV4", "SEV3", "SEV2", "SEV1"]  # least to most severe
 
 users = st.none() | st.integers(0, 10**8)
-facts = st.builds(
+profiles = st.builds(
     CustomerProfile, id=st.just(1), name=st.just("Acme"), plan=st.sampled_from([*PLANS, "legacy"]),
     arr=st.floats(0, 1e10), region=st.none(), licensed_users=st.none() | st.integers(0, 10**6),
     arr_percentile=st.none() | st.floats(0, 1), open_tickets=st.integers(0, 1000),
@@ -34,12 +34,13 @@ sentiments = st.none() | st.builds(Sentiment, compound=st.floats(-1, 1), frustra
 signal_sets = st.builds(Signals, affected_users=users, production_down=st.booleans(), data_loss=st.booleans(),
                         security=st.booleans(), all_users=st.booleans(), sentiment=sentiments)
 drafts = st.builds(Draft, subject=st.just("s"), description=st.just("d"),
-                   requester_email=st.just("a@example.com"), customer=st.none() | facts, affected_users=users,
+                   requester_email=st.just("a@example.com"), customer=st.none() | profiles,
+                   affected_users=users,
                    frustrated=st.booleans())
 severities = st.sampled_from([*SEVERITIES, "bogus"])
 
 
-def points(result, factor):  # noqa: ANN001, ANN201
+def points(result, factor):
     return next(item["points"] for item in result.explain if item["factor"] == factor)
 
 
@@ -53,12 +54,12 @@ def test_the_score_is_always_0_to_100_and_the_capped_sum_of_its_factors(draft, f
     assert all(item["points"] >= 0 and item["detail"] for item in result.explain)
 
 
-def _at_least(before, after):  # noqa: ANN001, ANN202
+def _at_least(before, after):
     assert after.score >= before.score, (before.explain, after.explain)
 
 
 @settings(max_examples=200, deadline=None)
-@given(draft=drafts, found=signal_sets, customer=facts, a=st.floats(0, 1), b=st.floats(0, 1))
+@given(draft=drafts, found=signal_sets, customer=profiles, a=st.floats(0, 1), b=st.floats(0, 1))
 def test_more_arr_never_lowers_the_score(draft, found, customer, a, b):
     low, high = sorted((a, b))
     poorer = dataclasses.replace(customer, arr_percentile=low, arr=low * 1e6)
@@ -94,7 +95,7 @@ def test_production_down_data_loss_security_and_all_users_never_lower_the_score(
 
 
 @settings(max_examples=200, deadline=None)
-@given(draft=drafts, found=signal_sets, customer=facts, a=st.integers(0, 50), b=st.integers(0, 50),
+@given(draft=drafts, found=signal_sets, customer=profiles, a=st.integers(0, 50), b=st.integers(0, 50),
        h1=st.floats(0, 100), h2=st.floats(0, 100), p1=st.sampled_from(PLANS), p2=st.sampled_from(PLANS))
 def test_more_open_tickets_worse_health_and_a_bigger_plan_never_lower_the_score(
         draft, found, customer, a, b, h1, h2, p1, p2):
@@ -196,10 +197,10 @@ def test_the_published_weights_and_matrix_are_the_ones_in_the_code():
     assert impact.render_markdown() in DOCS.read_text()
 
 
-# -- customer facts ----------------------------------------------------------------------------------------
+# -- customer profile --------------------------------------------------------------------------------------
 
 
-def _customer(session, n: int, arr: float, licensed_users: int = 0):  # noqa: ANN001, ANN202
+def _customer(session, n: int, arr: float, licensed_users: int = 0):
     return customers.create(session, actor=SYSTEM, name=f"C{n}", external_id=f"crm-{n}", plan="business",
                             arr=arr, region="eu", licensed_users=licensed_users)
 

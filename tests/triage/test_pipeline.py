@@ -106,7 +106,7 @@ def test_set_priority_from_impact_maps_impact_and_urgency(admin, agent, org):
 
 
 def test_update_rules_run_on_changes_and_customer_replies_recompute_sentiment(admin, agent, org):
-    rule(admin, name="Escalate angry customers", trigger="customer_reply",
+    rule(admin, name="Angry customers to P1", trigger="customer_reply",
          conditions={"all": [{"field": "sentiment", "op": "lte", "value": -0.4}]},
          actions=[{"type": "set_priority", "value": "P1"}, {"type": "add_tags", "value": ["angry"]}])
     rule(admin, name="Billing on update", trigger="update",

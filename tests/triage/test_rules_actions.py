@@ -135,7 +135,7 @@ def test_the_first_rule_by_position_to_set_a_field_keeps_it(session):
     assert "already set by rule 'outage'" in results[1].note
 
 
-def test_a_second_escalation_keeps_the_first_reason(session):
+def test_a_second_escalation_to_engineering_keeps_the_first_reason(session):
     ticket = draft()
     _, results = run([rule({}, [{"type": "escalate_to_engineering", "value": "a"}], position=1),
                       rule({}, [{"type": "escalate_to_engineering", "value": "b"}], position=2)], ticket,

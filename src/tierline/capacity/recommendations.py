@@ -42,7 +42,7 @@ def _in_quarter(stmt: Any, quarter: Quarter, team_id: int | None) -> Any:
 def policy_for(session: Session, *, quarter: Quarter, priority: str, metric: str, team_id: int | None,
                ) -> tuple[SlaPolicy | None, str]:
     """The active policy that timed most of the quarter's tickets of this priority for this metric; else
-    the first active policy matching a ticket of that priority with no other facts."""
+    the first active policy matching a ticket of that priority with no other traits."""
     active = policies.active_policies(session)
     by_id = {p.id: p for p in active}
     stmt = _in_quarter(select(SlaClock.policy_id, func.count()).join(Ticket, Ticket.id == SlaClock.ticket_id)
@@ -52,9 +52,9 @@ def policy_for(session: Session, *, quarter: Quarter, priority: str, metric: str
                     key=lambda x: (-x[0], by_id[x[1]].position, x[1]))
     if counts:
         return by_id[counts[0][1]], f"the active policy that timed most {priority} tickets of {quarter.label}"
-    facts = {"priority": priority, "type": None, "channel": None, "customer_plan": None, "tags": []}
+    traits = {"priority": priority, "type": None, "channel": None, "customer_plan": None, "tags": []}
     for policy in active:
-        if policies.matches(policy, facts, set()):
+        if policies.matches(policy, traits, set()):
             return policy, f"the first active policy matching a {priority} ticket with no other facts"
     return None, "no active policy applies"
 

@@ -25,7 +25,7 @@ from tierline.platform.errors import DomainError
 TOKEN_DAYS = 30
 # The classifiers the demo trains on its own finished tickets and activates, so intake shows predictions: the
 # queue a ticket like this ended up in, and its component (filled in when a ticket arrives without one).
-MODEL_TARGETS = ("queue", "component")
+CLASSIFIER_TARGETS = ("queue", "component")
 AT_RISK_MINUTES = 240  # the summary's "at risk" horizon
 
 
@@ -50,7 +50,7 @@ def check_migrated(database: Database) -> None:
 
 
 @dataclass
-class ModelResult:
+class ClassifierResult:
     target: str
     version: int | None  # None: not trained (`error` says why)
     metrics: dict[str, Any] = field(default_factory=dict)  # the holdout scores `classifier.fit` measured
@@ -68,7 +68,7 @@ class DemoResult:
     skipped_events: list[str] = field(default_factory=list)
     misrouted: list[str] = field(default_factory=list)
     assigned_at_intake: tuple[int, int] = (0, 0)  # (found an agent at intake, of the tickets loaded)
-    models: list[ModelResult] = field(default_factory=list)
+    classifiers: list[ClassifierResult] = field(default_factory=list)
 
 
 @dataclass
@@ -94,15 +94,15 @@ def load(database: Database, *, customers: int, tickets: int, seed: int,
     # Timers that fell due during the simulated history (SLA breaches of still-open tickets, auto-closes)
     # run now, so the demo shows them before the server's worker starts.
     jobs.run_until_idle(database, max_rounds=10_000)
-    models = [train_model(database, target=target) for target in MODEL_TARGETS]
+    classifiers = [train_classifier(database, target=target) for target in CLASSIFIER_TARGETS]
     return DemoResult(True, marker, loaded, time.perf_counter() - started, stats.skipped_events,
-                      stats.misrouted, (stats.assigned_at_intake, stats.created), models)
+                      stats.misrouted, (stats.assigned_at_intake, stats.created), classifiers)
 
 
-def train_model(database: Database, *, target: str) -> ModelResult:
+def train_classifier(database: Database, *, target: str) -> ClassifierResult:
     """`tierline triage train --from-db --target TARGET --activate`, as the demo: fit on the finished tickets
     outside any transaction, then store and activate (audited) in one. Labels too rare to learn from (a tiny
-    demo) are left out; a demo too small to train on at all gets no model, and says why."""
+    demo) are left out; a demo too small to train on at all gets no classifier, and says why."""
     from tierline.triage import classifier, training_data
 
     try:
@@ -118,11 +118,11 @@ def train_model(database: Database, *, target: str) -> ModelResult:
             classifier.activate(session, actor=DEMO, version=row.version)
             version = row.version
     except DomainError as exc:
-        return ModelResult(target, None, error=exc.detail)
-    return ModelResult(target, version, trained.metrics, trained.n_samples, len(trained.labels))
+        return ClassifierResult(target, None, error=exc.detail)
+    return ClassifierResult(target, version, trained.metrics, trained.n_samples, len(trained.labels))
 
 
-def triage_and_sla_facts(database: Database) -> dict[str, int]:
+def triage_and_sla_figures(database: Database) -> dict[str, int]:
     """What the summary says about triage rules and SLAs: rules, breached tickets, targets falling due."""
     from sqlalchemy import func, select
 
@@ -194,25 +194,25 @@ def run(database: Database, *, customers: int, tickets: int, seed: int, console:
         if result.misrouted:
             console.print(f"[yellow]{len(result.misrouted)} tickets landed in another queue than planned"
                           f"[/yellow], e.g. {result.misrouted[0]}")
-        facts = triage_and_sla_facts(database)
+        figures = triage_and_sla_figures(database)
         console.print(
-            f"triage: {facts['rules']} routing and flagging rules; intake found an agent for "
+            f"triage: {figures['rules']} routing and flagging rules; intake found an agent for "
             f"{result.assigned_at_intake[0]:,} of {result.assigned_at_intake[1]:,} tickets\n"
-            f"SLA: {facts['breached_tickets']:,} tickets breached a target ({facts['breached_open']} of them "
-            f"still unsolved); {facts['at_risk']} running targets fall due within "
+            f"SLA: {figures['breached_tickets']:,} tickets breached a target ({figures['breached_open']} of "
+            f"them still unsolved); {figures['at_risk']} running targets fall due within "
             f"{AT_RISK_MINUTES // 60} hours (GET /api/v1/sla/at-risk)", highlight=False)
-        for model in result.models:
-            if model.version is None:
-                console.print(f"[yellow]classifier ({model.target}) not trained[/yellow]: {model.error}")
-            elif model.metrics.get("method") == "holdout":
+        for c in result.classifiers:
+            if c.version is None:
+                console.print(f"[yellow]classifier ({c.target}) not c[/yellow]: {c.error}")
+            elif c.metrics.get("method") == "holdout":
                 console.print(
-                    f"classifier: {model.target} model v{model.version} active, accuracy "
-                    f"{model.metrics['accuracy']:.2f} (macro-F1 {model.metrics['macro_f1']:.2f}) on a "
-                    f"{model.metrics['holdout_share']:.0%} holdout of {model.n_samples:,} finished tickets, "
-                    f"{model.labels} labels", highlight=False)
+                    f"classifier: {c.target} model v{c.version} active, accuracy "
+                    f"{c.metrics['accuracy']:.2f} (macro-F1 {c.metrics['macro_f1']:.2f}) on a "
+                    f"{c.metrics['holdout_share']:.0%} holdout of {c.n_samples:,} finished tickets, "
+                    f"{c.labels} labels", highlight=False)
             else:
-                console.print(f"classifier: {model.target} model v{model.version} active ({model.n_samples} "
-                              f"tickets; not measured: {model.metrics.get('reason')})", highlight=False)
+                console.print(f"classifier: {c.target} model v{c.version} active ({c.n_samples} "
+                              f"tickets; not measured: {c.metrics.get('reason')})", highlight=False)
     else:
         m = result.marker
         console.print(f"[cyan]demo already loaded[/cyan] (seed {m.get('seed')}, at {m.get('loaded_at')}); "

@@ -1,4 +1,4 @@
-"""Fill the corpus templates: one ticket's facts (cluster, request id, error code...) reused in its thread."""
+"""Fill the corpus templates: one ticket's details (cluster, request id, error code...) for its thread."""
 
 from __future__ import annotations
 

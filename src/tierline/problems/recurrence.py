@@ -44,7 +44,7 @@ from tierline.settings import get_settings
 from tierline.tickets import service as tickets_service
 from tierline.tickets.signature import is_recurrence_signature, signature_for
 
-ESCALATED = "problem.escalated"
+ESCALATED_TO_ENGINEERING = "problem.escalated"  # the outbox topic (its published name)
 
 
 @dataclass
@@ -181,7 +181,7 @@ def _link(connection: Connection, s: Sighting, *, actor: Actor, ticket_id: int,
                                      if k != "updated_at"})]
     out = Recorded(_result(after, signature=s.signature, created=False, reopened=reopened, linked=True), events)
     if reopened:
-        out.messages.append(_escalation(after, reason="regression"))
+        out.messages.append(_escalation_to_engineering(after, reason="regression"))
     return out
 
 
@@ -278,12 +278,12 @@ def _create(session: Session, connection: Connection, s: Sighting, *, actor: Act
     connection.execute(update(ProblemSignature).where(ProblemSignature.signature == s.signature)
                        .values(problem_id=problem_id))
     return Recorded(_result(row, signature=s.signature, created=True, reopened=False, linked=True), events,
-                    [_escalation(row, reason="threshold")])
+                    [_escalation_to_engineering(row, reason="threshold")])
 
 
-def _escalation(problem: dict[str, Any], *, reason: str) -> tuple[str, dict[str, Any]]:
+def _escalation_to_engineering(problem: dict[str, Any], *, reason: str) -> tuple[str, dict[str, Any]]:
     """Tell the component's engineering owner team (delivered by notifications from the outbox)."""
-    return ESCALATED, {
+    return ESCALATED_TO_ENGINEERING, {
         "problem_id": problem["id"], "key": f"PRB-{problem['id']}", "title": problem["title"],
         "team_id": problem["owner_team_id"], "component_id": problem["component_id"], "reason": reason,
         "regression": problem["regression"], "status": problem["status"],

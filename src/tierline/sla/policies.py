@@ -141,18 +141,19 @@ def target_for(policy: SlaPolicy, metric: str, priority: str) -> dict[str, Any] 
     return None
 
 
-def matches(policy: SlaPolicy, facts: dict[str, Any], component_ancestors: set[int]) -> bool:
-    """`facts` holds the ticket's priority, type, channel, customer_plan and tags; `component_ancestors` the
-    ticket's component and its ancestors, so a policy naming a component covers its whole subtree."""
+def matches(policy: SlaPolicy, traits: dict[str, Any], component_ancestors: set[int]) -> bool:
+    """`traits` holds the ticket's priority, type, channel, customer_plan and tags (`service.ticket_traits`);
+    `component_ancestors` the ticket's component and its ancestors, so a policy naming a component covers its
+    whole subtree."""
     match = policy.match or {}
     for field in ("priority", "customer_plan", "type", "channel"):
         allowed = match.get(field)
-        if allowed and facts.get(field) not in allowed:
+        if allowed and traits.get(field) not in allowed:
             return False
     components = match.get("component_id")
     if components and not component_ancestors & set(components):
         return False
     tags_any = match.get("tags_any")
-    if tags_any and not {t.lower() for t in tags_any} & set(facts.get("tags") or []):
+    if tags_any and not {t.lower() for t in tags_any} & set(traits.get("tags") or []):
         return False
     return True

@@ -27,11 +27,12 @@ from tierline.sla.business_time import BusinessCalendar
 from tierline.sla.models import METRICS, SlaClock, SlaPolicy
 
 
-def ticket_facts(session: Session, ticket: Any) -> tuple[dict[str, Any], set[int]]:
-    """What policies match on: the ticket's own fields, its customer's plan, its component's ancestry.
+def ticket_traits(session: Session, ticket: Any) -> tuple[dict[str, Any], set[int]]:
+    """The ticket's traits, what policies match on: its own fields and its customer's plan; beside them its
+    component's ancestry.
 
-    The plan comes from the customers' per-process facts, not the customer row: every ticket intake and change
-    matches policies, and triage has usually put the customer's facts in memory already."""
+    The plan comes from the customer's profile (per process), not the customer row: every ticket intake and
+    change matches policies, and triage has usually put the customer's profile in memory already."""
     plan = None
     if ticket.customer_id is not None:
         try:
@@ -45,15 +46,15 @@ def ticket_facts(session: Session, ticket: Any) -> tuple[dict[str, Any], set[int
         except NotFound:
             lineage = set()
         lineage.add(ticket.component_id)
-    facts = {"priority": ticket.priority, "type": ticket.type, "channel": ticket.channel, "customer_plan": plan,
-             "tags": [t.lower() for t in (ticket.tags or [])]}
-    return facts, lineage
+    traits = {"priority": ticket.priority, "type": ticket.type, "channel": ticket.channel,
+              "customer_plan": plan, "tags": [t.lower() for t in (ticket.tags or [])]}
+    return traits, lineage
 
 
 def select_policy(session: Session, ticket: Any) -> SlaPolicy | None:
-    facts, lineage = ticket_facts(session, ticket)
+    traits, lineage = ticket_traits(session, ticket)
     for policy in policies.active_policies(session, cached=True):
-        if policies.matches(policy, facts, lineage):
+        if policies.matches(policy, traits, lineage):
             return policy
     return None
 

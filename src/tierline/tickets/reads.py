@@ -1,10 +1,11 @@
 """Aggregate reads of tickets for other domains, re-exported by `tickets.service`.
 
-Other domains learn from, measure and count tickets in bulk: the triage classifier's training set, the SLA
-capacity model, problem recurrence by signature, the open work assignment weighs. They call these functions
-(as `tickets_service.<name>`) instead of querying the tickets table themselves. Each is read-only and is one
-query, or builds one for the caller to run: no ticket is loaded as an entity, changed or locked, and nothing
-is read per ticket. (The open work is read from `agent_workloads`, which the tickets' triggers keep.)
+Other domains learn from, measure and count tickets in bulk: the triage classifier's training set, capacity
+planning's quarter of history, problem recurrence by signature, the open work assignment weighs. They call
+these functions (as `tickets_service.<name>`) instead of querying the tickets table themselves. Each is
+read-only and is one query, or builds one for the caller to run: no ticket is loaded as an entity, changed or
+locked, and nothing is read per ticket. (The open work is read from `agent_workloads`, which the tickets'
+triggers keep.)
 
 Where another domain's table takes part (a link table whose tickets are left out, rows keyed by ticket id
 narrowed to tickets created in a period), the caller passes its column of ticket ids, and the SQL is the

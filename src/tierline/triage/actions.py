@@ -20,9 +20,10 @@ An action is `{type, value}`:
 
 Every field a rule sets is added to `draft.rule_set`: rules beat predictions and the caller's values. Rules run
 by position, and the first rule to set a field keeps it: a later rule's action on the same field is recorded as
-not applied, naming the rule that set it. Escalation and notification only record the intent on the draft; the
-pipeline carries them out when the ticket is saved. A reference that was valid when the rule was saved but is
-gone now (a deleted queue, a deactivated agent) is not applied, with the reason, rather than failing intake.
+not applied, naming the rule that set it. Escalating to engineering and notifying only record the intent
+on the draft; the pipeline carries them out when the ticket is saved. A reference that was valid when the rule
+was saved but is gone now (a deleted queue, a deactivated agent) is not applied, with the reason, rather than
+failing intake.
 """
 
 from __future__ import annotations
@@ -328,7 +329,7 @@ def _set_custom_field(facts: Facts, rule_id: int, rule_name: str, value: dict[st
     return ActionResult(rule_id=rule_id, type="set_custom_field", value=value, applied=True)
 
 
-def _escalate(facts: Facts, rule_id: int, rule_name: str, value: str | None) -> ActionResult:
+def _escalate_to_engineering(facts: Facts, rule_id: int, rule_name: str, value: str | None) -> ActionResult:
     draft = facts.draft
     if draft.escalate_to_engineering:
         return ActionResult(rule_id=rule_id, type="escalate_to_engineering", value=value, applied=False,
@@ -360,7 +361,7 @@ APPLIERS: dict[str, Apply] = {
     "add_tags": _add_tags,
     "set_feature_area": _set("feature_area"),
     "set_custom_field": _set_custom_field,
-    "escalate_to_engineering": _escalate,
+    "escalate_to_engineering": _escalate_to_engineering,
     "notify": _notify_apply,
 }
 assert set(APPLIERS) == set(ACTION_TYPES)

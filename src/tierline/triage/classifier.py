@@ -1,8 +1,8 @@
 """The ticket classifier: train on the organisation's own tickets, evaluate, store versioned, predict at intake.
 
-A model reads a ticket's subject and description and predicts one target field (queue, component, type or
-priority). Features are TF-IDF word uni- and bigrams beside TF-IDF character 3-5-grams inside word
-boundaries (they catch error codes, product names and typos); the model is a linear SVM whose scores are
+A classifier reads a ticket's subject and description and predicts one target field (queue, component, type
+or priority). Features are TF-IDF word uni- and bigrams beside TF-IDF character 3-5-grams inside word
+boundaries (they catch error codes, product names and typos); the estimator is a linear SVM whose scores are
 turned into probabilities by Platt scaling fitted on cross-validated scores (`CalibratedClassifierCV`), or,
 when some class is too small to calibrate, a logistic regression's own probabilities.
 
@@ -29,9 +29,9 @@ from sqlalchemy.orm import Session
 from tierline.platform import audit, clock
 from tierline.platform.errors import Conflict, Invalid, NotFound
 from tierline.settings import get_settings
-from tierline.triage import model_store
-from tierline.triage.model_records import TARGETS, TriageModel
-from tierline.triage.model_store import prepare_text
+from tierline.triage import classifier_store
+from tierline.triage.classifier_records import TARGETS, TriageClassifier
+from tierline.triage.classifier_store import prepare_text
 from tierline.triage.types import Prediction
 
 CONFIDENCE_THRESHOLD = 0.6  # the default of TIERLINE_CLASSIFIER_THRESHOLD
@@ -205,18 +205,19 @@ def check_target(target: str) -> str:
     return target
 
 
-def store(session: Session, *, actor: Any, target: str, trained: Trained, source: str) -> TriageModel:
-    """Keep a fitted model as the next version (inactive); audited."""
+def store(session: Session, *, actor: Any, target: str, trained: Trained, source: str) -> TriageClassifier:
+    """Keep a fitted classifier as the next version (inactive); audited."""
     import sklearn
 
     check_target(target)
-    data = model_store.dump(trained.pipeline)
+    data = classifier_store.dump(trained.pipeline)
     now = clock.now()
-    version = (session.scalar(select(func.max(TriageModel.version))) or 0) + 1
-    row = TriageModel(version=version, target=target, algorithm=trained.algorithm, labels=trained.labels,
-                      metrics=audit.jsonable(trained.metrics), n_samples=trained.n_samples, source=source[:500],
-                      sklearn_version=sklearn.__version__, sha256=hashlib.sha256(data).hexdigest(),
-                      size_bytes=len(data), pipeline=data, active=False, created_at=now, updated_at=now)
+    version = (session.scalar(select(func.max(TriageClassifier.version))) or 0) + 1
+    row = TriageClassifier(version=version, target=target, algorithm=trained.algorithm, labels=trained.labels,
+                           metrics=audit.jsonable(trained.metrics), n_samples=trained.n_samples,
+                           source=source[:500], sklearn_version=sklearn.__version__,
+                           sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data), pipeline=data,
+                           active=False, created_at=now, updated_at=now)
     session.add(row)
     try:
         with session.begin_nested():
@@ -228,7 +229,7 @@ def store(session: Session, *, actor: Any, target: str, trained: Trained, source
 
 
 def train(session: Session, *, actor: Any, target: str, texts: Sequence[str], labels: Sequence[str],
-          source: str, activate_it: bool = False) -> TriageModel:
+          source: str, activate_it: bool = False) -> TriageClassifier:
     """Fit and store in one go (the demo's way; the CLI fits before it opens its transaction)."""
     check_target(target)
     row = store(session, actor=actor, target=target, trained=fit(texts, labels), source=source)
@@ -237,22 +238,22 @@ def train(session: Session, *, actor: Any, target: str, texts: Sequence[str], la
     return row
 
 
-def get_by_version(session: Session, *, version: int) -> TriageModel:
-    row = session.scalar(select(TriageModel).where(TriageModel.version == version))
+def get_by_version(session: Session, *, version: int) -> TriageClassifier:
+    row = session.scalar(select(TriageClassifier).where(TriageClassifier.version == version))
     if row is None:
         raise NotFound(f"no classifier model version {version}")
     return row
 
 
-def list_(session: Session, *, target: str | None = None) -> list[TriageModel]:
+def list_(session: Session, *, target: str | None = None) -> list[TriageClassifier]:
     """Newest first (without the stored bytes)."""
-    stmt = select(TriageModel).order_by(TriageModel.version.desc())
+    stmt = select(TriageClassifier).order_by(TriageClassifier.version.desc())
     if target is not None:
-        stmt = stmt.where(TriageModel.target == check_target(target))
+        stmt = stmt.where(TriageClassifier.target == check_target(target))
     return list(session.scalars(stmt))
 
 
-def _set_active(session: Session, actor: Any, row: TriageModel, active: bool) -> None:
+def _set_active(session: Session, actor: Any, row: TriageClassifier, active: bool) -> None:
     # Audited by hand: a snapshot would read (and record) the pickled bytes.
     before = {"active": row.active, "activated_at": row.activated_at}
     now = clock.now()
@@ -264,10 +265,11 @@ def _set_active(session: Session, actor: Any, row: TriageModel, active: bool) ->
                  note=f"{row.target} model v{row.version}")
 
 
-def activate(session: Session, *, actor: Any, version: int) -> TriageModel:
-    """Make this version its target's one active model (the previous one is deactivated); audited."""
+def activate(session: Session, *, actor: Any, version: int) -> TriageClassifier:
+    """Make this version its target's one active classifier (the previous one is deactivated); audited."""
     row = get_by_version(session, version=version)
-    current = session.scalars(select(TriageModel).where(TriageModel.target == row.target, TriageModel.active)
+    current = session.scalars(select(TriageClassifier)
+                              .where(TriageClassifier.target == row.target, TriageClassifier.active)
                               .with_for_update()).all()
     if row.active:
         return row
@@ -284,10 +286,11 @@ def activate(session: Session, *, actor: Any, version: int) -> TriageModel:
     return row
 
 
-def deactivate(session: Session, *, actor: Any, target: str) -> TriageModel | None:
-    """Stop predicting this target (its active model, if any, is deactivated); audited."""
+def deactivate(session: Session, *, actor: Any, target: str) -> TriageClassifier | None:
+    """Stop predicting this target (its active classifier, if any, is deactivated); audited."""
     check_target(target)
-    row = session.scalar(select(TriageModel).where(TriageModel.target == target, TriageModel.active)
+    row = session.scalar(select(TriageClassifier)
+                         .where(TriageClassifier.target == target, TriageClassifier.active)
                          .with_for_update())
     if row is not None:
         _set_active(session, actor, row, False)
@@ -298,18 +301,18 @@ def deactivate(session: Session, *, actor: Any, target: str) -> TriageModel | No
 # --- predicting ------------------------------------------------------------------------------------------
 
 def predict(session: Session, *, text: str) -> list[Prediction]:
-    """One prediction per target that has an active model (none when no model is active), `applied` False.
+    """One prediction per target that has an active classifier (none when none is active), `applied` False.
 
-    The active models come from the reference cache (no query unless the models changed); each is
-    unpickled and compiled once per process (see model_store) and the text is analysed once for all."""
-    ensemble = model_store.active_ensemble(session)
+    The active classifiers come from the reference cache (no query unless the stored ones changed); each is
+    unpickled and compiled once per process (see classifier_store) and the text is analysed once for all."""
+    ensemble = classifier_store.active_ensemble(session)
     if ensemble is None:
         return []
     out = []
-    for model, proba in zip(ensemble.models, ensemble.predict_proba(prepare_text(text))):
+    for compiled, proba in zip(ensemble.classifiers, ensemble.predict_proba(prepare_text(text))):
         best = int(proba.argmax())
-        out.append(Prediction(target=model.target, label=model.labels[best], confidence=round(float(proba[best]), 4),
-                              model_version=model.version))
+        out.append(Prediction(target=compiled.target, label=compiled.labels[best],
+                              confidence=round(float(proba[best]), 4), model_version=compiled.version))
     return out
 
 

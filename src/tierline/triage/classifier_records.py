@@ -1,7 +1,8 @@
-"""Stored classifier models: one row per trained version, the pickled scikit-learn pipeline beside its metrics.
+"""Stored classifiers: one row per trained version, the pickled scikit-learn pipeline beside its metrics.
 
-At most one model per target is active (a partial unique index says so to the database, so two concurrent
-activations cannot both win). The pickle is deferred: listing models never reads the bytes.
+At most one classifier per target is active (a partial unique index says so to the database, so two
+concurrent activations cannot both win). The pickle is deferred: listing classifiers never reads the bytes.
+The table keeps its first name, `triage_models` (and so do its audit entity type and action strings).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from tierline.platform.db import Base, BigId, JSONType, UTCDateTime
 TARGETS = ("queue", "component", "type", "priority")
 
 
-class TriageModel(Base):
+class TriageClassifier(Base):
     """A trained ticket classifier for one target field (queue, component, type or priority)."""
 
     __tablename__ = "triage_models"
@@ -30,11 +31,11 @@ class TriageModel(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    # Numbered across all targets, so `tierline triage activate VERSION` names one model.
+    # Numbered across all targets, so `tierline triage activate VERSION` names one classifier.
     version: Mapped[int] = mapped_column(Integer, nullable=False, unique=True)
     target: Mapped[str] = mapped_column(String(20), nullable=False)
     algorithm: Mapped[str] = mapped_column(String(200), nullable=False)
-    labels: Mapped[list[str]] = mapped_column(JSONType, nullable=False)  # the classes, in the model's order
+    labels: Mapped[list[str]] = mapped_column(JSONType, nullable=False)  # the classes, in its order
     metrics: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)  # holdout: the evaluate shape
     n_samples: Mapped[int] = mapped_column(Integer, nullable=False)
     source: Mapped[str] = mapped_column(String(500), nullable=False)  # "database" or "csv:<file>"

@@ -1,22 +1,22 @@
-"""Stored models as something fast to call at intake, loaded once per process.
+"""Stored classifiers as something fast to call at intake, loaded once per process.
 
-A scikit-learn pipeline asked about one text spends ~2 ms per model in input validation, sparse-matrix
+A scikit-learn pipeline asked about one text spends ~2 ms per classifier in input validation, sparse-matrix
 assembly and the FeatureUnion, far more than the arithmetic. So a stored pipeline is *compiled* when first
 loaded into the plain numbers it computes with: for each TF-IDF block its analyzer, vocabulary and idf, and the
 linear model's weights (transposed, so one text's terms pick rows), intercepts and sigmoid calibration. The
-active models form an `Ensemble` that shares one term index per analyzer and stacks the models' weights: a
-text is analysed (tokenised, n-grammed, counted) and looked up once, then all models' scores come from one
-numpy gather and one small matrix product per block kind.
+active classifiers form an `Ensemble` that shares one term index per analyzer and stacks their weights: a
+text is analysed (tokenised, n-grammed, counted) and looked up once, then all classifiers' scores come from
+one numpy gather and one small matrix product per block kind.
 
-The compiled model must give the pipeline's own probabilities: after compiling, both are asked about probe
-texts and, if they disagree (a scikit-learn release that changed its internals, a pipeline we did not build),
-the pipeline itself is used, slowly but correctly, and a warning is logged.
+The compiled classifier must give the pipeline's own probabilities: after compiling, both are asked about
+probe texts and, if they disagree (a scikit-learn release that changed its internals, a pipeline we did not
+build), the pipeline itself is used, slowly but correctly, and a warning is logged.
 
-Which models are active is read from the database on every call (one small indexed query), so a model
+Which classifiers are active is read from the database on every call (one small indexed query), so one
 activated by another process is used from its next ticket on, and a transaction sees its own activation. The
-ensemble is cached per process and database, keyed by its models' ids and the sha256 of their stored bytes;
-when the active set changes it is rebuilt from the stored pipelines (activations are rare; one copy of the
-weights stays in memory).
+ensemble is cached per process and database, keyed by its classifiers' ids and the sha256 of their stored
+bytes; when the active set changes it is rebuilt from the stored pipelines (activations are rare; one copy of
+the weights stays in memory).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tierline.platform import reference_cache
-from tierline.triage.model_records import TriageModel
+from tierline.triage.classifier_records import TriageClassifier
 
 log = structlog.get_logger("tierline.triage.classifier")
 
@@ -44,7 +44,7 @@ MAX_CHARS = 1000  # only the head of a long text is classified: it carries the s
 
 
 def prepare_text(text: str) -> str:
-    """The text a model sees, in training and at intake alike."""
+    """The text a classifier sees, in training and at intake alike."""
     return (text or "")[:MAX_CHARS]
 
 
@@ -58,7 +58,7 @@ def load(data: bytes, *, sha256: str) -> Any:
     """Unpickle a stored pipeline after checking it is the one that was stored (pickles run code: only bytes
     this database holds, with the digest recorded beside them, are ever loaded)."""
     if hashlib.sha256(data).hexdigest() != sha256:
-        raise ValueError("stored model bytes do not match their sha256")
+        raise ValueError("stored classifier bytes do not match their sha256")
     return pickle.loads(data)  # noqa: S301 - our own rows, digest checked above
 
 
@@ -146,7 +146,7 @@ class Terms:
     log_counts: np.ndarray
 
 
-# --- the compiled model ----------------------------------------------------------------------------------
+# --- the compiled classifier -----------------------------------------------------------------------------
 
 @dataclass
 class _Block:
@@ -162,8 +162,8 @@ class _Block:
 
 
 @dataclass
-class CompiledModel:
-    model_id: int
+class CompiledClassifier:
+    classifier_id: int
     target: str
     version: int
     labels: list[str]
@@ -179,9 +179,9 @@ def _expit(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def _probabilities(model: CompiledModel, scores: np.ndarray) -> np.ndarray:
-    if model.kind == "sigmoid":  # Platt scaling per class, one-vs-rest, renormalised (as CalibratedClassifierCV)
-        calibrated = _expit(-(model.calibration_a * scores + model.calibration_b))
+def _probabilities(classifier: CompiledClassifier, scores: np.ndarray) -> np.ndarray:
+    if classifier.kind == "sigmoid":  # Platt scaling per class, one-vs-rest, renormalised (as sklearn does)
+        calibrated = _expit(-(classifier.calibration_a * scores + classifier.calibration_b))
         if len(calibrated) == 1:
             return np.array([1.0 - calibrated[0], calibrated[0]])
         total = calibrated.sum()
@@ -195,8 +195,8 @@ def _probabilities(model: CompiledModel, scores: np.ndarray) -> np.ndarray:
 
 @dataclass
 class _Group:
-    """The blocks of all active models that analyse alike and weigh alike, stacked: one row per term of the
-    analyzer's shared index (plus a last, all-zero row for terms no model knows)."""
+    """The blocks of all active classifiers that analyse alike and weigh alike, stacked: one row per term of
+    the analyzer's shared index (plus a last, all-zero row for terms no classifier knows)."""
 
     key: tuple
     sublinear: bool
@@ -205,21 +205,21 @@ class _Group:
     weights: np.ndarray  # (terms + 1, columns): the members' weight columns side by side
     member_of_column: np.ndarray  # (columns,)
     column_numbers: np.ndarray  # 0 .. columns - 1
-    outputs: list[tuple[int, int, int]]  # per member: (model index, first column, end column)
+    outputs: list[tuple[int, int, int]]  # per member: (classifier index, first column, end column)
 
 
 class Ensemble:
-    """The models active together. A text is analysed and its terms looked up once per analyzer; then one
-    gather and one small matrix product per group of blocks give every model's scores at once, so a second,
-    third and fourth target cost little more than the first."""
+    """The classifiers active together. A text is analysed and its terms looked up once per analyzer; then
+    one gather and one small matrix product per group of blocks give every classifier's scores at once, so a
+    second, third and fourth target cost little more than the first."""
 
-    def __init__(self, models: list[CompiledModel]) -> None:
-        self.models = models
+    def __init__(self, classifiers: list[CompiledClassifier]) -> None:
+        self.classifiers = classifiers
         self.analyzers: dict[tuple, Any] = {}
         self.indexes: dict[tuple, dict[str, int]] = {}
         members: dict[tuple, list[tuple[int, _Block]]] = {}
-        for m, model in enumerate(models):
-            for block in model.blocks:
+        for m, classifier in enumerate(classifiers):
+            for block in classifier.blocks:
                 self.analyzers.setdefault(block.key, block.analyzer)
                 index = self.indexes.setdefault(block.key, {})
                 for term in block.vocabulary:
@@ -250,9 +250,9 @@ class Ensemble:
                       member_of_column=member_of_column, column_numbers=np.arange(width), outputs=outputs)
 
     def release_blocks(self) -> None:
-        """Drop the models' own per-block arrays once stacked here (they would double the memory)."""
-        for model in self.models:
-            model.blocks = []
+        """Drop the classifiers' own per-block arrays once stacked here (they would double the memory)."""
+        for classifier in self.classifiers:
+            classifier.blocks = []
 
     def terms(self, key: tuple, text: str) -> Terms:
         index = self.indexes[key]
@@ -280,9 +280,9 @@ class Ensemble:
         return Terms(ids=ids, counts=counts, log_counts=np.log(counts) + 1.0)
 
     def predict_proba(self, text: str) -> list[np.ndarray]:
-        """Each model's class probabilities (in its `labels` order) for one text."""
+        """Each classifier's class probabilities (in its `labels` order) for one text."""
         looked_up = {key: self.terms(key, text) for key in self.analyzers}
-        scores = [m.intercept.copy() if m.kind != "pipeline" else None for m in self.models]
+        scores = [m.intercept.copy() if m.kind != "pipeline" else None for m in self.classifiers]
         for group in self.groups:
             found = looked_up[group.key]
             ids = found.ids
@@ -301,8 +301,8 @@ class Ensemble:
             contributions = products[group.member_of_column, group.column_numbers]
             for m, start, stop in group.outputs:
                 scores[m] += contributions[start:stop]
-        return [model.pipeline.predict_proba([text])[0] if model.kind == "pipeline"
-                else _probabilities(model, score) for model, score in zip(self.models, scores)]
+        return [classifier.pipeline.predict_proba([text])[0] if classifier.kind == "pipeline"
+                else _probabilities(classifier, score) for classifier, score in zip(self.classifiers, scores)]
 
 
 def _blocks(features: Any, weights_t: np.ndarray) -> list[_Block]:
@@ -318,42 +318,42 @@ def _blocks(features: Any, weights_t: np.ndarray) -> list[_Block]:
                              norm=vectorizer.norm, weights=np.ascontiguousarray(weights_t[offset:offset + width])))
         offset += width
     if offset != weights_t.shape[0]:
-        raise TypeError("feature widths do not add up to the model's")
+        raise TypeError("feature widths do not add up to the estimator's")
     return blocks
 
 
-def _compile_fast(row: Any, pipeline: Any) -> CompiledModel:
+def _compile_fast(row: Any, pipeline: Any) -> CompiledClassifier:
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import FeatureUnion
 
-    features, model = pipeline.named_steps["features"], pipeline.named_steps["model"]
+    features, estimator = pipeline.named_steps["features"], pipeline.named_steps["model"]
     if not isinstance(features, FeatureUnion) or features.transformer_weights:
         raise TypeError("features are not a plain FeatureUnion")
-    labels = [str(c) for c in model.classes_]
-    if isinstance(model, CalibratedClassifierCV):
-        pairs = model.calibrated_classifiers_
+    labels = [str(c) for c in estimator.classes_]
+    if isinstance(estimator, CalibratedClassifierCV):
+        pairs = estimator.calibrated_classifiers_
         if len(pairs) != 1 or pairs[0].method != "sigmoid":
             raise TypeError("only one sigmoid-calibrated classifier compiles")
         estimator, calibrators = pairs[0].estimator, pairs[0].calibrators
         if [str(c) for c in estimator.classes_] != labels:
             raise TypeError("the calibrated estimator saw other classes")
-        return CompiledModel(
-            model_id=row.id, target=row.target, version=row.version, labels=labels, kind="sigmoid",
+        return CompiledClassifier(
+            classifier_id=row.id, target=row.target, version=row.version, labels=labels, kind="sigmoid",
             blocks=_blocks(features, np.asarray(estimator.coef_, np.float64).T),
             intercept=np.asarray(estimator.intercept_, np.float64).ravel().copy(),
             calibration_a=np.array([c.a_ for c in calibrators], np.float64),
             calibration_b=np.array([c.b_ for c in calibrators], np.float64))
-    if isinstance(model, LogisticRegression):
-        return CompiledModel(
-            model_id=row.id, target=row.target, version=row.version, labels=labels, kind="logistic",
-            blocks=_blocks(features, np.asarray(model.coef_, np.float64).T),
-            intercept=np.asarray(model.intercept_, np.float64).ravel().copy())
-    raise TypeError(f"cannot compile {type(model).__name__}")
+    if isinstance(estimator, LogisticRegression):
+        return CompiledClassifier(
+            classifier_id=row.id, target=row.target, version=row.version, labels=labels, kind="logistic",
+            blocks=_blocks(features, np.asarray(estimator.coef_, np.float64).T),
+            intercept=np.asarray(estimator.intercept_, np.float64).ravel().copy())
+    raise TypeError(f"cannot compile {type(estimator).__name__}")
 
 
 def probe_texts(pipeline: Any) -> list[str]:
-    """Texts that touch the model's vocabulary, to compare the compiled model with the pipeline."""
+    """Texts that touch the classifier's vocabulary, to compare the compiled classifier with the pipeline."""
     texts = ["", "hello", "The export fails with error DB-1234 since this morning, 502 Bad Gateway!",
              "  Ünïcode\tTABS\n\nand   spaces: naïve café — ß ǅ İ x y z 42 a-b a_b  "]
     for _, vectorizer in pipeline.named_steps["features"].transformer_list:
@@ -364,10 +364,11 @@ def probe_texts(pipeline: Any) -> list[str]:
     return texts
 
 
-def compile_model(row: Any, pipeline: Any) -> CompiledModel:
+def compile_classifier(row: Any, pipeline: Any) -> CompiledClassifier:
     """The fast form of a stored pipeline, or the pipeline itself when the fast form would differ."""
-    fallback = CompiledModel(model_id=row.id, target=row.target, version=row.version,
-                             labels=[str(c) for c in pipeline.classes_], kind="pipeline", pipeline=pipeline)
+    fallback = CompiledClassifier(classifier_id=row.id, target=row.target, version=row.version,
+                                  labels=[str(c) for c in pipeline.classes_], kind="pipeline",
+                                  pipeline=pipeline)
     try:
         fast = _compile_fast(row, pipeline)
         alone = Ensemble([fast])
@@ -385,18 +386,20 @@ def compile_model(row: Any, pipeline: Any) -> CompiledModel:
 # --- the per-process cache -------------------------------------------------------------------------------
 #
 # The ensemble lives in the reference cache under the triage_models token, so nothing is read per ticket; a
-# change to the models table (a model stored, another activated) makes the next transaction read the active
-# ids and digests, and the models are unpickled and compiled again only when that active set changed.
+# change to the triage_models table (a classifier stored, another activated) makes the next transaction read
+# the active ids and digests, and the classifiers are unpickled and compiled again only when that active set
+# changed.
 
 _lock = threading.Lock()
-_ensembles: dict[Any, tuple[tuple, Ensemble | None]] = {}  # database URL -> (its active models' keys, ensemble)
+_ensembles: dict[Any, tuple[tuple, Ensemble | None]] = {}  # database URL -> (its active set's keys, ensemble)
 
 # Built once: constructing a SELECT costs more than running this one.
-_ACTIVE = select(TriageModel.id, TriageModel.sha256).where(TriageModel.active).order_by(TriageModel.target)
+_ACTIVE = (select(TriageClassifier.id, TriageClassifier.sha256).where(TriageClassifier.active)
+           .order_by(TriageClassifier.target))
 
 
 def active_ensemble(session: Session) -> Ensemble | None:
-    """The active models (one per target) ready to predict, or None when no model is active."""
+    """The active classifiers (one per target) ready to predict, or None when no classifier is active."""
     return reference_cache.cached(session, "triage_models", "triage.ensemble", _build_ensemble)
 
 
@@ -409,25 +412,27 @@ def _build_ensemble(session: Session) -> Ensemble | None:
         return current[1]
     ensemble = None
     if keys:
-        ensemble = Ensemble([m for m in (_load_and_compile(session, model_id) for model_id, _ in keys) if m])
+        compiled = (_load_and_compile(session, classifier_id) for classifier_id, _ in keys)
+        ensemble = Ensemble([c for c in compiled if c])
         ensemble.release_blocks()
     with _lock:
         _ensembles[database] = (keys, ensemble)
     return ensemble
 
 
-def _load_and_compile(session: Session, model_id: int) -> CompiledModel | None:
-    """The compiled model, or None (logged) when its stored bytes cannot be used: intake goes on without
+def _load_and_compile(session: Session, classifier_id: int) -> CompiledClassifier | None:
+    """The compiled classifier, or None (logged) when its stored bytes cannot be used: intake goes on without
     that target's prediction rather than failing every ticket."""
     with session.no_autoflush:
         row = session.execute(
-            select(TriageModel.id, TriageModel.target, TriageModel.version, TriageModel.sha256,
-                   TriageModel.size_bytes, TriageModel.pipeline).where(TriageModel.id == model_id)
+            select(TriageClassifier.id, TriageClassifier.target, TriageClassifier.version,
+                   TriageClassifier.sha256, TriageClassifier.size_bytes, TriageClassifier.pipeline)
+            .where(TriageClassifier.id == classifier_id)
         ).one()
     try:
         pipeline = load(row.pipeline, sha256=row.sha256)
-        compiled = compile_model(row, pipeline)
-    except Exception as exc:  # noqa: BLE001 - any unpicklable or foreign object: skip the model, keep intake
+        compiled = compile_classifier(row, pipeline)
+    except Exception as exc:  # noqa: BLE001 - any unpicklable or foreign object: skip it, keep intake
         log.error("classifier.unusable_model", model_version=row.version, target=row.target, error=repr(exc))
         return None
     log.info("classifier.loaded", model_version=row.version, target=row.target, size_bytes=row.size_bytes,
@@ -442,7 +447,7 @@ def clear_cache() -> None:
 
 
 def cached_versions() -> list[int]:
-    """The model versions this process holds ready (for tests and diagnostics)."""
+    """The classifier versions this process holds ready (for tests and diagnostics)."""
     with _lock:
         return sorted(m.version for _, ensemble in _ensembles.values() if ensemble is not None
-                      for m in ensemble.models)
+                      for m in ensemble.classifiers)

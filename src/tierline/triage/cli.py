@@ -187,7 +187,9 @@ def deactivate(target: Annotated[str, typer.Argument(help="queue | component | t
 
 
 @triage_app.command("models")
-def models(target: Annotated[str | None, typer.Option(help="only this target's models")] = None) -> None:
+def list_classifiers(
+    target: Annotated[str | None, typer.Option(help="only this target's models")] = None,
+) -> None:
     """The stored classifier models, newest first."""
     from tierline.triage import classifier
 

@@ -1,6 +1,6 @@
 """The triage pipeline: what happens to a ticket between "it arrived" and "someone owns it", in order.
 
-    customer facts -> signals -> classifier -> impact -> rules -> tier and queue -> assignment
+    customer profile -> signals -> classifier -> impact -> rules -> tier and queue -> assignment
 
 `triage()` runs those steps on a ticket that is not saved yet (or is being changed) and writes the results
 onto it. What needs the saved ticket (recurrence, escalation to engineering, rule notifications) and what

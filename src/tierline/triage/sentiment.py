@@ -1,4 +1,4 @@
-"""The customer's mood: VADER sentiment plus escalation wording, and the frustration flag that raises impact.
+"""The customer's mood: VADER sentiment plus frustration wording, and the frustration flag that raises impact.
 
 `analyse(text)` returns `Sentiment(compound, frustrated, reasons)`:
 - `compound` is VADER's compound score (-1 angry .. +1 happy) of the text, read with a support-desk lexicon:
@@ -6,14 +6,14 @@
   "critical", "kill", "deadlock", "security", "help", ...: `TECHNICAL_WORDS`) are removed from VADER's
   lexicon, so "the export failed with error DB-1042" reads as neutral, not angry; so do statuses such as "502
   Bad Gateway" (`_TECHNICAL_PHRASES` are blanked before scoring).
-- `frustrated` is true when `compound <= FRUSTRATED_COMPOUND` (-0.5) or the text uses escalation wording
-  (`ESCALATION_PHRASES`: cancelling the contract, lawyers, "unacceptable", "third time", "still not fixed",
-  ...). `reasons` says which.
+- `frustrated` is true when `compound <= FRUSTRATED_COMPOUND` (-0.5) or the text uses frustration wording
+  (`FRUSTRATION_PHRASES`: cancelling the contract, lawyers, "unacceptable", "third time", "still not fixed",
+  ...). `reasons` says which (a phrase's reason reads "escalation word: ...", its published text).
 
 Thresholds (also in docs/impact.md): VADER's own convention calls compound <= -0.05 negative; a support ticket
 that merely describes a fault lands between -0.5 and 0 once technical words are neutral, so -0.5 marks a
 customer who is upset, not one who reports a bug. A text longer than `MAX_CHARS` is read by its head and tail
-(where greetings, complaints and threats sit) to bound the cost; escalation wording is looked for everywhere.
+(where greetings, complaints and threats sit) to bound the cost; frustration wording is looked for everywhere.
 
 VADER is loaded once per process (its lexicon ships with the package: nothing is downloaded). Its stock
 implementation lower-cases the whole word list for every sentiment word (quadratic in the text's length);
@@ -47,8 +47,8 @@ TECHNICAL_WORDS = frozenset({
     "like", "urgent", "emergency", "kindly", "joke", "wrong", "trouble", "alive", "clean", "freeze", "broken",
 })
 
-# Escalation wording, each phrase gated (see signal_patterns.Rx) so a calm text costs a few set lookups.
-ESCALATION_PHRASES: tuple[Rx, ...] = (
+# Frustration wording, each phrase gated (see signal_patterns.Rx) so a calm text costs a few set lookups.
+FRUSTRATION_PHRASES: tuple[Rx, ...] = (
     rx(r"cancel(?:l?ing|l?ed)?\s+(?:our|my|the|this)\s+(?:subscription|contract|account|plan|licen[cs]es?|"
        r"renewal|service|order)"),
     rx(r"(?:going|want|plan|planning|considering|about|ready|forced)\s+to\s+cancel", "cancel"),
@@ -76,8 +76,8 @@ ESCALATION_PHRASES: tuple[Rx, ...] = (
     rx(r"breach\s+of\s+contract"),
     rx(r"terminat(?:e|ing)\s+(?:our|the|this)\s+(?:contract|agreement|subscription)"),
 )
-_ESCALATION = compile_group((phrase, "escalation") for phrase in ESCALATION_PHRASES)
-_ESCALATION_WORDS = _ESCALATION.words
+_FRUSTRATION = compile_group((phrase, "frustration") for phrase in FRUSTRATION_PHRASES)
+_FRUSTRATION_WORDS = _FRUSTRATION.words
 # Technical phrases with a mood word in them: "502 Bad Gateway" is a status, not the customer's mood.
 _TECHNICAL_PHRASES = re.compile(
     r"bad (?:gateway|request|certificate|credentials|password|token|response|data|input|file|format|argument|"
@@ -224,12 +224,12 @@ def analyse(text: str) -> Sentiment:
     if compound <= FRUSTRATED_COMPOUND:
         reasons.append(f"compound {compound:.2f} <= {FRUSTRATED_COMPOUND}")
     low = text.lower()
-    hits = _ESCALATION_WORDS.intersection(words_of(low))
+    hits = _FRUSTRATION_WORDS.intersection(words_of(low))
     phrases: list[tuple[int, str]] = []
-    for entry in _ESCALATION.candidates(hits, low):
+    for entry in _FRUSTRATION.candidates(hits, low):
         phrases.extend((m.start(), " ".join(m.group().split())) for m in entry.pattern.finditer(low))
     for _, phrase in sorted(phrases):
-        reason = f"escalation word: {phrase}"
+        reason = f"escalation word: {phrase}"  # the published text of the reason (API, stored triage)
         if reason not in reasons:
             reasons.append(reason)
     return Sentiment(compound=compound, frustrated=bool(reasons), reasons=reasons)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from tierline.platform.errors import Invalid
 from tierline.tickets import service as tickets_service
-from tierline.triage.model_records import TARGETS
+from tierline.triage.classifier_records import TARGETS
 
 MAX_TICKETS = 50_000  # the most recent finished tickets are what the next ticket resembles
 _TICKET_COLUMNS = {"queue": "queue_id", "component": "component_id", "type": "type", "priority": "priority"}

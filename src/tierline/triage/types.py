@@ -53,7 +53,7 @@ class Impact:
 
 @dataclass
 class Draft:
-    """The ticket as triage sees and changes it: its fields, the facts around it, and who set what."""
+    """The ticket as triage sees and changes it: its fields, what is known around it, and who set what."""
 
     subject: str
     description: str
