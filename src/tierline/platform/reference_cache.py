@@ -26,7 +26,8 @@ not yet flushed are not seen: flush first (services do, to surface conflicts).
 
 Groups and the tables behind them (`GROUPS`; the triggers of migration 0013 install the same, a test checks
 that they agree): customers (customers, contacts, customer_email_domains), people (users' roles and active
-flag, agent_profiles, teams, team_memberships), components, queues, triage_rules, triage_models. A new contact
+flag, agent_profiles, teams, team_memberships), components, queues, triage_rules, triage_models, and sla
+(sla_policies, sla_calendars; migration 0020). A new contact
 renews nothing (`INSERTS_KEEP_TOKEN`, migration 0018); a changed or removed one does.
 """
 
@@ -50,6 +51,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "queues": ("queues",),
     "triage_rules": ("triage_rules",),
     "triage_models": ("triage_models",),
+    "sla": ("sla_policies", "sla_calendars"),  # migration 0020
 }
 # Only these columns of `users` matter to any copy; logins and renames do not invalidate the people group.
 USER_COLUMNS = ("roles", "active")

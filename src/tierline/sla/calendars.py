@@ -6,12 +6,12 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tierline.platform import audit, clock
+from tierline.platform import audit, clock, reference_cache
 from tierline.platform.auth.actor import Actor
-from tierline.platform.db import hold, transaction_memo
+from tierline.platform.db import hold
 from tierline.platform.errors import Conflict, Invalid, NotFound
 from tierline.platform.pagination import SortKey, paginate
 from tierline.sla.business_time import BusinessCalendar, add_business_minutes, business_minutes_between
@@ -48,24 +48,23 @@ def get_calendar(session: Session, *, calendar_id: int) -> BusinessCalendarRecor
     return record
 
 
-_MEMO = "tierline.sla.compiled_calendars"  # transaction memo: calendar id -> compiled calendar
+_COPY = "sla.compiled_calendars"  # reference_cache key, group "sla": calendar id -> compiled calendar
 
 
 def compiled_by_id(session: Session, *, calendar_id: int) -> BusinessCalendar:
-    """The compiled calendar of a stored one, looked up once per transaction: each clock of each ticket a change
-    touches asks for its calendar several times (due instant, warning instant, elapsed time), and finding the
-    row and keying its spec cost more than the business-time maths itself. A calendar changed through this
-    module in the transaction, or a savepoint rolled back, starts the memo afresh."""
-    memo = transaction_memo(session, _MEMO)
-    cal = memo.get(calendar_id)
+    """The compiled calendar of a stored one, from a per-process map (reference_cache, group "sla") filled as
+    calendars are asked for: each clock of each ticket asks for its calendar several times (due instant,
+    warning instant, elapsed time), and finding the row and keying its spec cost more than the business-time
+    maths itself. A calendar changed and flushed, in this transaction or by anyone, starts a fresh map."""
+    known = reference_cache.cached(session, "sla", _COPY, _empty)
+    cal = known.get(calendar_id)
     if cal is None:
-        cal = memo[calendar_id] = compiled(get_calendar(session, calendar_id=calendar_id))
+        cal = known[calendar_id] = compiled(get_calendar(session, calendar_id=calendar_id))
     return cal
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_compiled(session: Session, *_: Any) -> None:
-    session.info.pop(_MEMO, None)
+def _empty(_session: Session) -> dict[int, BusinessCalendar]:
+    return {}
 
 
 def compiled(record: BusinessCalendarRecord) -> BusinessCalendar:
@@ -116,11 +115,11 @@ def update_calendar(session: Session, *, actor: Actor, calendar_id: int, **chang
     spec.update({k: v for k, v in changes.items() if k in _FIELDS and (v is not None or k.startswith("holiday_"))})
     spec = _spec(spec)
     _compile(spec)
-    _forget_compiled(session)
     for key, value in spec.items():
         setattr(record, key, value)
     record.updated_at = clock.now()
     audit.record_update(session, actor, record, before)
+    session.flush()  # the "sla" group's token renews now: clocks met later in this transaction see the change
     return record
 
 
@@ -130,8 +129,8 @@ def delete_calendar(session: Session, *, actor: Actor, calendar_id: int) -> None
     if users:
         raise Conflict(f"calendar {record.name!r} is used by SLA policies: {', '.join(sorted(users))}")
     audit.record_delete(session, actor, record)
-    _forget_compiled(session)
     session.delete(record)
+    session.flush()
 
 
 def business_time(session: Session, *, calendar_id: int, start: datetime, minutes: float | None,

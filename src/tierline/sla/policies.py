@@ -7,13 +7,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tierline.platform import audit, clock
+from tierline.platform import audit, clock, reference_cache
 from tierline.platform.auth.actor import Actor
-from tierline.platform.db import hold, transaction_memo
+from tierline.platform.db import core_connection
 from tierline.platform.errors import Conflict, Invalid, NotFound
 from tierline.platform.pagination import SortKey, paginate
 from tierline.sla.calendars import get_calendar
-from tierline.sla.models import BusinessCalendarRecord, SlaClock, SlaPolicy
+from tierline.sla.models import SlaClock, SlaPolicy
 
 
 def get_policy(session: Session, *, policy_id: int) -> SlaPolicy:
@@ -34,37 +34,27 @@ def list_policies(session: Session, *, active: bool | None = None, calendar_id: 
                     cursor=cursor)
 
 
-_CACHE = "tierline.sla.active_policies"
-# Built once: every transaction that matches a ticket runs it, and building it cost a third of running it.
-_ACTIVE_WITH_CALENDARS = (
-    select(SlaPolicy, BusinessCalendarRecord)
-    .outerjoin(BusinessCalendarRecord, BusinessCalendarRecord.id == SlaPolicy.calendar_id)
-    .where(SlaPolicy.active.is_(True))
-    .order_by(SlaPolicy.position, SlaPolicy.id)
-)
+_COPY = "sla.active_policies"  # reference_cache key, group "sla"
+_ACTIVE = (select(SlaPolicy.__table__).where(SlaPolicy.active.is_(True))
+           .order_by(SlaPolicy.position, SlaPolicy.id))
 
 
 def active_policies(session: Session, *, cached: bool = False) -> list[SlaPolicy]:
-    """Active policies in match order. `cached`: read once per transaction (every ticket a request or job
-    touches is matched against the same list); a change to a policy in the session clears it.
-
-    Their calendars come in the same query and are held in the session: the clocks of whichever policy
-    matches ask for its calendar next, and find it without a round trip of their own."""
-    memo = transaction_memo(session, _CACHE)
-    if cached and "policies" in memo:
-        return memo["policies"]
-    rows = session.execute(_ACTIVE_WITH_CALENDARS).all()
-    for _, calendar in rows:
-        if calendar is not None:
-            hold(session, calendar)
-    policies = [policy for policy, _ in rows]
-    memo["policies"] = policies
-    return policies
+    """Active policies in match order. `cached`: the per-process copy (reference_cache, group "sla"), which
+    every intake and every ticket change matches against; a change to a policy or calendar, in this
+    transaction or committed by anyone, gives the next call a fresh copy. The copy's policies are transient
+    objects belonging to no session, shared by every thread: read them, never change them (change a policy
+    through `get_policy`). Without `cached`, the session's own rows."""
+    if cached:
+        return reference_cache.cached(session, "sla", _COPY, _read_copy)
+    return list(session.scalars(select(SlaPolicy).where(SlaPolicy.active.is_(True))
+                                .order_by(SlaPolicy.position, SlaPolicy.id)))
 
 
-def _forget_cached(session: Session) -> None:
-    """A policy changed in this transaction: the next match reads them again."""
-    session.info.pop(_CACHE, None)
+def _read_copy(session: Session) -> list[SlaPolicy]:
+    # Core rows made into transient objects: loading through the ORM would hand out (and a later expunge
+    # would steal) the very instances a caller of this session may be editing.
+    return [SlaPolicy(**row._mapping) for row in core_connection(session).execute(_ACTIVE)]
 
 
 def _check(session: Session, values: dict[str, Any]) -> None:
@@ -98,7 +88,6 @@ def create_policy(session: Session, *, actor: Actor, values: dict[str, Any]) -> 
     _ensure_unique_name(session, values["name"])
     now = clock.now()
     policy = SlaPolicy(**values, created_at=now, updated_at=now)
-    _forget_cached(session)
     session.add(policy)
     session.flush()
     audit.record_create(session, actor, policy)
@@ -119,8 +108,8 @@ def update_policy(session: Session, *, actor: Actor, policy_id: int, changes: di
             continue
         setattr(policy, key, value)
     policy.updated_at = clock.now()
-    _forget_cached(session)
     audit.record_update(session, actor, policy, before)
+    session.flush()  # the "sla" group's token renews now: tickets matched later in this transaction see it
     return policy
 
 
@@ -130,8 +119,8 @@ def delete_policy(session: Session, *, actor: Actor, policy_id: int) -> None:
     if in_use is not None:
         raise Conflict("tickets have clocks under this policy; deactivate it instead (active: false)")
     audit.record_delete(session, actor, policy)
-    _forget_cached(session)
     session.delete(policy)
+    session.flush()
 
 
 def target_for(policy: SlaPolicy, metric: str, priority: str) -> dict[str, Any] | None:
