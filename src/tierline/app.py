@@ -15,11 +15,11 @@ from tierline.components import api as components_api
 from tierline.customers import api as customers_api
 from tierline.people import api as people_api
 from tierline.platform import api as platform_api
-from tierline.platform import idempotency, native_threads
+from tierline.platform import idempotency, native_threads, openapi
 from tierline.platform.auth import api as auth_api
 from tierline.platform.db import Database, get_database
 from tierline.platform.errors import install_handlers
-from tierline.platform.input_guard import RejectNulCharacters
+from tierline.platform.input_guard import InputGuard
 from tierline.platform.jobs import Worker
 from tierline.platform.observability import RequestContextMiddleware, configure_logging
 from tierline.problems import api as problems_api
@@ -91,8 +91,9 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     app.state.settings = settings
     install_handlers(app)
     idempotency.install_handler(app)
-    app.add_middleware(RejectNulCharacters)
+    app.add_middleware(InputGuard, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     for router in ROUTERS:
         app.include_router(router)
+    openapi.install(app, default_body_limit=settings.max_body_bytes)
     return app

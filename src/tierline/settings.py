@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=32, ge=1)
     db_max_overflow: int = Field(default=8, ge=0)
 
+    # The largest request body a route accepts unless it declares its own (platform/input_guard.py): a larger
+    # one is a 413 before it is read.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+
     session_cookie_name: str = "tierline_session"
     csrf_cookie_name: str = "tierline_csrf"
     session_max_age_hours: int = 12

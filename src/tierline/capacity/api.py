@@ -17,7 +17,8 @@ from tierline.capacity.schemas import (
 )
 from tierline.platform.auth.actor import Actor
 from tierline.platform.deps import DB, require
-from tierline.platform.pagination import Limit, Page
+from tierline.platform.pagination import Cursor, Limit, Page
+from tierline.platform.schemas import Id
 
 router = APIRouter(prefix="/api/v1/sla/recommendations", tags=["sla"])
 
@@ -34,9 +35,9 @@ def list_recommendations(
     db: DB, _: Annotated[Actor, require("sla:read")],
     quarter: Annotated[str | None, Query(pattern=QUARTER_PATTERN)] = None,
     priority: Priority | None = None, metric: RecommendedMetric | None = None, applied: bool | None = None,
-    team_id: int | None = None, policy_id: int | None = None,
+    team_id: Id | None = None, policy_id: Id | None = None,
     run_id: Annotated[str | None, Query(max_length=32)] = None,
-    limit: Limit = 50, cursor: str | None = None,
+    limit: Limit = 50, cursor: Cursor = None,
 ) -> Page:
     """Stored recommendations, newest first. Computing a fresh set is `POST /api/v1/sla/recommendations`."""
     rows, next_cursor = recommendations.list_(db, quarter=quarter, priority=priority, metric=metric,
@@ -47,13 +48,13 @@ def list_recommendations(
 
 
 @router.get("/{recommendation_id}", response_model=RecommendationRead)
-def get_recommendation(recommendation_id: int, db: DB, _: Annotated[Actor, require("sla:read")]
+def get_recommendation(recommendation_id: Id, db: DB, _: Annotated[Actor, require("sla:read")]
                        ) -> RecommendationRead:
     return RecommendationRead.model_validate(recommendations.get(db, recommendation_id=recommendation_id))
 
 
 @router.post("/{recommendation_id}/apply", response_model=RecommendationRead)
-def apply(recommendation_id: int, db: DB, actor: Annotated[Actor, require("sla:write")]
+def apply(recommendation_id: Id, db: DB, actor: Annotated[Actor, require("sla:write")]
           ) -> RecommendationRead:
     """Write the recommended minutes into the policy's target (audited); it applies once (then 409)."""
     return RecommendationRead.model_validate(recommendations.apply(db, actor=actor,

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tierline.platform.schemas import Id
+
 QUARTER_PATTERN = r"^[0-9]{4}[Qq][1-4]$"
 RecommendedMetric = Literal["first_response", "resolution"]
 Priority = Literal["P1", "P2", "P3", "P4"]
@@ -22,8 +24,8 @@ class RecommendationCompute(BaseModel):
                          description="the quarter the targets are for; last quarter's history drives them")
     service_level: float = Field(default=0.9, gt=0, lt=1,
                                  description="share of tickets that must meet a target")
-    team_id: int | None = Field(default=None, description="one team's tickets and agents (default: everyone)")
-    calendar_id: int | None = Field(default=None, description="staffed hours and business minutes from this "
+    team_id: Id | None = Field(default=None, description="one team's tickets and agents (default: everyone)")
+    calendar_id: Id | None = Field(default=None, description="staffed hours and business minutes from this "
                                                               "calendar instead of the policies' own")
 
 

@@ -8,7 +8,8 @@ from tierline.components import service
 from tierline.components.schemas import ComponentCreate, ComponentDetail, ComponentRead, ComponentUpdate
 from tierline.platform.auth.actor import Actor
 from tierline.platform.deps import DB, require
-from tierline.platform.pagination import Limit, Page
+from tierline.platform.pagination import Cursor, Limit, Page
+from tierline.platform.schemas import Id
 
 router = APIRouter(prefix="/api/v1/components", tags=["components"])
 
@@ -23,13 +24,13 @@ def create_component(body: ComponentCreate, db: DB,
 def list_components(
     db: DB,
     _: Annotated[Actor, require("components:read")],
-    parent_id: int | None = None,
+    parent_id: Id | None = None,
     root: Annotated[bool | None, Query(description="true: only roots; false: only non-roots")] = None,
-    owner_team_id: int | None = None,
-    support_team_id: int | None = None,
+    owner_team_id: Id | None = None,
+    support_team_id: Id | None = None,
     q: Annotated[str | None, Query(max_length=200, description="part of the name")] = None,
     limit: Limit = 50,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> Page:
     rows, next_cursor = service.list_(db, parent_id=parent_id, root=root, owner_team_id=owner_team_id,
                                       support_team_id=support_team_id, q=q, limit=limit, cursor=cursor)
@@ -37,14 +38,14 @@ def list_components(
 
 
 @router.get("/{component_id}", response_model=ComponentDetail)
-def get_component(component_id: int, db: DB,
+def get_component(component_id: Id, db: DB,
                   _: Annotated[Actor, require("components:read")]) -> ComponentDetail:
     component, path = service.get_detail(db, component_id=component_id)
     return ComponentDetail(**ComponentRead.model_validate(component).model_dump(), path=path)
 
 
 @router.patch("/{component_id}", response_model=ComponentRead)
-def update_component(component_id: int, body: ComponentUpdate, db: DB,
+def update_component(component_id: Id, body: ComponentUpdate, db: DB,
                      actor: Annotated[Actor, require("components:write")]) -> ComponentRead:
     changes = body.model_dump(exclude_unset=True)
     component = service.update(db, actor=actor, component_id=component_id, **changes)
@@ -52,7 +53,7 @@ def update_component(component_id: int, body: ComponentUpdate, db: DB,
 
 
 @router.delete("/{component_id}", status_code=204)
-def delete_component(component_id: int, db: DB,
+def delete_component(component_id: Id, db: DB,
                      actor: Annotated[Actor, require("components:write")]) -> Response:
     service.delete(db, actor=actor, component_id=component_id)
     return Response(status_code=204)

@@ -5,16 +5,16 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tierline.platform.schemas import Patch
+from tierline.platform.schemas import Id, Patch
 
 
 class ComponentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
-    parent_id: int | None = Field(default=None, description="omitted or null: a root component")
-    owner_team_id: int | None = Field(default=None, description="an engineering team")
-    support_team_id: int | None = Field(default=None, description="a support team")
+    parent_id: Id | None = Field(default=None, description="omitted or null: a root component")
+    owner_team_id: Id | None = Field(default=None, description="an engineering team")
+    support_team_id: Id | None = Field(default=None, description="a support team")
     required_skills: list[str] = Field(default_factory=list, max_length=50)
     description: str = Field(default="", max_length=20_000)
 
@@ -24,9 +24,9 @@ class ComponentUpdate(Patch):
     nullable: ClassVar[frozenset[str]] = frozenset({"parent_id", "owner_team_id", "support_team_id"})
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    parent_id: int | None = Field(default=None, description="move the component; null makes it a root")
-    owner_team_id: int | None = None
-    support_team_id: int | None = None
+    parent_id: Id | None = Field(default=None, description="move the component; null makes it a root")
+    owner_team_id: Id | None = None
+    support_team_id: Id | None = None
     required_skills: list[str] | None = Field(default=None, max_length=50)
     description: str | None = Field(default=None, max_length=20_000)
 

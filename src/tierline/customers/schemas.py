@@ -4,13 +4,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from tierline.platform.schemas import Patch
+from tierline.platform.schemas import Email, Id, Patch
 
 Plan = Literal["free", "pro", "business", "enterprise"]
 # Money: at most two decimal places, below a trillion; stored as integer cents.
-_ARR = {"ge": 0, "max_digits": 14, "decimal_places": 2}
+_ARR = {"ge": 0, "le": Decimal("999999999999.99"), "max_digits": 14, "decimal_places": 2}
 
 
 class CustomerCreate(BaseModel):
@@ -60,16 +60,16 @@ class CustomerRead(BaseModel):
 class ContactCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: EmailStr = Field(max_length=320)
+    email: Email
     name: str = Field(default="", max_length=200, description="defaults to the email's local part")
 
 
 class ContactUpdate(Patch):
     model_config = ConfigDict(extra="forbid")
 
-    email: EmailStr | None = Field(default=None, max_length=320)
+    email: Email | None = None
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    customer_id: int | None = Field(default=None, description="move the contact to another customer")
+    customer_id: Id | None = Field(default=None, description="move the contact to another customer")
 
 
 class ContactRead(BaseModel):

@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 
 from tierline.platform import audit, clock, outbox
 from tierline.platform.auth.actor import Actor
-from tierline.platform.errors import Conflict
+from tierline.platform.errors import Conflict, Invalid
 from tierline.sla import service as sla_service
 from tierline.tickets import forms, indexing
 from tierline.tickets import state_machine as sm
 from tierline.tickets.models import Ticket
+from tierline.tickets.schemas import custom_fields_problem
 from tierline.tickets.service import (
     NOT_AUDITED,
     check_customer_fields,
@@ -57,7 +58,11 @@ def update(session: Session, *, actor: Actor, ticket: Ticket, changes: dict[str,
         ticket.tags = list(changes["tags"])
     if "custom_fields" in changes:
         merged = {**ticket.custom_fields, **changes["custom_fields"]}
-        ticket.custom_fields = {k: v for k, v in merged.items() if v is not None}
+        merged = {k: v for k, v in merged.items() if v is not None}
+        problem = custom_fields_problem(merged)  # each half may keep the limits while the merge does not
+        if problem is not None:
+            raise Invalid(*problem)
+        ticket.custom_fields = merged
     if audit.diff(before, audit.snapshot(ticket)):
         # Rules with the `update` trigger run on every real change, recomputing sentiment and impact.
         with session.no_autoflush:  # the ticket's changes go out in one UPDATE, with triage's

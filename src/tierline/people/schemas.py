@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from tierline.platform import rbac
-from tierline.platform.schemas import Patch
+from tierline.platform.schemas import Email, Id, Patch
 
 Role = Literal[rbac.ROLES]  # type: ignore[valid-type]
 Tier = Literal["L1", "L2", "L3"]
@@ -17,7 +17,7 @@ Skill = str  # normalised by the service: stripped, lower-cased, de-duplicated
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: EmailStr = Field(max_length=320)
+    email: Email
     name: str = Field(min_length=1, max_length=200)
     roles: list[Role] = Field(min_length=1)
     timezone: str = Field(default="UTC", max_length=64)
@@ -68,7 +68,7 @@ class TeamCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     kind: TeamKind
     description: str = Field(default="", max_length=10_000)
-    member_ids: list[int] = Field(default_factory=list, max_length=1000)
+    member_ids: list[Id] = Field(default_factory=list, max_length=1000)
 
 
 class TeamUpdate(Patch):
@@ -77,14 +77,14 @@ class TeamUpdate(Patch):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     kind: TeamKind | None = None
     description: str | None = Field(default=None, max_length=10_000)
-    member_ids: list[int] | None = Field(default=None, max_length=1000,
+    member_ids: list[Id] | None = Field(default=None, max_length=1000,
                                          description="the full member list; replaces the current one")
 
 
 class TeamMemberAdd(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    user_id: int
+    user_id: Id
 
 
 class TeamRead(BaseModel):

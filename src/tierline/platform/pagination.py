@@ -2,11 +2,18 @@
 
 A cursor holds the sort-key values of the last row served, so rows inserted while a client pages through
 never shift or repeat what it sees. The last sort column must be unique (the id).
+
+Cursors are opaque and verified: the values travel with an HMAC (keyed by the secret key) over them and over
+the list's sort keys, so a cursor this list did not issue (forged, edited, or another list's) is a 422 naming
+`cursor`, and no value of a client's making ever reaches a query.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
+import hashlib
+import hmac
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +26,7 @@ from pydantic import BaseModel
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import Session
 
+from tierline.platform import app_settings
 from tierline.platform.errors import Invalid
 
 T = TypeVar("T")
@@ -26,8 +34,11 @@ T = TypeVar("T")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
-# The `?limit=` query parameter every list route takes.
+# The `?limit=` and `?cursor=` query parameters every list route takes.
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="rows per page")]
+MAX_CURSOR_LENGTH = 2000
+Cursor = Annotated[str | None, Query(max_length=MAX_CURSOR_LENGTH,
+                                     description="the previous page's next_cursor, as it was given")]
 
 
 class Page(BaseModel, Generic[T]):
@@ -61,22 +72,57 @@ def _untag(value: Any) -> Any:
     return {"t": datetime.fromisoformat, "d": date.fromisoformat, "n": Decimal}[tag](text)
 
 
-def _encode(values: list[Any]) -> str:
-    raw = json.dumps([_tag(v) for v in values], separators=(",", ":")).encode()
+_KEYS: dict[str, bytes] = {}  # database URL -> the cursor signing key derived from its secret key
+_MAC_BYTES = 16
+
+
+def _signing_key(session: Session) -> bytes:
+    bind = session.get_bind()
+    url = str(getattr(bind, "engine", bind).url)
+    key = _KEYS.get(url)
+    if key is None:
+        secret = app_settings.secret_key(session)
+        key = _KEYS[url] = hmac.new(secret.encode(), b"tierline.pagination.cursor", hashlib.sha256).digest()
+    return key
+
+
+def _scope(keys: Sequence[SortKey]) -> bytes:
+    """What makes a list's cursors its own: its sort keys and their directions."""
+    return "|".join(f"{k.column}{' desc' if k.descending else ''}" for k in keys).encode()
+
+
+def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode(cursor: str, keys: Sequence[SortKey]) -> list[Any]:
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _mac(key: bytes, scope: bytes, payload: str) -> bytes:
+    return hmac.new(key, scope + b"\n" + payload.encode(), hashlib.sha256).digest()[:_MAC_BYTES]
+
+
+def _encode(values: list[Any], *, key: bytes, scope: bytes) -> str:
+    payload = _b64(json.dumps([_tag(v) for v in values], separators=(",", ":")).encode())
+    return f"{payload}.{_b64(_mac(key, scope, payload))}"
+
+
+def _decode(cursor: str, keys: Sequence[SortKey], *, key: bytes) -> list[Any]:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        values = json.loads(raw)
+        if len(cursor) > MAX_CURSOR_LENGTH or not cursor.isascii():
+            raise ValueError
+        payload, _, mac = cursor.rpartition(".")
+        if not hmac.compare_digest(_unb64(mac), _mac(key, _scope(keys), payload)):
+            raise ValueError
+        values = json.loads(_unb64(payload))
         if not isinstance(values, list) or len(values) != len(keys):
             raise ValueError
         values = [_untag(v) for v in values]
-        for key, value in zip(keys, values):
-            _check_type(key, value)
+        for sort_key, value in zip(keys, values):
+            _check_type(sort_key, value)
         return values
-    except (ValueError, TypeError, KeyError, InvalidOperation) as exc:
+    except (ValueError, TypeError, KeyError, InvalidOperation, binascii.Error) as exc:
         raise Invalid("cursor", "is not a cursor this list issued") from exc
 
 
@@ -85,7 +131,8 @@ def _check_type(key: SortKey, value: Any) -> None:
     if value is None:
         return
     try:
-        expected = key.column.type.python_type
+        column_type = key.column.type
+        expected = getattr(column_type, "impl_instance", column_type).python_type  # a TypeDecorator's own
     except (AttributeError, NotImplementedError):
         expected = None
     if expected is datetime:
@@ -129,7 +176,7 @@ def paginate(session: Session, stmt: Select, *, keys: Sequence[SortKey], limit: 
     if not 1 <= limit <= MAX_LIMIT:
         raise Invalid("limit", f"must be between 1 and {MAX_LIMIT}")
     if cursor:
-        stmt = stmt.where(_after(keys, _decode(cursor, keys)))
+        stmt = stmt.where(_after(keys, _decode(cursor, keys, key=_signing_key(session))))
     stmt = stmt.order_by(*[k.column.desc() if k.descending else k.column.asc() for k in keys]).limit(limit + 1)
     rows = list(session.scalars(stmt))
     next_cursor = None
@@ -137,5 +184,5 @@ def paginate(session: Session, stmt: Select, *, keys: Sequence[SortKey], limit: 
         rows = rows[:limit]
         last = rows[-1]
         values = row_values(last) if row_values else [getattr(last, k.column.key) for k in keys]
-        next_cursor = _encode(values)
+        next_cursor = _encode(values, key=_signing_key(session), scope=_scope(keys))
     return rows, next_cursor

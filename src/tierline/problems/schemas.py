@@ -7,7 +7,8 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tierline.platform.schemas import Patch
+from tierline.platform.pagination import MAX_CURSOR_LENGTH
+from tierline.platform.schemas import Id, Patch
 
 Status = Literal["open", "investigating", "known_error", "fixed", "closed"]
 OrderBy = Literal["arr_exposure", "customer_count", "ticket_count", "last_seen"]
@@ -19,12 +20,13 @@ class ProblemQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: list[Status] | None = None
-    component_id: int | None = Field(default=None, description="matches the component and its descendants")
-    owner_team_id: int | None = None
+    component_id: Id | None = Field(default=None, description="matches the component and its descendants")
+    owner_team_id: Id | None = None
     regression: bool | None = Field(default=None, description="true: only problems reopened by a recurrence")
     order_by: OrderBy = Field(default="arr_exposure", description="largest first")
     limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = None
+    cursor: str | None = Field(default=None, max_length=MAX_CURSOR_LENGTH,
+                               description="the previous page's next_cursor, as it was given")
 
 
 class ProblemUpdate(Patch):
@@ -34,7 +36,7 @@ class ProblemUpdate(Patch):
 
     status: Status | None = Field(
         default=None, description="open -> investigating -> known_error -> fixed -> closed; fixed -> open")
-    owner_team_id: int | None = Field(default=None, description="the team that owns the fix")
+    owner_team_id: Id | None = Field(default=None, description="the team that owns the fix")
 
 
 class ProblemRead(BaseModel):

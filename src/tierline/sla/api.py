@@ -3,11 +3,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from pydantic import AwareDatetime
 
 from tierline.platform.auth.actor import Actor
 from tierline.platform.deps import DB, require
-from tierline.platform.pagination import Limit, Page
+from tierline.platform.pagination import Cursor, Limit, Page
+from tierline.platform.schemas import Id, UtcDateTime
 from tierline.sla import calendars, policies, reports
 from tierline.sla.schemas import (
     AtRiskItem,
@@ -15,6 +15,7 @@ from tierline.sla.schemas import (
     CalendarCreate,
     CalendarRead,
     CalendarUpdate,
+    ComplianceGroup,
     ComplianceReport,
     ComplianceRow,
     PolicyCreate,
@@ -33,18 +34,18 @@ def create_calendar(body: CalendarCreate, db: DB, actor: Annotated[Actor, requir
 @router.get("/calendars", response_model=Page[CalendarRead])
 def list_calendars(db: DB, _: Annotated[Actor, require("sla:read")],
                    q: Annotated[str | None, Query(max_length=200)] = None,
-                   limit: Limit = 50, cursor: str | None = None) -> Page:
+                   limit: Limit = 50, cursor: Cursor = None) -> Page:
     rows, next_cursor = calendars.list_calendars(db, q=q, limit=limit, cursor=cursor)
     return Page[CalendarRead](items=[CalendarRead.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/calendars/{calendar_id}", response_model=CalendarRead)
-def get_calendar(calendar_id: int, db: DB, _: Annotated[Actor, require("sla:read")]) -> CalendarRead:
+def get_calendar(calendar_id: Id, db: DB, _: Annotated[Actor, require("sla:read")]) -> CalendarRead:
     return CalendarRead.model_validate(calendars.get_calendar(db, calendar_id=calendar_id))
 
 
 @router.patch("/calendars/{calendar_id}", response_model=CalendarRead)
-def update_calendar(calendar_id: int, body: CalendarUpdate, db: DB,
+def update_calendar(calendar_id: Id, body: CalendarUpdate, db: DB,
                     actor: Annotated[Actor, require("sla:write")]) -> CalendarRead:
     record = calendars.update_calendar(db, actor=actor, calendar_id=calendar_id,
                                        **body.model_dump(exclude_unset=True))
@@ -52,15 +53,15 @@ def update_calendar(calendar_id: int, body: CalendarUpdate, db: DB,
 
 
 @router.delete("/calendars/{calendar_id}", status_code=204)
-def delete_calendar(calendar_id: int, db: DB, actor: Annotated[Actor, require("sla:write")]) -> Response:
+def delete_calendar(calendar_id: Id, db: DB, actor: Annotated[Actor, require("sla:write")]) -> Response:
     calendars.delete_calendar(db, actor=actor, calendar_id=calendar_id)
     return Response(status_code=204)
 
 
 @router.get("/calendars/{calendar_id}/business-time", response_model=BusinessTimeAnswer)
-def business_time(calendar_id: int, db: DB, _: Annotated[Actor, require("sla:read")], start: AwareDatetime,
-                  minutes: Annotated[float | None, Query(ge=0, le=10_000_000)] = None,
-                  end: AwareDatetime | None = None) -> BusinessTimeAnswer:
+def business_time(calendar_id: Id, db: DB, _: Annotated[Actor, require("sla:read")], start: UtcDateTime,
+                  minutes: Annotated[float | None, Query(ge=0, le=10_000_000, allow_inf_nan=False)] = None,
+                  end: UtcDateTime | None = None) -> BusinessTimeAnswer:
     """When does a target of `minutes` from `start` fall due, or how many business minutes lie in [start, end)?"""
     return BusinessTimeAnswer(**calendars.business_time(db, calendar_id=calendar_id, start=start,
                                                         minutes=minutes, end=end))
@@ -73,20 +74,20 @@ def create_policy(body: PolicyCreate, db: DB, actor: Annotated[Actor, require("s
 
 @router.get("/policies", response_model=Page[PolicyRead])
 def list_policies(db: DB, _: Annotated[Actor, require("sla:read")], active: bool | None = None,
-                  calendar_id: int | None = None, limit: Limit = 50,
-                  cursor: str | None = None) -> Page:
+                  calendar_id: Id | None = None, limit: Limit = 50,
+                  cursor: Cursor = None) -> Page:
     rows, next_cursor = policies.list_policies(db, active=active, calendar_id=calendar_id, limit=limit,
                                                cursor=cursor)
     return Page[PolicyRead](items=[PolicyRead.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/policies/{policy_id}", response_model=PolicyRead)
-def get_policy(policy_id: int, db: DB, _: Annotated[Actor, require("sla:read")]) -> PolicyRead:
+def get_policy(policy_id: Id, db: DB, _: Annotated[Actor, require("sla:read")]) -> PolicyRead:
     return PolicyRead.model_validate(policies.get_policy(db, policy_id=policy_id))
 
 
 @router.patch("/policies/{policy_id}", response_model=PolicyRead)
-def update_policy(policy_id: int, body: PolicyUpdate, db: DB,
+def update_policy(policy_id: Id, body: PolicyUpdate, db: DB,
                   actor: Annotated[Actor, require("sla:write")]) -> PolicyRead:
     policy = policies.update_policy(db, actor=actor, policy_id=policy_id,
                                     changes=body.model_dump(exclude_unset=True))
@@ -94,15 +95,15 @@ def update_policy(policy_id: int, body: PolicyUpdate, db: DB,
 
 
 @router.delete("/policies/{policy_id}", status_code=204)
-def delete_policy(policy_id: int, db: DB, actor: Annotated[Actor, require("sla:write")]) -> Response:
+def delete_policy(policy_id: Id, db: DB, actor: Annotated[Actor, require("sla:write")]) -> Response:
     policies.delete_policy(db, actor=actor, policy_id=policy_id)
     return Response(status_code=204)
 
 
 @router.get("/at-risk", response_model=Page[AtRiskItem])
 def at_risk(db: DB, _: Annotated[Actor, require("sla:read")],
-            within_minutes: Annotated[float, Query(gt=0, le=525_600)] = 60, team_id: int | None = None,
-            limit: Limit = 50, cursor: str | None = None) -> Page:
+            within_minutes: Annotated[float, Query(gt=0, le=525_600, allow_inf_nan=False)] = 60,
+            team_id: Id | None = None, limit: Limit = 50, cursor: Cursor = None) -> Page:
     items, next_cursor = reports.at_risk(db, within_minutes=within_minutes, team_id=team_id, limit=limit,
                                          cursor=cursor)
     return Page[AtRiskItem](items=[AtRiskItem(**i) for i in items], next_cursor=next_cursor)
@@ -110,8 +111,8 @@ def at_risk(db: DB, _: Annotated[Actor, require("sla:read")],
 
 @router.get("/compliance", response_model=ComplianceReport)
 def compliance(db: DB, _: Annotated[Actor, require("sla:read")],
-               from_: Annotated[AwareDatetime, Query(alias="from")], to: AwareDatetime,
-               group_by: Annotated[str, Query(pattern="^(priority|team|policy|customer_plan)$")] = "priority",
+               from_: Annotated[UtcDateTime, Query(alias="from")], to: UtcDateTime,
+               group_by: ComplianceGroup = "priority",
                ) -> ComplianceReport:
     rows = reports.compliance(db, start=from_, end=to, group_by=group_by)
     return ComplianceReport(from_=from_, to=to, group_by=group_by, items=[ComplianceRow(**r) for r in rows])

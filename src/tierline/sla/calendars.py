@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -29,7 +29,7 @@ def _compile(spec: dict[str, Any]) -> BusinessCalendar:
     except ValueError as exc:
         message = str(exc)
         field, sep, reason = message.partition(": ")
-        if not sep or not field.split(".")[0] in _FIELDS:
+        if not sep or field.split(".")[0] not in _FIELDS:
             field, reason = "hours", message
         raise Invalid(field, reason) from exc
 
@@ -133,14 +133,35 @@ def delete_calendar(session: Session, *, actor: Actor, calendar_id: int) -> None
     session.flush()
 
 
+# The instants a business-time question may name, and how far apart: a calendar's table is built for the years
+# a question spans (and kept), so a question about the years 210 to 1470 would build twelve centuries of it.
+BUSINESS_TIME_FROM = datetime(1970, 1, 1, tzinfo=UTC)
+BUSINESS_TIME_UNTIL = datetime(2200, 1, 1, tzinfo=UTC)
+MAX_BUSINESS_TIME_SPAN = timedelta(days=3660)  # ten years
+
+
+def _check_instant(field: str, value: datetime) -> None:
+    if not BUSINESS_TIME_FROM <= value < BUSINESS_TIME_UNTIL:
+        raise Invalid(field, f"must fall in the years {BUSINESS_TIME_FROM.year} to "
+                             f"{BUSINESS_TIME_UNTIL.year - 1} (the years business calendars answer for)")
+
+
 def business_time(session: Session, *, calendar_id: int, start: datetime, minutes: float | None,
                   end: datetime | None) -> dict[str, Any]:
     """Answer a due-date or elapsed-time question with a stored calendar (for people checking targets)."""
     if (minutes is None) == (end is None):
         raise Invalid("minutes", "give exactly one of minutes or end")
+    _check_instant("start", start)
+    if end is not None:
+        _check_instant("end", end)
+        if end < start:
+            raise Invalid("end", "is before start")
+        if end - start > MAX_BUSINESS_TIME_SPAN:
+            raise Invalid("end", "must be at most ten years after start")
     cal = compiled(get_calendar(session, calendar_id=calendar_id))
     if minutes is not None:
-        return {"start": start, "due_at": add_business_minutes(cal, start, minutes)}
-    if end < start:
-        raise Invalid("end", "is before start")
+        try:
+            return {"start": start, "due_at": add_business_minutes(cal, start, minutes)}
+        except ValueError as exc:  # the calendar has no business hours within fifty years of start
+            raise Invalid("minutes", str(exc)) from exc
     return {"start": start, "end": end, "business_minutes": business_minutes_between(cal, start, end)}

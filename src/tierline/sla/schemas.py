@@ -5,6 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tierline.platform.schemas import Id
+
 Interval = list[str]
 Hours = dict[str, list[Interval]] | Literal["24/7"]
 
@@ -15,7 +17,8 @@ class CalendarCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     timezone: str = Field(min_length=1, max_length=64, examples=["Europe/Berlin"])
     hours: Hours = Field(examples=[{"mon": [["09:00", "12:30"], ["13:30", "17:00"]], "tue": [["09:00", "17:00"]]}])
-    holidays: list[date] = Field(default_factory=list, description="local dates with no business hours")
+    holidays: list[date] = Field(default_factory=list, max_length=1000,
+                                 description="local dates with no business hours")
     holiday_country: str | None = Field(default=None, max_length=8, description="ISO country, `holidays` package")
     holiday_subdivision: str | None = Field(default=None, max_length=16)
 
@@ -26,7 +29,7 @@ class CalendarUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     timezone: str | None = Field(default=None, min_length=1, max_length=64)
     hours: Hours | None = None
-    holidays: list[date] | None = None
+    holidays: list[date] | None = Field(default=None, max_length=1000)
     holiday_country: str | None = Field(default=None, max_length=8)
     holiday_subdivision: str | None = Field(default=None, max_length=16)
 
@@ -52,6 +55,7 @@ class BusinessTimeAnswer(BaseModel):
     business_minutes: float | None = None
 
 
+ComplianceGroup = Literal["priority", "team", "policy", "customer_plan"]
 Metric = Literal["first_response", "next_reply", "periodic_update", "resolution"]
 Priority = Literal["P1", "P2", "P3", "P4"]
 PauseStatus = Literal["pending_customer", "on_hold"]
@@ -66,7 +70,8 @@ class PolicyMatch(BaseModel):
     customer_plan: list[Literal["free", "pro", "business", "enterprise"]] | None = None
     type: list[Literal["question", "incident", "problem", "bug", "task", "feature_request"]] | None = None
     channel: list[Literal["email", "web", "api", "chat", "phone", "alert"]] | None = None
-    component_id: list[int] | None = Field(default=None, description="matches these components and their descendants")
+    component_id: list[Id] | None = Field(default=None, max_length=1000,
+                                         description="matches these components and their descendants")
     tags_any: list[str] | None = None
 
 
@@ -94,7 +99,7 @@ class PolicyCreate(BaseModel):
     position: int = Field(default=0, ge=0, le=1_000_000)
     active: bool = True
     match: PolicyMatch = Field(default_factory=PolicyMatch)
-    calendar_id: int | None = None
+    calendar_id: Id | None = None
     targets: list[PolicyTarget] = Field(min_length=1, max_length=64)
     warning_percent: int = Field(default=75, ge=1, le=99)
     pause_statuses: list[PauseStatus] = Field(default_factory=lambda: ["pending_customer", "on_hold"])
@@ -109,7 +114,7 @@ class PolicyUpdate(BaseModel):
     position: int | None = Field(default=None, ge=0, le=1_000_000)
     active: bool | None = None
     match: PolicyMatch | None = None
-    calendar_id: int | None = None
+    calendar_id: Id | None = None
     targets: list[PolicyTarget] | None = Field(default=None, min_length=1, max_length=64)
     warning_percent: int | None = Field(default=None, ge=1, le=99)
     pause_statuses: list[PauseStatus] | None = None

@@ -16,7 +16,7 @@ from tierline.platform import idempotency
 from tierline.platform.auth.actor import Actor
 from tierline.platform.deps import DB, ReadDB, require
 from tierline.platform.errors import Invalid
-from tierline.platform.pagination import Limit, Page
+from tierline.platform.pagination import Cursor, Limit, Page
 from tierline.tickets import api_escalation, api_forms, api_queues, messages, service
 from tierline.tickets.schemas import (
     MessageCreate,
@@ -130,7 +130,7 @@ def create_message(key: str, body: MessageCreate, request: Request, db: DB,
 @router.get("/tickets/{key}/messages", response_model=Page[MessageRead], tags=["tickets"])
 def list_messages(key: str, db: DB, actor: Annotated[Actor, require("tickets:read")],
                   public: Annotated[bool | None, Query(description="true: replies; false: notes")] = None,
-                  limit: Limit = 50, cursor: str | None = None) -> Page:
+                  limit: Limit = 50, cursor: Cursor = None) -> Page:
     rows, next_cursor = messages.list_(db, actor=actor, ticket_key=key, public=public, limit=limit,
                                        cursor=cursor)
     return Page[MessageRead](items=[MessageRead.model_validate(r) for r in rows], next_cursor=next_cursor)

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query, Response
 
 from tierline.platform.auth.actor import Actor
 from tierline.platform.deps import DB, require
-from tierline.platform.pagination import Limit, Page
+from tierline.platform.pagination import Cursor, Limit, Page
+from tierline.platform.schemas import Id
 from tierline.tickets import queues
 from tierline.tickets.schemas import QueueCreate, QueueRead, QueueUpdate, Tier
 
@@ -25,28 +26,28 @@ def list_queues(
     db: DB,
     _: Annotated[Actor, require("queues:read")],
     tier: Tier | None = None,
-    team_id: int | None = None,
+    team_id: Id | None = None,
     name: Annotated[str | None, Query(max_length=200)] = None,
     limit: Limit = 50,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> Page:
     rows, next_cursor = queues.list_(db, tier=tier, team_id=team_id, name=name, limit=limit, cursor=cursor)
     return Page[QueueRead](items=[QueueRead.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/queues/{queue_id}", response_model=QueueRead)
-def get_queue(queue_id: int, db: DB, _: Annotated[Actor, require("queues:read")]) -> QueueRead:
+def get_queue(queue_id: Id, db: DB, _: Annotated[Actor, require("queues:read")]) -> QueueRead:
     return QueueRead.model_validate(queues.get(db, queue_id=queue_id))
 
 
 @router.patch("/queues/{queue_id}", response_model=QueueRead)
-def update_queue(queue_id: int, body: QueueUpdate, db: DB,
+def update_queue(queue_id: Id, body: QueueUpdate, db: DB,
                  actor: Annotated[Actor, require("queues:write")]) -> QueueRead:
     queue = queues.update(db, actor=actor, queue_id=queue_id, changes=body.model_dump(exclude_unset=True))
     return QueueRead.model_validate(queue)
 
 
 @router.delete("/queues/{queue_id}", status_code=204)
-def delete_queue(queue_id: int, db: DB, actor: Annotated[Actor, require("queues:write")]) -> Response:
+def delete_queue(queue_id: Id, db: DB, actor: Annotated[Actor, require("queues:write")]) -> Response:
     queues.delete(db, actor=actor, queue_id=queue_id)
     return Response(status_code=204)

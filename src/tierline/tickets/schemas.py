@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from tierline.platform.pagination import MAX_CURSOR_LENGTH
+from tierline.platform.schemas import Email, Id, UtcDateTime
 from tierline.platform.schemas import Patch as _Patch
 
 Tier = Literal["L1", "L2", "L3"]
@@ -22,6 +25,12 @@ AssignmentStrategy = Literal["round_robin", "least_loaded", "skills"]
 MAX_TAGS = 50
 _TAG = re.compile(r"^[^\s,]{1,64}$")
 _CUSTOM_KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+# A ticket's custom fields are data about the ticket (an environment, a plan, an account id), shown to agents
+# and customers, searched by triage: at most this many fields, nested at most this deep, this large as JSON.
+MAX_CUSTOM_FIELDS = 100
+MAX_CUSTOM_FIELD_DEPTH = 4
+MAX_CUSTOM_FIELDS_BYTES = 16_384
+MAX_AFFECTED_USERS = 1_000_000_000  # a head count; the column is a 32-bit integer
 
 
 def normalise_tags(tags: list[str]) -> list[str]:
@@ -36,11 +45,43 @@ def normalise_tags(tags: list[str]) -> list[str]:
     return out
 
 
+def _depth(value: Any) -> int:
+    """How deep a JSON value nests (a scalar: 0, a list of scalars: 1), found without recursion and without
+    going more than one level past MAX_CUSTOM_FIELD_DEPTH."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            depth += 1
+            deepest = max(deepest, depth)
+            if depth > MAX_CUSTOM_FIELD_DEPTH:
+                break
+            stack.extend((child, depth) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def custom_fields_problem(value: dict[str, Any]) -> tuple[str, str] | None:
+    """(field, reason) when a ticket's custom fields break a rule: names, count, depth, size. None when not."""
+    if len(value) > MAX_CUSTOM_FIELDS:
+        return "custom_fields", f"may hold at most {MAX_CUSTOM_FIELDS} fields"
+    for key, item in value.items():
+        if not isinstance(key, str) or not _CUSTOM_KEY.match(key):
+            return "custom_fields", (f"custom field name {key!r} must be lower-case letters, digits and _ "
+                                     "(starting with a letter, at most 64)")
+        if _depth(item) > MAX_CUSTOM_FIELD_DEPTH:
+            return f"custom_fields.{key}", f"nests more than {MAX_CUSTOM_FIELD_DEPTH} levels deep"
+    size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+    if size > MAX_CUSTOM_FIELDS_BYTES:
+        return "custom_fields", f"is {size} bytes as JSON; at most {MAX_CUSTOM_FIELDS_BYTES} are kept"
+    return None
+
+
 def check_custom_fields(value: dict[str, Any]) -> dict[str, Any]:
-    for key in value:
-        if not _CUSTOM_KEY.match(key):
-            raise ValueError(f"custom field name {key!r} must be lower-case letters, digits and _ "
-                             "(starting with a letter, at most 64)")
+    """The body validator: a ValueError naming the rule (and the custom field, when one is at fault)."""
+    found = custom_fields_problem(value)
+    if found is not None:
+        field, reason = found
+        raise ValueError(reason if field == "custom_fields" else f"{field.split('.', 1)[1]}: {reason}")
     return value
 
 
@@ -51,7 +92,7 @@ class QueueCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     tier: Tier
-    team_id: int | None = None
+    team_id: Id | None = None
     description: str = Field(default="", max_length=10_000)
     assignment_strategy: AssignmentStrategy = Field(
         default="round_robin",
@@ -66,7 +107,7 @@ class QueueUpdate(_Patch):
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     tier: Tier | None = None
-    team_id: int | None = None
+    team_id: Id | None = None
     description: str | None = Field(default=None, max_length=10_000)
     assignment_strategy: AssignmentStrategy | None = None
     required_skills: list[str] | None = Field(default=None, max_length=50)
@@ -135,22 +176,24 @@ class TicketCreate(_TicketFields):
 
     subject: str = Field(min_length=1, max_length=500)
     description: str = Field(min_length=1, max_length=100_000)
-    requester_email: EmailStr = Field(max_length=320)
-    customer_id: int | None = Field(default=None, description="omitted: resolved from requester_email")
+    requester_email: Email
+    customer_id: Id | None = Field(default=None, description="omitted: resolved from requester_email")
     type: TicketType = "question"
     priority: Priority = "P3"
     channel: Channel = "api"
-    component_id: int | None = None
+    component_id: Id | None = None
     feature_area: str | None = Field(default=None, max_length=200)
     error_code: str | None = Field(default=None, max_length=100)
     tags: list[str] = Field(default_factory=list, max_length=MAX_TAGS)
-    custom_fields: dict[str, Any] = Field(default_factory=dict, max_length=100)
-    assignee_id: int | None = Field(default=None, description="an assignee opens the ticket at once")
-    team_id: int | None = None
+    custom_fields: dict[str, Any] = Field(default_factory=dict, max_length=MAX_CUSTOM_FIELDS, description=(
+        f"at most {MAX_CUSTOM_FIELDS} fields, nested at most {MAX_CUSTOM_FIELD_DEPTH} levels deep, "
+        f"{MAX_CUSTOM_FIELDS_BYTES} bytes as JSON"))
+    assignee_id: Id | None = Field(default=None, description="an assignee opens the ticket at once")
+    team_id: Id | None = None
     tier: Tier | None = None
-    queue_id: int | None = None
+    queue_id: Id | None = None
     urgency: Urgency | None = None
-    affected_users: int | None = Field(default=None, ge=0)
+    affected_users: int | None = Field(default=None, ge=0, le=MAX_AFFECTED_USERS)
 
 
 class TicketUpdate(_TicketFields, _Patch):
@@ -163,22 +206,23 @@ class TicketUpdate(_TicketFields, _Patch):
 
     subject: str | None = Field(default=None, min_length=1, max_length=500)
     description: str | None = Field(default=None, min_length=1, max_length=100_000)
-    requester_email: EmailStr | None = Field(default=None, max_length=320)
-    customer_id: int | None = None
+    requester_email: Email | None = None
+    customer_id: Id | None = None
     status: Status | None = None
     type: TicketType | None = None
     priority: Priority | None = None
-    component_id: int | None = None
+    component_id: Id | None = None
     feature_area: str | None = Field(default=None, max_length=200)
     error_code: str | None = Field(default=None, max_length=100)
     tags: list[str] | None = Field(default=None, max_length=MAX_TAGS)
-    custom_fields: dict[str, Any] | None = Field(default=None, max_length=100)
-    assignee_id: int | None = None
-    team_id: int | None = None
+    custom_fields: dict[str, Any] | None = Field(default=None, max_length=MAX_CUSTOM_FIELDS, description=(
+        "merged into the ticket's (a field set to null is removed); the result keeps the limits of create"))
+    assignee_id: Id | None = None
+    team_id: Id | None = None
     tier: Tier | None = None
-    queue_id: int | None = None
+    queue_id: Id | None = None
     urgency: Urgency | None = None
-    affected_users: int | None = Field(default=None, ge=0)
+    affected_users: int | None = Field(default=None, ge=0, le=MAX_AFFECTED_USERS)
 
 
 class TicketRead(BaseModel):
@@ -232,22 +276,23 @@ class TicketQuery(BaseModel):
     status: list[Status] | None = None
     priority: list[Priority] | None = None
     type: list[TicketType] | None = None
-    customer_id: int | None = None
-    assignee_id: int | None = None
+    customer_id: Id | None = None
+    assignee_id: Id | None = None
     unassigned: bool | None = Field(default=None, description="true: only unassigned; false: only assigned")
-    team_id: int | None = None
-    component_id: int | None = Field(default=None, description="matches the component and its descendants")
-    queue_id: int | None = None
+    team_id: Id | None = None
+    component_id: Id | None = Field(default=None, description="matches the component and its descendants")
+    queue_id: Id | None = None
     tag: str | None = Field(default=None, max_length=64)
     requester_email: str | None = Field(default=None, max_length=320)
     q: str | None = Field(default=None, max_length=500,
                           description="full text: subject, description, messages")
-    created_after: AwareDatetime | None = Field(default=None, description="inclusive")
-    created_before: AwareDatetime | None = Field(default=None, description="exclusive")
+    created_after: UtcDateTime | None = Field(default=None, description="inclusive")
+    created_before: UtcDateTime | None = Field(default=None, description="exclusive")
     order_by: Literal["created_at", "updated_at", "sla_due"] = Field(
         default="created_at", description="created_at, updated_at: newest first; sla_due: next SLA target first")
     limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = None
+    cursor: str | None = Field(default=None, max_length=MAX_CURSOR_LENGTH,
+                               description="the previous page's next_cursor, as it was given")
 
 
 # -- messages -------------------------------------------------------------------------------------------
@@ -259,8 +304,8 @@ class MessageCreate(BaseModel):
     public: bool = Field(default=True, description="false: an internal note, never shown to customers")
     author_type: AuthorType | None = Field(
         default=None, description="default agent (customer when the caller is a customer)")
-    author_email: EmailStr | None = Field(
-        default=None, max_length=320,
+    author_email: Email | None = Field(
+        default=None,
         description="for customer messages posted by an agent or an integration; default: the requester")
 
     @field_validator("body")
@@ -295,7 +340,7 @@ class MessageRead(BaseModel):
 class TicketFormPut(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    required_fields: list[str] = Field(
+    required_fields: list[Annotated[str, Field(max_length=100)]] = Field(
         max_length=50, description="ticket field names, or custom_fields.<name>, needed before solved")
     description: str | None = Field(default=None, max_length=10_000)
 

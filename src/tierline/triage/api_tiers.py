@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from tierline.platform.auth.actor import Actor
 from tierline.platform.deps import DB, require
+from tierline.platform.schemas import Id
 from tierline.tickets.schemas import TicketType
 from tierline.triage import tiers
 from tierline.triage.tier_schemas import TierReport
@@ -20,7 +21,7 @@ def tier_report(
     db: DB,
     _: Annotated[Actor, require("triage:read")],
     days: Annotated[int, Query(ge=1, le=3650, description="tickets created in the last N days")] = 90,
-    component_id: Annotated[int | None, Query(description="this component and its descendants")] = None,
+    component_id: Annotated[Id | None, Query(description="this component and its descendants")] = None,
     type: TicketType | None = None,  # `type`: the ticket field's name
 ) -> TierReport:
     """Per component and ticket type: volume, MTTR, reopen and escalation rates per first-touch tier, the tier

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from tierline.components import service as components_service
 from tierline.platform.errors import NotFound
+from tierline.platform.schemas import MAX_ID
 from tierline.triage import regex_guard
 from tierline.triage.types import Draft, Signals
 
 CUSTOM_PREFIX = "custom_fields."
-MAX_ID = 2**63 - 1
 # Fields no action changes: a condition on one of them gives the same answer for the whole run, so rules can be
 # picked by these fields' values before the run (see rules.RuleSet).
 STATIC_FIELDS = frozenset({"subject", "description", "error_code", "channel", "customer.plan", "customer.arr",

@@ -12,7 +12,8 @@ from tierline.platform.auth.actor import Actor
 from tierline.platform.auth.schemas import LoginIn, LoginOut, Me, TokenCreate, TokenCreated, TokenRead
 from tierline.platform.deps import DB, authenticated, require, session_serializer
 from tierline.platform.errors import Forbidden, Invalid
-from tierline.platform.pagination import Page
+from tierline.platform.pagination import Cursor, Limit, Page
+from tierline.platform.schemas import Id
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
@@ -69,8 +70,8 @@ def create_token(body: TokenCreate, db: DB, actor: Annotated[Actor, require("tok
 
 
 @router.get("/tokens", response_model=Page[TokenRead])
-def list_tokens(db: DB, actor: Annotated[Actor, require("tokens:read")], user_id: int | None = None,
-                limit: int = 50, cursor: str | None = None) -> Page:
+def list_tokens(db: DB, actor: Annotated[Actor, require("tokens:read")], user_id: Id | None = None,
+                limit: Limit = 50, cursor: Cursor = None) -> Page:
     owner_id = user_id or actor.user_id
     if owner_id != actor.user_id and "users:write" not in actor.permissions:
         raise Forbidden("only user administrators may list another user's tokens")
@@ -79,6 +80,6 @@ def list_tokens(db: DB, actor: Annotated[Actor, require("tokens:read")], user_id
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
-def revoke_token(token_id: int, db: DB, actor: Annotated[Actor, require("tokens:write")]) -> Response:
+def revoke_token(token_id: Id, db: DB, actor: Annotated[Actor, require("tokens:write")]) -> Response:
     service.revoke_token(db, actor=actor, token_id=token_id)
     return Response(status_code=204)

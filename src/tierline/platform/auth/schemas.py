@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from tierline.platform.schemas import Id, UtcDateTime
 
 
 class LoginIn(BaseModel):
@@ -22,10 +25,11 @@ class TokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(default="api token", min_length=1, max_length=200)
-    scopes: list[str] | None = Field(default=None, description="permission names; omitted: all of the user's")
-    expires_at: datetime | None = None
+    scopes: list[Annotated[str, Field(max_length=100)]] | None = Field(
+        default=None, max_length=1000, description="permission names; omitted: all of the user's")
+    expires_at: UtcDateTime | None = None
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
-    user_id: int | None = Field(default=None, description="admins may mint for another user (integrations)")
+    user_id: Id | None = Field(default=None, description="admins may mint for another user (integrations)")
 
 
 class TokenRead(BaseModel):

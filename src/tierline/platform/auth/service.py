@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import String, bindparam, cast, func, select, update
 from sqlalchemy.orm import Session
 
 from tierline.platform import audit, clock, rbac
@@ -89,10 +89,36 @@ def create_user(session: Session, *, actor: Actor, email: str, name: str, roles:
     return user
 
 
+ADMIN = "admin"
+
+
+def _is_active_admin(user: User) -> bool:
+    return user.active and ADMIN in (user.roles or [])
+
+
+def check_not_last_admin(session: Session, *, user: User) -> None:
+    """A 409 when `user` is the organisation's last active admin: taking the role away or deactivating them
+    would leave nobody able to manage users, roles or tokens. On PostgreSQL the active admins' rows are locked
+    (in id order) until the transaction ends, so two admins demoting each other at once cannot both pass:
+    the second waits, then finds the first's change."""
+    stmt = (select(User.id, User.roles)
+            .where(User.active.is_(True), cast(User.roles, String).like(f'%"{ADMIN}"%'))
+            .order_by(User.id))
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=User)
+    others = [uid for uid, roles in session.execute(stmt) if ADMIN in roles and uid != user.id]
+    if not others:
+        raise Conflict(f"{user.email} is the last active admin: the change would leave nobody able to manage "
+                       "users and roles; make another active user an admin first")
+
+
 def update_user(session: Session, *, actor: Actor, user: User, name: str | None = None,
                 roles: list[str] | None = None, timezone: str | None = None, password: str | None = None,
                 active: bool | None = None) -> User:
-    """Change identity fields; deactivation revokes every token and session of the user at once."""
+    """Change identity fields; deactivation revokes every token and session of the user at once. No change may
+    leave the organisation without an active admin (409)."""
+    if _is_active_admin(user) and (active is False or (roles is not None and ADMIN not in roles)):
+        check_not_last_admin(session, user=user)
     before = audit.snapshot(user)
     if name is not None:
         user.name = name.strip() or user.email
