@@ -22,17 +22,19 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
 from tierline.components import service as components_service
 from tierline.customers import service as customers_service
+from tierline.customers.models import Contact
 from tierline.customers.service import Requester
 from tierline.flows.ticket_views import TicketDetail
 from tierline.platform import audit, clock, ids, outbox, search
 from tierline.platform.auth.actor import Actor
 from tierline.platform.db import core_connection
 from tierline.platform.errors import Invalid
+from tierline.platform.insert_batch import Rows, insert_rows
 from tierline.problems import recurrence
 from tierline.problems import service as problems_service
 from tierline.settings import get_settings
@@ -165,9 +167,8 @@ def write(session: Session, intake: Intake) -> Written:
     record = _decide(ticket, candidate, recorded.result if recorded is not None else None)
     values = {name: getattr(ticket, name) for name in _TICKET_COLUMNS}
     values.update(id=ticket_id, version=1)
-    connection.execute(_INSERT_TICKET, values)
-    outbox.insert_many(connection, [*_messages(session, intake, values),
-                                    *(recorded.messages if recorded is not None else ())])
+    messages = [*_messages(session, intake, values), *(recorded.messages if recorded is not None else ())]
+    insert_rows(connection, [Rows(_TICKETS, [values]), Rows(_OUTBOX, outbox.new_rows(messages))])
     problem = recorded.result if recorded is not None else None
     events += recorded.events if recorded is not None else []
     events.append(_ticket_event_filled(intake, record, values, candidate, problem))
@@ -224,19 +225,19 @@ def _write_children(connection: Any, intake: Intake, ticket_id: int) -> list[aud
     """The rows that only this ticket needs: the requester's new contact, the tags, the search document, the
     SLA clocks (their ticket's row comes later; the foreign keys are checked at COMMIT)."""
     ticket, events = intake.ticket, []
-    if intake.requester.new_contact is not None:
-        contact_id = customers_service.insert_contact(connection, intake.requester.new_contact)
-        if contact_id is not None:  # else a concurrent intake made the contact first
-            events.append(intake.contact_event.fill({"contact_id": contact_id}))
-    if ticket.tags:
-        connection.execute(insert(TicketTag), [{"ticket_id": ticket_id, "tag": tag}
-                                               for tag in sorted(set(ticket.tags))])
-    search.insert_document(connection, indexing.PUBLIC_DOC, ticket_id, ticket.subject, ticket.description)
-    if intake.sla.clocks:
-        clock_ids = connection.execute(
-            insert(SlaClock).returning(SlaClock.id, sort_by_parameter_order=True),
-            [{**values, "ticket_id": ticket_id} for values in intake.sla.clocks]).scalars().all()
-        fill = {"ticket_id": ticket_id, **{f"clock_{i}": cid for i, cid in enumerate(clock_ids)}}
+    contact = intake.requester.new_contact
+    tags = [{"ticket_id": ticket_id, "tag": tag} for tag in sorted(set(ticket.tags or ()))]
+    clocks = [{**values, "ticket_id": ticket_id} for values in intake.sla.clocks]
+    contact_ids, _, _, clock_ids = insert_rows(connection, [
+        Rows(_CONTACTS, [contact] if contact is not None else [], returning=("id",), skip_existing=("email",)),
+        Rows(_TAGS, tags),
+        Rows(_SEARCH, [search.new_document(indexing.PUBLIC_DOC, ticket_id, ticket.subject, ticket.description)]),
+        Rows(_CLOCKS, clocks, returning=("id",)),
+    ])
+    if contact_ids:  # else there was no new contact, or a concurrent intake made it first
+        events.append(intake.contact_event.fill({"contact_id": contact_ids[0][0]}))
+    if clock_ids:
+        fill = {"ticket_id": ticket_id, **{f"clock_{i}": cid for i, (cid,) in enumerate(clock_ids)}}
         events += [event.fill(fill) for event in intake.clock_events]
     return events
 
@@ -272,7 +273,9 @@ def _ticket_event_filled(intake: Intake, record: dict[str, Any], values: dict[st
                                      "assignee_candidate": candidate, "problem": problem})
 
 
-_INSERT_TICKET = Ticket.__table__.insert()
+_TICKETS, _OUTBOX, _TAGS, _CLOCKS = (Ticket.__table__, outbox.OutboxMessage.__table__, TicketTag.__table__,
+                                     SlaClock.__table__)
+_CONTACTS, _SEARCH = Contact.__table__, search.SearchDocument.__table__
 _SET_TRIAGE = update(Ticket.__table__).where(Ticket.__table__.c.id == bindparam("ticket_id")).values(
     triage=bindparam("record", type_=Ticket.__table__.c.triage.type))
 

@@ -6,8 +6,8 @@ in order and marks them delivered. Nothing here sends anything.
 
 from __future__ import annotations
 
-from datetime import datetime
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Index, Integer, String, Text
@@ -39,11 +39,16 @@ def publish(session: Session, topic: str, payload: dict[str, Any]) -> OutboxMess
 
 def insert_many(connection: Connection, messages: Iterable[tuple[str, dict[str, Any]]]) -> None:
     """Write messages with one INSERT through Core, for a flow that computed them before its write."""
-    now = clock.now()
-    rows = [{"topic": topic, "payload": jsonable(payload), "created_at": now, "attempts": 0}
-            for topic, payload in messages]
+    rows = new_rows(messages)
     if rows:
         connection.execute(_INSERT, rows)
+
+
+def new_rows(messages: Iterable[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The outbox rows of `messages`, for a flow that inserts them among others (platform.insert_batch)."""
+    now = clock.now()
+    return [{"topic": topic, "payload": jsonable(payload), "created_at": now, "attempts": 0}
+            for topic, payload in messages]
 
 
 _INSERT = OutboxMessage.__table__.insert()

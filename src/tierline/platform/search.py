@@ -8,6 +8,7 @@ with a GIN index on PostgreSQL. Both are created by the migration, not by the mo
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sqlalchemy import Connection, Index, Select, String, Text, delete, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -85,8 +86,13 @@ def matching_ids(session: Session, doc_type: str, query: str) -> Select:
 
 def insert_document(connection: Connection, doc_type: str, doc_id: int, title: str, body: str) -> None:
     """Insert the document of a row that is new in this transaction (nothing to replace): one plain INSERT."""
-    connection.execute(_INSERT, {"doc_type": doc_type, "doc_id": doc_id, "title": _plain(title),
-                                 "body": _plain(body)})
+    connection.execute(_INSERT, new_document(doc_type, doc_id, title, body))
+
+
+def new_document(doc_type: str, doc_id: int, title: str, body: str) -> dict[str, Any]:
+    """The search_documents row of a row new in this transaction, for a caller that inserts it among others
+    (platform.insert_batch)."""
+    return {"doc_type": doc_type, "doc_id": doc_id, "title": _plain(title), "body": _plain(body)}
 
 
 _INSERT = SearchDocument.__table__.insert()
