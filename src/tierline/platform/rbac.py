@@ -45,6 +45,7 @@ PERMISSION_DESCRIPTIONS: dict[str, str] = {
     "teams:write": "create and change teams",
     "tokens:read": "list one's own API tokens",
     "tokens:write": "create and revoke one's own API tokens",
+    "tokens:admin": "mint, list and revoke other users' API tokens (only of users whose roles one could grant)",
     "sla:read": "read business calendars, SLA policies and clocks",
     "sla:write": "change business calendars and SLA policies",
     "triage:read": "read triage rules and explain how a ticket would be triaged",

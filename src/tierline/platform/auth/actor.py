@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from tierline.platform import rbac
 
@@ -15,6 +16,9 @@ class Actor:
     permissions: frozenset[str] = field(default_factory=frozenset)
     via: str = "system"  # token | session | system
     token_id: int | None = None
+    # When the calling credential stops working: a token's expiry (None: it never expires, or a session, whose
+    # new tokens get no cap from it). A token minted by this actor may not outlive it.
+    expires_at: datetime | None = None
 
     @classmethod
     def system(cls, label: str = "system") -> Actor:

@@ -11,7 +11,7 @@ from tierline.platform.auth import service
 from tierline.platform.auth.actor import Actor
 from tierline.platform.auth.schemas import LoginIn, LoginOut, Me, TokenCreate, TokenCreated, TokenRead
 from tierline.platform.deps import DB, authenticated, require, session_serializer
-from tierline.platform.errors import Forbidden, Invalid
+from tierline.platform.errors import Invalid
 from tierline.platform.pagination import Cursor, Limit, Page
 from tierline.platform.schemas import Id
 
@@ -57,12 +57,7 @@ def create_token(body: TokenCreate, db: DB, actor: Annotated[Actor, require("tok
     expires_at = body.expires_at
     if body.expires_in_days is not None:
         expires_at = clock.now() + timedelta(days=body.expires_in_days)
-    owner_id = body.user_id or actor.user_id
-    if owner_id != actor.user_id and "users:write" not in actor.permissions:
-        raise Forbidden("only user administrators may mint tokens for another user")
-    if owner_id is None:
-        raise Invalid("user_id", "is required for the system actor")
-    user = service.get_user(db, user_id=owner_id)
+    user = service.token_owner(db, actor=actor, user_id=body.user_id, doing="mint")
     token, raw = service.create_token(db, actor=actor, user=user, name=body.name, scopes=body.scopes,
                                       expires_at=expires_at)
     out = TokenCreated(**TokenRead.model_validate(token).model_dump(), token=raw)
@@ -72,10 +67,7 @@ def create_token(body: TokenCreate, db: DB, actor: Annotated[Actor, require("tok
 @router.get("/tokens", response_model=Page[TokenRead])
 def list_tokens(db: DB, actor: Annotated[Actor, require("tokens:read")], user_id: Id | None = None,
                 limit: Limit = 50, cursor: Cursor = None) -> Page:
-    owner_id = user_id or actor.user_id
-    if owner_id != actor.user_id and "users:write" not in actor.permissions:
-        raise Forbidden("only user administrators may list another user's tokens")
-    rows, next_cursor = service.list_tokens(db, user_id=owner_id or 0, limit=limit, cursor=cursor)
+    rows, next_cursor = service.list_tokens(db, actor=actor, user_id=user_id, limit=limit, cursor=cursor)
     return Page[TokenRead](items=[TokenRead.model_validate(t) for t in rows], next_cursor=next_cursor)
 
 

@@ -26,10 +26,12 @@ class TokenCreate(BaseModel):
 
     name: str = Field(default="api token", min_length=1, max_length=200)
     scopes: list[Annotated[str, Field(max_length=100)]] | None = Field(
-        default=None, max_length=1000, description="permission names; omitted: all of the user's")
-    expires_at: UtcDateTime | None = None
+        default=None, max_length=1000, description="permission names, each one the calling credential has; omitted: the caller's own")
+    expires_at: UtcDateTime | None = Field(
+        default=None, description="no later than the calling token's expiry; omitted: that expiry (none from a "
+                                  "session)")
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
-    user_id: Id | None = Field(default=None, description="admins may mint for another user (integrations)")
+    user_id: Id | None = Field(default=None, description="another user (an integration): needs tokens:admin and roles you could grant")
 
 
 class TokenRead(BaseModel):

@@ -184,45 +184,135 @@ def actor_for(user: User, *, via: str, scopes: Iterable[str] | None = None, toke
 
 
 # -- API tokens ----------------------------------------------------------------------------------------
+# A token never widens: what it reaches is a subset of what the credential that minted it reached, and it dies
+# no later than that credential. Another user's tokens are `tokens:admin` business, and only for a user whose
+# roles the caller could grant (the rule PATCH /api/v1/users applies).
+
+TOKENS_ADMIN = "tokens:admin"
+
+
+def check_token_owner(actor: Actor, owner: User, *, doing: str) -> None:
+    """403 unless `actor` may manage `owner`'s tokens: their own, or with `tokens:admin` a user whose roles the
+    actor's own roles could grant. `doing` names the act for the message ("mint", "list", "revoke")."""
+    if owner.id == actor.user_id:
+        return
+    if TOKENS_ADMIN not in actor.permissions:
+        raise Forbidden(f"to {doing} another user's tokens needs the {TOKENS_ADMIN!r} permission")
+    if not rbac.permissions_for(owner.roles) <= rbac.permissions_for(actor.roles):
+        raise Forbidden(f"you cannot {doing} the tokens of {owner.email}: their roles grant permissions your own "
+                        "roles do not have")
+
+
+def token_owner(session: Session, *, actor: Actor, user_id: int | None, doing: str) -> User:
+    """The user whose tokens the request is about (None: the caller), checked before the user is even looked
+    up, so that without `tokens:admin` no answer tells which user ids exist."""
+    if user_id is None or user_id == actor.user_id:
+        if actor.user_id is None:
+            raise Invalid("user_id", "is required for the system actor")
+        return get_user(session, user_id=actor.user_id)
+    if TOKENS_ADMIN not in actor.permissions:
+        raise Forbidden(f"to {doing} another user's tokens needs the {TOKENS_ADMIN!r} permission")
+    owner = get_user(session, user_id=user_id)
+    check_token_owner(actor, owner, doing=doing)
+    return owner
+
+
+def _token_scopes(actor: Actor, owner: User, scopes: list[str] | None) -> list[str]:
+    """The new token's scopes: each one the owner's roles grant (else 422) and the calling credential reaches
+    (else 403). Omitted: whatever the caller reaches of the owner's permissions (`*` when that is all of them)."""
+    granted = rbac.permissions_for(owner.roles)
+    reach = actor.permissions
+    if scopes is None:
+        if granted <= reach:
+            return ["*"]
+        scopes = sorted(granted & reach)
+        if not scopes:
+            raise Forbidden("your credential reaches none of the permissions the token's user has")
+        return scopes
+    scopes = list(dict.fromkeys(scopes))
+    if not scopes:
+        raise Invalid("scopes", "give at least one scope, or omit scopes for all the caller may")
+    errors: list[tuple[str, str]] = []
+    wider: list[str] = []
+    for i, scope in enumerate(scopes):
+        if scope == "*":
+            if not granted <= reach:
+                wider.append(f"scopes.{i} ('*': every permission of the user's roles)")
+            continue
+        if scope not in rbac.PERMISSIONS:
+            errors.append((f"scopes.{i}", f"unknown scope {scope!r}"))
+        elif scope not in granted:
+            errors.append((f"scopes.{i}", f"the user's roles do not grant {scope!r}"))
+        elif scope not in reach:
+            wider.append(f"scopes.{i} ({scope!r})")
+    if errors:
+        raise Invalid(errors=errors)
+    if wider:
+        raise Forbidden("a token can only narrow the credential that mints it; yours does not reach "
+                        + ", ".join(wider), errors=[{"field": w.split(" ", 1)[0], "message": "wider than the "
+                                                    "calling credential"} for w in wider])
+    return scopes
+
+
+def _token_expiry(actor: Actor, expires_at: datetime | None) -> datetime | None:
+    """No later than the calling token's expiry (omitted: that expiry); a session or the system sets no cap."""
+    if expires_at is not None and expires_at <= clock.now():
+        raise Invalid("expires_at", "must be in the future")
+    cap = actor.expires_at
+    if cap is None:
+        return expires_at
+    if expires_at is None:
+        return cap
+    if expires_at > cap:
+        raise Forbidden(f"a token can only narrow the credential that mints it: yours expires at "
+                        f"{cap.isoformat()}, so the new token must expire by then",
+                        errors=[{"field": "expires_at", "message": "later than the calling token's expiry"}])
+    return expires_at
+
 
 def create_token(session: Session, *, actor: Actor, user: User, name: str, scopes: list[str] | None = None,
                  expires_at: datetime | None = None) -> tuple[ApiToken, str]:
-    """Mint a token; the raw value is returned once and only its hash is stored."""
+    """Mint a token; the raw value is returned once and only its hash is stored. Its scopes and expiry are
+    those asked for, each within the calling credential's (omitted: the caller's own)."""
+    check_token_owner(actor, user, doing="mint")
     if not user.active:
         raise Conflict("cannot mint a token for a deactivated user")
-    allowed = rbac.permissions_for(user.roles)
-    scopes = list(dict.fromkeys(scopes or ["*"]))
-    for i, scope in enumerate(scopes):
-        if scope == "*":
-            continue
-        if scope not in rbac.PERMISSIONS:
-            raise Invalid(f"scopes.{i}", f"unknown scope {scope!r}")
-        if scope not in allowed:
-            raise Invalid(f"scopes.{i}", f"the user's roles do not grant {scope!r}")
-    if expires_at is not None and expires_at <= clock.now():
-        raise Invalid("expires_at", "must be in the future")
+    scopes = _token_scopes(actor, user, scopes)
+    expires_at = _token_expiry(actor, expires_at)
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=user.id, name=name.strip() or "token", prefix=raw[:10], token_hash=_digest(raw),
                      scopes=scopes, expires_at=expires_at, created_at=clock.now())
     session.add(token)
     session.flush()
-    audit.record_create(session, actor, token)
+    audit.record_create(session, actor, token)  # the event names the actor, its changes the owner (user_id)
     return token, raw
 
 
-def list_tokens(session: Session, *, user_id: int, limit: int | None = None,
+def list_tokens(session: Session, *, actor: Actor, user_id: int | None = None, limit: int | None = None,
                 cursor: str | None = None) -> tuple[list[ApiToken], str | None]:
+    """A user's tokens (None: the caller's), for the user or (`tokens:admin`) for whoever could grant the
+    user's roles."""
+    if user_id is None or user_id == actor.user_id:
+        if actor.user_id is None:
+            raise Invalid("user_id", "is required for the system actor")
+        user_id = actor.user_id
+    else:
+        token_owner(session, actor=actor, user_id=user_id, doing="list")
     stmt = select(ApiToken).where(ApiToken.user_id == user_id)
     return paginate(session, stmt, keys=[SortKey(ApiToken.id)], limit=limit, cursor=cursor)
 
 
 def revoke_token(session: Session, *, actor: Actor, token_id: int) -> ApiToken:
+    """Revoke one of one's own tokens, or (`tokens:admin`) one of a user whose roles the caller could grant.
+    Without `tokens:admin` another user's token does not exist (404), as it never did for them."""
     token = session.get(ApiToken, token_id)
-    if token is None or (token.user_id != actor.user_id and "users:write" not in actor.permissions):
+    if token is None or (token.user_id != actor.user_id and TOKENS_ADMIN not in actor.permissions):
         raise NotFound(f"token {token_id} does not exist")
+    check_token_owner(actor, get_user(session, user_id=token.user_id), doing="revoke")
     if token.revoked_at is None:
         token.revoked_at = clock.now()
-        audit.record(session, actor, "api_tokens.revoke", token, changes={"revoked_at": [None, token.revoked_at]})
+        audit.record(session, actor, "api_tokens.revoke", token,
+                     changes={"revoked_at": [None, token.revoked_at], "user_id": [token.user_id, token.user_id]})
     return token
 
 
@@ -250,7 +340,7 @@ def authenticate_token(session: Session, raw: str) -> Actor:
     if not active:
         raise Unauthorized("the token's user is deactivated")
     return Actor(user_id=user_id, label=email, roles=tuple(roles), permissions=_permissions(roles, scopes),
-                 via="token", token_id=token_id)
+                 via="token", token_id=token_id, expires_at=expires_at)
 
 
 # -- web sessions --------------------------------------------------------------------------------------
