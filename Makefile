@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install install-test serve migrate bench clean
+.PHONY: demo test fuzz install install-test serve migrate bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,13 @@ demo: install
 PYTEST_WORKERS ?= 2
 test: install-test
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# CI's fuzzing stage on its own (.ci/fuzz): schemathesis over the whole API of a fresh `tierline serve`, on a
+# temporary SQLite file, or on the empty database FUZZ_DATABASE_URL names. Any 5xx fails it. FUZZ_SECONDS (time
+# budget, at most 180), FUZZ_SEED and FUZZ_WORKERS are read from the environment.
+FUZZ_DATABASE_URL ?=
+fuzz: install-test
+	.ci/fuzz $(FUZZ_DATABASE_URL)
 
 bench: install
 	$(BIN)/python bench/intake.py

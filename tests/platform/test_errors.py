@@ -230,5 +230,5 @@ def test_a_deadlock_or_serialisation_failure_is_a_409_saying_to_send_it_again(pr
 
 def test_any_other_database_error_is_a_500_that_leaks_nothing(probe):
     r = probe.post("/_probe/database/23505")
-    body = _problem(r, 500)
+    _problem(r, 500)
     assert "driver error" not in r.text and "UPDATE" not in r.text

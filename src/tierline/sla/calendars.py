@@ -15,7 +15,7 @@ from tierline.platform.db import hold
 from tierline.platform.errors import Conflict, Invalid, NotFound
 from tierline.platform.pagination import SortKey, paginate
 from tierline.sla.business_time import BusinessCalendar, add_business_minutes, business_minutes_between
-from tierline.sla.models import BusinessCalendarRecord, SlaPolicy
+from tierline.sla.models import BusinessCalendarRecord, SlaClock, SlaPolicy
 
 _FIELDS = ("timezone", "hours", "holidays", "holiday_country", "holiday_subdivision")
 # Compiled calendars: their tables are built once per process and reused by every request.
@@ -128,6 +128,8 @@ def delete_calendar(session: Session, *, actor: Actor, calendar_id: int) -> None
     users = session.scalars(select(SlaPolicy.name).where(SlaPolicy.calendar_id == record.id)).all()
     if users:
         raise Conflict(f"calendar {record.name!r} is used by SLA policies: {', '.join(sorted(users))}")
+    if session.scalar(select(SlaClock.id).where(SlaClock.calendar_id == record.id).limit(1)) is not None:
+        raise Conflict(f"calendar {record.name!r} times the SLA clocks of existing tickets; it stays")
     audit.record_delete(session, actor, record)
     session.delete(record)
     session.flush()

@@ -14,6 +14,7 @@ from tierline.platform.errors import Conflict, Invalid, NotFound
 from tierline.platform.pagination import SortKey, paginate
 from tierline.sla.calendars import get_calendar
 from tierline.sla.models import SlaClock, SlaPolicy
+from tierline.tickets import service as tickets_service
 
 
 def get_policy(session: Session, *, policy_id: int) -> SlaPolicy:
@@ -116,7 +117,7 @@ def update_policy(session: Session, *, actor: Actor, policy_id: int, changes: di
 def delete_policy(session: Session, *, actor: Actor, policy_id: int) -> None:
     policy = get_policy(session, policy_id=policy_id)
     in_use = session.scalar(select(SlaClock.id).where(SlaClock.policy_id == policy.id).limit(1))
-    if in_use is not None:
+    if in_use is not None or tickets_service.any_under_sla_policy(session, policy_id=policy.id):
         raise Conflict("tickets have clocks under this policy; deactivate it instead (active: false)")
     audit.record_delete(session, actor, policy)
     session.delete(policy)

@@ -46,6 +46,11 @@ def finished_texts(session: Session, *, label_field: str, limit: int) -> Sequenc
     ).all()
 
 
+def any_under_sla_policy(session: Session, *, policy_id: int) -> bool:
+    """Whether any ticket names the SLA policy as the one it matched (the policy cannot be deleted then)."""
+    return session.scalar(select(Ticket.id).where(Ticket.sla_policy_id == policy_id).limit(1)) is not None
+
+
 # -- measuring: tickets created in a period ----------------------------------------------------------------
 
 def created_between(session: Session, *, start: datetime, end: datetime,

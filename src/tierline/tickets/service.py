@@ -28,6 +28,7 @@ from tierline.tickets import indexing, queues
 from tierline.tickets import state_machine as sm
 from tierline.tickets.models import Ticket, TicketTag, parse_key
 from tierline.tickets.reads import (  # noqa: F401  (aggregate reads other domains use)
+    any_under_sla_policy,
     created_between,
     finished_texts,
     join_created_between,
