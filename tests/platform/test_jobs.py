@@ -122,11 +122,22 @@ def test_enqueueing_with_a_dedupe_key_reschedules_the_existing_job(db, ran):
     assert job.payload == {"v": 2} and job.due_at == clock.now() + timedelta(hours=2)
     clock.advance(timedelta(hours=2))
     assert jobs.run_due(db) == 1 and ran == [{"v": 2}]
-    # A finished job with that key is scheduled afresh.
+    # A finished job gave its key back (it stays as history); that key schedules a new job.
     _enqueue(db, "test.ok", {"v": 3}, dedupe_key="sla:T-1")
-    (job,) = _jobs(db)
-    assert (job.status, job.attempts) == ("pending", 0)
+    done, job = _jobs(db)
+    assert (done.status, done.dedupe_key) == ("done", None)
+    assert (job.status, job.attempts, job.dedupe_key) == ("pending", 0, "sla:T-1")
     assert jobs.run_due(db) == 1 and ran[-1] == {"v": 3}
+
+
+def test_a_finished_job_s_key_never_blocks_a_fresh_job(db, ran):
+    """Issue 12, finding 1: on SQLite a deleted row's id is given again, and a finished timer whose key was
+    derived from it made every later intake answer 500 (UNIQUE constraint failed: jobs.dedupe_key)."""
+    _enqueue(db, "test.ok", {"v": 1}, dedupe_key="sla.breach:7067")
+    assert jobs.run_due(db) == 1
+    with db.unit_of_work() as session:
+        jobs.enqueue(session, "test.ok", {"v": 2}, dedupe_key="sla.breach:7067", fresh=True)
+    assert jobs.run_due(db) == 1 and ran == [{"v": 1}, {"v": 2}]
 
 
 def test_cancelling_a_pending_job_by_its_dedupe_key_stops_it(db, ran):

@@ -143,9 +143,13 @@ def test_a_policy_match_change_moves_the_ticket_to_another_policy(agent, policy)
     at(30)
     out = patch_ticket(agent, t["key"], tags=["vip"])
     assert out["sla_policy"]["id"] == vip["id"]
-    assert {c["metric"] for c in out["sla"]} == {"resolution"}  # first response is not a VIP target
-    assert out["sla"][0]["elapsed_minutes"] == pytest.approx(30)
-    assert out["sla"][0]["due_at"].startswith(iso(120)[:19])
+    # First response is not a VIP target: that clock is cancelled, not deleted (issue 12, finding 3).
+    assert {c["metric"]: c["status"] for c in out["sla"]} == {
+        "first_response": "cancelled", "periodic_update": "cancelled", "resolution": "active"}
+    resolution = {c["metric"]: c for c in out["sla"]}["resolution"]
+    assert resolution["elapsed_minutes"] == pytest.approx(30)
+    assert resolution["due_at"].startswith(iso(120)[:19])
+    assert out["sla_due_at"].startswith(iso(120)[:19])
 
 
 def test_a_breach_fires_at_its_instant_from_the_sweep_and_is_recorded(agent, policy, db):

@@ -24,7 +24,8 @@ def test_it_creates_a_policy_with_zendesk_like_defaults(admin, factory):
     body = r.json()
     assert body["warning_percent"] == 75
     assert body["pause_statuses"] == ["pending_customer", "on_hold"]
-    assert body["on_breach"] == {"bump_priority": False, "escalate_tier": False}
+    assert body["on_breach"] == {"bump_priority": False, "escalate_tier": False,
+                                 "escalate_exclude_types": ["feature_request"]}
     assert factory.audit_count(entity_type="sla_policies") == 1
 
 

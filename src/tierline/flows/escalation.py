@@ -1,10 +1,12 @@
 """Escalation between tiers: a ticket moves up (escalate) or down (de-escalate) to another tier's queue.
 
-The move is one step of its own, not a PATCH of `tier`: the ticket goes to the new tier's default queue (the
-component's support team's, else its team's, else any: `triage.assignment.default_queue`), leaves its
-assignee, and assignment runs again in the new queue; when nobody fits it waits there with `waiting_reason`.
-One audit event (`tickets.escalate` / `tickets.de_escalate`, the reason as its note) and one outbox message
-(`ticket.escalated` / `ticket.de_escalated`) record it. Only unsolved tickets change tier. A ticket without a
+The move is one step of its own, not a PATCH of `tier`: the ticket goes to the queue the caller names
+(`to_queue_id`, of the new tier) or else to the one intake's routing picks (`triage.assignment.route_queue`:
+a queue where someone can take it first, the component's support team's, then its team's), leaves its
+assignee, and assignment runs again in the new queue; when nobody fits it waits there with `waiting_reason`
+and shows in the queue's waiting list. One audit event (`tickets.escalate` / `tickets.de_escalate`, the reason
+as its note), one internal note on the ticket that agents read (who moved it, where, why, who took it or why
+nobody could) and one outbox message (`ticket.escalated` / `ticket.de_escalated`) record it. Only unsolved tickets change tier. A ticket without a
 tier counts as L1, the first-touch tier.
 """
 
@@ -15,11 +17,14 @@ from typing import Literal
 from sqlalchemy.orm import Session
 
 from tierline.platform import audit, clock, outbox
+from tierline.platform.auth import service as auth_service
 from tierline.platform.auth.actor import Actor
-from tierline.platform.errors import Conflict, Forbidden
+from tierline.platform.errors import Conflict, Forbidden, Invalid, NotFound
+from tierline.flows import messages
 from tierline.sla import service as sla_service
 from tierline.tickets import queues, service
 from tierline.tickets import state_machine as sm
+from tierline.tickets.messages import SYSTEM
 from tierline.tickets.models import TIERS, Ticket
 from tierline.triage import assignment
 from tierline.triage.types import TICKET_FIELDS, Draft
@@ -45,7 +50,8 @@ def current_tier(session: Session, ticket: Ticket) -> str:
     return FIRST_TOUCH_TIER
 
 
-def _check(session: Session, actor: Actor, ticket: Ticket, to_tier: str, direction: Direction) -> int:
+def _check(session: Session, actor: Actor, ticket: Ticket, to_tier: str, direction: Direction,
+           to_queue_id: int | None = None) -> int:
     """Refuse a move that cannot happen; return the new tier's queue."""
     if actor.is_customer_only:
         raise Forbidden("customers may not change a ticket's tier")
@@ -58,8 +64,17 @@ def _check(session: Session, actor: Actor, ticket: Ticket, to_tier: str, directi
         way = "a higher" if direction == "escalate" else "a lower"
         raise Conflict(f"cannot {direction} ticket {ticket.key} from {current} to {to_tier}: {direction} "
                        f"moves to {way} tier", allowed=allowed, current_tier=current)
-    queue_id = assignment.default_queue(session, tier=to_tier, team_id=ticket.team_id,
-                                        component_id=ticket.component_id)
+    if to_queue_id is not None:
+        try:
+            named = queues.get(session, queue_id=to_queue_id)
+        except NotFound:
+            raise Invalid("to_queue_id", f"queue {to_queue_id} does not exist") from None
+        if named.tier != to_tier:
+            raise Invalid("to_queue_id", f"queue {to_queue_id} ({named.name}) is an {named.tier} queue, not "
+                                         f"{to_tier}")
+        return named.id
+    draft = Draft(**{name: getattr(ticket, name) for name in TICKET_FIELDS})
+    queue_id = assignment.route_queue(session, tier=to_tier, draft=draft)
     if queue_id is None:
         with_queue = [tier for tier in allowed if assignment.default_queue(
             session, tier=tier, team_id=None, component_id=None) is not None]
@@ -69,9 +84,9 @@ def _check(session: Session, actor: Actor, ticket: Ticket, to_tier: str, directi
 
 
 def change_tier(session: Session, *, actor: Actor, key: str, to_tier: str, reason: str,
-                direction: Direction) -> Ticket:
+                direction: Direction, to_queue_id: int | None = None) -> Ticket:
     ticket = service.get_by_key(session, key=key, actor=actor, lock=True)
-    queue_id = _check(session, actor, ticket, to_tier, direction)
+    queue_id = _check(session, actor, ticket, to_tier, direction, to_queue_id)
     queue = queues.get(session, queue_id=queue_id)
     before = audit.snapshot(ticket)
     from_tier, previous_assignee = current_tier(session, ticket), ticket.assignee_id
@@ -92,6 +107,11 @@ def change_tier(session: Session, *, actor: Actor, key: str, to_tier: str, reaso
     service.flush(session, ticket)
     if ticket.status != status_before:
         sla_service.on_ticket_changed(session, actor=actor, ticket=ticket)
+    who = (f"assigned to {_name(session, chosen.user_id)}" if chosen.user_id is not None
+           else f"waiting for someone to take it: {chosen.reason}")
+    messages.create(session, actor=actor, ticket_key=ticket.key, public=False, author_type=SYSTEM,
+                    body=f"{'Escalated' if direction == 'escalate' else 'De-escalated'} from {from_tier} to "
+                         f"{to_tier} ({queue.name}) by {actor.label}: {reason}. {who[0].upper()}{who[1:]}.")
     outbox.publish(session, TOPICS[direction], {
         "ticket_id": ticket.id, "key": ticket.key, "from_tier": from_tier, "to_tier": to_tier,
         "queue_id": queue.id, "team_id": ticket.team_id, "previous_assignee_id": previous_assignee,
@@ -102,9 +122,20 @@ def change_tier(session: Session, *, actor: Actor, key: str, to_tier: str, reaso
     return ticket
 
 
-def escalate(session: Session, *, actor: Actor, key: str, to_tier: str, reason: str) -> Ticket:
-    return change_tier(session, actor=actor, key=key, to_tier=to_tier, reason=reason, direction="escalate")
+def _name(session: Session, user_id: int) -> str:
+    try:
+        return auth_service.get_user(session, user_id=user_id).name
+    except NotFound:
+        return f"user {user_id}"
 
 
-def de_escalate(session: Session, *, actor: Actor, key: str, to_tier: str, reason: str) -> Ticket:
-    return change_tier(session, actor=actor, key=key, to_tier=to_tier, reason=reason, direction="de-escalate")
+def escalate(session: Session, *, actor: Actor, key: str, to_tier: str, reason: str,
+             to_queue_id: int | None = None) -> Ticket:
+    return change_tier(session, actor=actor, key=key, to_tier=to_tier, reason=reason, direction="escalate",
+                       to_queue_id=to_queue_id)
+
+
+def de_escalate(session: Session, *, actor: Actor, key: str, to_tier: str, reason: str,
+                to_queue_id: int | None = None) -> Ticket:
+    return change_tier(session, actor=actor, key=key, to_tier=to_tier, reason=reason, direction="de-escalate",
+                       to_queue_id=to_queue_id)

@@ -8,10 +8,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tierline.flows import problem_announcements, sla_breach, ticket_update
+from tierline.flows import problem_announcements, sla_breach, sla_policy_changes, ticket_update
 from tierline.platform import jobs
 from tierline.problems.service import ANNOUNCE_JOB
 from tierline.sla import timers as sla_timers
+from tierline.sla.policies import REAPPLY_JOB
 from tierline.tickets.service import AUTO_CLOSE_JOB
 
 
@@ -28,6 +29,12 @@ def announce_fix(session: Session, payload: dict[str, Any]) -> None:
     problem_announcements.announce_batch(session, problem_id=int(payload["problem_id"]),
                                          user_id=int(user_id) if user_id is not None else None,
                                          after=int(payload["after"]))
+
+
+@jobs.handler(REAPPLY_JOB)
+def reapply_sla_policies(session: Session, payload: dict[str, Any]) -> None:
+    """Apply the active SLA policies to the next batch of open tickets (enqueued when a policy changes)."""
+    sla_policy_changes.reapply_batch(session, policy_id=int(payload["policy_id"]), after=int(payload["after"]))
 
 
 def sla_breach_sweep(session: Session, clock_id: int, now: datetime) -> bool:

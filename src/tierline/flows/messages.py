@@ -1,6 +1,8 @@
 """Posting a message on a ticket, and what it does to the ticket.
 
-- The first public agent reply sets `first_response_at`.
+- The first public agent reply sets `first_response_at`. An automatic message (`author_type: system`: a problem's
+  fix announcement, an incident update, an auto-reply) is no response: it sets nothing, satisfies neither the
+  first-response nor the next-reply target, and counts only as a periodic update.
 - A customer reply to a pending_customer or solved ticket opens it again, and triage runs on it (the mood
   of the latest message is what matters now).
 - A customer reply to a closed ticket opens a linked follow-up ticket (the intake flow) and lands there.
@@ -18,7 +20,7 @@ from tierline.platform.errors import Conflict
 from tierline.sla import service as sla_service
 from tierline.tickets import indexing, service
 from tierline.tickets import state_machine as sm
-from tierline.tickets.messages import AGENT, CUSTOMER, author_of
+from tierline.tickets.messages import AGENT, CUSTOMER, SYSTEM, author_of
 from tierline.tickets.models import Message, Ticket
 from tierline.tickets.schemas import TicketCreate
 from tierline.triage import pipeline as triage_pipeline
@@ -27,8 +29,11 @@ from tierline.triage import pipeline as triage_pipeline
 def create(session: Session, *, actor: Actor, ticket_key: str, body: str, public: bool = True,
            author_type: str | None = None, author_email: str | None = None) -> Message:
     ticket = service.get_by_key(session, key=ticket_key, actor=actor, lock=True)
-    kind, email, author_id = author_of(actor, ticket, public=public, author_type=author_type,
-                                     author_email=author_email)
+    if author_type == SYSTEM:  # written by Tierline itself (only flows pass it; the API does not take it)
+        kind, email, author_id = SYSTEM, None, None
+    else:
+        kind, email, author_id = author_of(actor, ticket, public=public, author_type=author_type,
+                                         author_email=author_email)
     if ticket.status == sm.CLOSED:
         if kind == CUSTOMER:
             ticket = _open_follow_up(session, actor=actor, closed=ticket, body=body)

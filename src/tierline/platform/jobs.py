@@ -137,6 +137,7 @@ def _run_one(db: Database, job_id: int) -> bool:
         session.refresh(job)  # the handler may have rescheduled this very job (enqueue with its dedupe_key)
         if job.status == RUNNING:
             job.status, job.finished_at, job.locked_by, job.locked_until = DONE, clock.now(), None, None
+            job.dedupe_key = None  # a finished job gives its key back: it never blocks a new job of that key
         session.commit()
         JOBS_RUN.labels(job.kind, "done").inc()
         return True
@@ -156,7 +157,7 @@ def _record_failure(db: Database, job_id: int, exc: Exception) -> None:
         job.last_error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:4000]
         job.locked_by = job.locked_until = None
         if job.attempts >= job.max_attempts:
-            job.status, job.finished_at = FAILED, clock.now()
+            job.status, job.finished_at, job.dedupe_key = FAILED, clock.now(), None
             outcome = "failed"
         else:
             job.status = PENDING

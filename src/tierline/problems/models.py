@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, false, text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tierline.platform.db import Base, BigId, UTCDateTime
@@ -40,6 +40,8 @@ class Problem(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     title: Mapped[str] = mapped_column(String(500), nullable=False)
+    # What the problem's customers read when it is fixed: written for them, never built from a ticket.
+    public_summary: Mapped[str | None] = mapped_column(Text, nullable=True)
     signature: Mapped[str] = mapped_column(String(200), nullable=False)
     component_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("components.id"), nullable=True,
                                                      index=True)

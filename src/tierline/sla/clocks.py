@@ -30,7 +30,7 @@ from tierline.sla import calendars, events
 from tierline.sla.business_time import BusinessCalendar, add_business_minutes, business_minutes_between
 from tierline.sla.models import SlaClock, SlaPolicy
 
-ACTIVE, PAUSED, ACHIEVED, BREACHED = "active", "paused", "achieved", "breached"
+ACTIVE, PAUSED, ACHIEVED, BREACHED, CANCELLED = "active", "paused", "achieved", "breached", "cancelled"
 EPSILON = 1e-6
 UNSOLVED_RUNNING = ("new", "open")
 DONE_STATUSES = ("solved", "closed")
@@ -151,8 +151,32 @@ def new_cycle(session: Session, actor: Actor, clk: SlaClock, at: datetime) -> No
     events.record(session, actor, clk, "started", at=at)
 
 
+def cancel(session: Session, actor: Actor, clk: SlaClock, at: datetime) -> None:
+    """The clock's target no longer applies to its ticket (a priority, policy or match change): it stops and
+    stays, `cancelled`, with the time it consumed and any breach it had (found now if it was overdue). A breach
+    stays a fact; nothing is deleted, so no id is ever given back to be reused."""
+    _breach_if_overdue(session, actor, clk, at)
+    stop(session, clk, at)
+    clk.status, clk.due_at, clk.warning_at = CANCELLED, None, None
+    events.record(session, actor, clk, "cancelled", at=at,
+                  details={"consumed_minutes": clk.consumed_minutes, "breached": clk.breached_at is not None})
+
+
+def resume(session: Session, actor: Actor, clk: SlaClock, at: datetime) -> None:
+    """A cancelled clock whose metric applies again: the same clock runs on from the time it had consumed
+    (breached still, if it was); the caller then drives it (a pause status pauses it again at once)."""
+    clk.status = BREACHED if clk.breached_at is not None else ACTIVE
+    run(clk, at)
+    events.record(session, actor, clk, "resumed", at=at, details={"consumed_minutes": clk.consumed_minutes})
+
+
 def retarget(session: Session, clk: SlaClock, policy: SlaPolicy, target: dict[str, Any]) -> bool:
-    """Point a clock at a (new) policy's target; consumed time is re-measured if the unit changed."""
+    """Point a clock at a (new) policy's target; consumed time is re-measured if the unit changed.
+
+    A breached clock keeps the target it breached against: the breach is its record, and a clock shown as
+    breached of a 30-minute target after 1 minute would say something that never happened."""
+    if clk.breached_at is not None:
+        return False
     new_calendar = policy.calendar_id if target.get("business_hours") else None
     unit_changed = bool(target.get("business_hours")) != clk.business_hours or new_calendar != clk.calendar_id
     if (clk.policy_id, clk.target_minutes) == (policy.id, float(target["minutes"])) and not unit_changed:

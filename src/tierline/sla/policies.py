@@ -7,14 +7,34 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tierline.platform import audit, clock, reference_cache
+from tierline.platform import audit, clock, jobs, reference_cache
 from tierline.platform.auth.actor import Actor
 from tierline.platform.db import core_connection
 from tierline.platform.errors import Conflict, Invalid, NotFound
 from tierline.platform.pagination import SortKey, paginate
 from tierline.sla.calendars import get_calendar
-from tierline.sla.models import SlaClock, SlaPolicy
+from tierline.sla.models import METRICS, SlaClock, SlaPolicy
 from tierline.tickets import service as tickets_service
+
+
+REAPPLY_JOB = "sla.reapply_policies"  # flows/sla_policy_changes.py: the open tickets follow a policy change
+PRIORITIES = ("P1", "P2", "P3", "P4")
+
+
+def _reapply(session: Session, policy_id: int) -> None:
+    """Queue the job that brings every open ticket in line with the policies as they now are (one pending job
+    at a time: a second change before it ran only moves it)."""
+    jobs.enqueue(session, REAPPLY_JOB, {"policy_id": policy_id, "after": 0}, dedupe_key=REAPPLY_JOB)
+
+
+def uncovered(targets: list[dict[str, Any]], match: dict[str, Any] | None) -> list[dict[str, str]]:
+    """The (metric, priority) pairs a policy leaves without a target, among the priorities it can match: a
+    ticket of that priority under it gets no clock for that metric. Accepted, but named as warnings."""
+    have = {(t["metric"], t["priority"]) for t in targets or []}
+    priorities = [p for p in PRIORITIES if not (match or {}).get("priority") or p in match["priority"]]
+    return [{"metric": m, "priority": p, "detail": f"no {m} target for {p}: {p} tickets under this policy get "
+                                                   f"no {m} clock"}
+            for m in METRICS for p in priorities if (m, p) not in have]
 
 
 def get_policy(session: Session, *, policy_id: int) -> SlaPolicy:
@@ -92,11 +112,12 @@ def create_policy(session: Session, *, actor: Actor, values: dict[str, Any]) -> 
     session.add(policy)
     session.flush()
     audit.record_create(session, actor, policy)
+    _reapply(session, policy.id)
     return policy
 
 
 def update_policy(session: Session, *, actor: Actor, policy_id: int, changes: dict[str, Any]) -> SlaPolicy:
-    """Change a policy. Tickets already under it keep their clocks until their next recomputation."""
+    """Change a policy. The open tickets follow by a job (`REAPPLY_JOB`), not only when they change later."""
     policy = get_policy(session, policy_id=policy_id)
     before = audit.snapshot(policy)
     merged = {k: getattr(policy, k) for k in ("calendar_id", "targets")}
@@ -109,7 +130,8 @@ def update_policy(session: Session, *, actor: Actor, policy_id: int, changes: di
             continue
         setattr(policy, key, value)
     policy.updated_at = clock.now()
-    audit.record_update(session, actor, policy, before)
+    if audit.record_update(session, actor, policy, before):
+        _reapply(session, policy.id)
     session.flush()  # the "sla" group's token renews now: tickets matched later in this transaction see it
     return policy
 

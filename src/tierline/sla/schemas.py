@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tierline.platform.schemas import Id
+from tierline.sla.policies import uncovered
 
 Interval = list[str]
 Hours = dict[str, list[Interval]] | Literal["24/7"]
@@ -84,11 +85,18 @@ class PolicyTarget(BaseModel):
     business_hours: bool = False
 
 
+TicketType = Literal["question", "incident", "problem", "bug", "task", "feature_request"]
+
+
 class OnBreach(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     bump_priority: bool = False
-    escalate_tier: bool = False
+    escalate_tier: bool = Field(default=False, description="move the ticket one tier up (never more than one "
+                                                           "tier beyond where a person put it)")
+    escalate_exclude_types: list[TicketType] = Field(
+        default_factory=lambda: ["feature_request"], max_length=6,
+        description="ticket types a breach does not escalate (a feature request is not a support emergency)")
 
 
 class PolicyCreate(BaseModel):
@@ -137,6 +145,21 @@ class PolicyRead(BaseModel):
     on_breach: OnBreach
     created_at: datetime
     updated_at: datetime
+    warnings: list[PolicyWarning] = Field(
+        default_factory=list, description="each (metric, priority) pair among the priorities the policy matches "
+                                          "that has no target: accepted, but such tickets get no clock for it")
+
+    @model_validator(mode="after")
+    def _uncovered(self) -> PolicyRead:
+        targets = [t.model_dump() for t in self.targets]
+        self.warnings = [PolicyWarning(**w) for w in uncovered(targets, self.match.model_dump())]
+        return self
+
+
+class PolicyWarning(BaseModel):
+    metric: Metric
+    priority: Priority
+    detail: str
 
 
 class PolicyRef(BaseModel):
@@ -151,7 +174,9 @@ class ClockRead(BaseModel):
     target_minutes: float
     business_hours: bool
     due_at: datetime | None
-    status: Literal["active", "paused", "achieved", "breached"]
+    status: Literal["active", "paused", "achieved", "breached", "cancelled"] = Field(
+        description="cancelled: the target stopped applying (a priority, policy or match change); its consumed "
+                    "time and any breach stay, and it resumes if the target applies again")
     elapsed_minutes: float
     remaining_minutes: float
     breached_at: datetime | None

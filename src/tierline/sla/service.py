@@ -74,7 +74,8 @@ def _natural_start(metric: str, ticket: Any, at: datetime, customer_wrote: bool)
 
 
 def _drive(session: Session, actor: Actor, clk: SlaClock, policy: SlaPolicy, ticket: Any, at: datetime,
-           agent_replied: bool, customer_wrote: bool) -> None:
+           agent_replied: bool, customer_wrote: bool, system_update: bool = False) -> None:
+    """`system_update`: an automatic public message; it restarts the periodic-update cycle and nothing else."""
     status, done = ticket.status, ticket.status in ck.DONE_STATUSES
     if clk.metric in ("first_response", "next_reply"):
         if clk.completed_at is None:
@@ -88,7 +89,7 @@ def _drive(session: Session, actor: Actor, clk: SlaClock, policy: SlaPolicy, tic
                 ck.new_cycle(session, actor, clk, at)
         elif done:
             ck.complete(session, actor, clk, at)
-        elif agent_replied:
+        elif agent_replied or system_update:
             ck.complete(session, actor, clk, at)
             ck.new_cycle(session, actor, clk, at)
             if status not in ck.UNSOLVED_RUNNING:
@@ -111,7 +112,7 @@ def _drive(session: Session, actor: Actor, clk: SlaClock, policy: SlaPolicy, tic
 
 
 def reconcile(session: Session, *, actor: Actor, ticket: Any, at: datetime | None = None,
-              agent_replied: bool = False, customer_wrote: bool = False,
+              agent_replied: bool = False, customer_wrote: bool = False, system_update: bool = False,
               existing: dict[str, SlaClock] | None = None) -> None:
     """Bring the ticket's clocks in line with its state: policy, targets, running or paused, timers.
 
@@ -127,8 +128,19 @@ def reconcile(session: Session, *, actor: Actor, ticket: Any, at: datetime | Non
         clk = existing.get(metric)
         target = policies.target_for(policy, metric, ticket.priority) if policy is not None else None
         if target is None:
-            if clk is not None and clk.completed_at is None:
-                _drop(session, actor, clk)
+            if clk is not None and clk.completed_at is None and clk.status != ck.CANCELLED:
+                before = ck.snapshot_for_audit(clk)
+                ck.cancel(session, actor, clk, at)
+                audit.record_update(session, actor, clk, before, action="sla_clocks.cancel",
+                                    exclude=("updated_at", "segments"))
+                clk.updated_at = clock.now()
+            continue
+        if clk is not None and clk.status == ck.CANCELLED:
+            work.append((clk, ck.snapshot_for_audit(clk)))
+            ck.retarget(session, clk, policy, target)
+            ck.resume(session, actor, clk, at)
+            if clk.metric == "first_response" and ticket.first_response_at is not None:
+                ck.complete(session, actor, clk, at)  # answered while its target did not apply
             continue
         if clk is None:
             start = _natural_start(metric, ticket, at, customer_wrote)
@@ -141,7 +153,7 @@ def reconcile(session: Session, *, actor: Actor, ticket: Any, at: datetime | Non
             work.append((clk, ck.snapshot_for_audit(clk)))
             ck.retarget(session, clk, policy, target)
     for clk, _ in work:
-        _drive(session, actor, clk, policy, ticket, at, agent_replied, customer_wrote)
+        _drive(session, actor, clk, policy, ticket, at, agent_replied, customer_wrote, system_update)
         ck.place(session, clk, policy)
     if any(before is None for _, before in work):
         session.flush()  # the new clocks' ids, for their audit snapshots
@@ -166,13 +178,6 @@ def _set_ticket(ticket: Any, policy_id: int | None, due: datetime | None) -> Non
         ticket.sla_policy_id = policy_id
     if ticket.sla_due_at != due:
         ticket.sla_due_at = due
-
-
-def _drop(session: Session, actor: Actor, clk: SlaClock) -> None:
-    """The ticket's new policy has no such target: the unfinished clock goes (the sweeps find nothing left)."""
-    audit.record_delete(session, actor, clk, action="sla_clocks.drop")
-    session.delete(clk)
-    session.flush()
 
 
 # -- a new ticket's clocks, computed before its write -----------------------------------------------------
@@ -256,8 +261,9 @@ def on_ticket_changed(session: Session, *, actor: Actor, ticket: Any) -> None:
 
 
 def on_public_message(session: Session, *, actor: Actor, ticket: Any, author_type: str, at: datetime) -> None:
+    """Only a person's reply is a response: an automatic message (`system`) counts as a periodic update only."""
     reconcile(session, actor=actor, ticket=ticket, at=at, agent_replied=author_type == "agent",
-              customer_wrote=author_type == "customer")
+              customer_wrote=author_type == "customer", system_update=author_type == "system")
 
 
 def ticket_sla(session: Session, *, ticket: Any, clocks: list[SlaClock] | None = None

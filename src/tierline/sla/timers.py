@@ -34,7 +34,7 @@ from tierline.platform import audit, jobs
 from tierline.platform.auth.actor import Actor
 from tierline.sla import clocks as ck
 from tierline.sla import events
-from tierline.sla.models import SlaClock, SlaPolicy
+from tierline.sla.models import SlaClock, SlaEvent, SlaPolicy
 
 SLA_ACTOR = Actor.system("sla")
 WARNING_SWEEP, BREACH_SWEEP = "sla.warning", "sla.breach"
@@ -115,6 +115,9 @@ def fire_warning(session: Session, clock_id: int, now: datetime) -> bool:
     return True
 
 
+DEFAULT_ESCALATE_EXCLUDE = ("feature_request",)  # a policy's on_breach without the key (made before it)
+
+
 @dataclass(frozen=True)
 class OnBreach:
     """What a breached clock's policy asks of its ticket: the tickets side carries it out (flows/sla_breach.py)."""
@@ -123,6 +126,8 @@ class OnBreach:
     reason: str
     bump_priority: bool
     escalate_tier: bool
+    clock_id: int | None = None
+    escalate_exclude_types: tuple[str, ...] = DEFAULT_ESCALATE_EXCLUDE
 
     @property
     def asks_anything(self) -> bool:
@@ -150,7 +155,24 @@ def fire_breach(session: Session, clock_id: int, now: datetime) -> OnBreach | No
     return OnBreach(ticket_id=clk.ticket_id,
                     reason=f"SLA breach: {clk.metric} target of {clk.target_minutes:g} minutes",
                     bump_priority=bool(on_breach.get("bump_priority")),
-                    escalate_tier=bool(on_breach.get("escalate_tier")))
+                    escalate_tier=bool(on_breach.get("escalate_tier")), clock_id=clk.id,
+                    escalate_exclude_types=tuple(on_breach.get("escalate_exclude_types",
+                                                               DEFAULT_ESCALATE_EXCLUDE)))
+
+
+def escalated_to(session: Session, *, ticket_id: int) -> set[str]:
+    """The tiers SLA breaches have escalated this ticket to (`escalated` events)."""
+    rows = session.scalars(select(SlaEvent.details).where(SlaEvent.ticket_id == ticket_id,
+                                                          SlaEvent.kind == "escalated"))
+    return {d.get("to_tier") for d in rows if isinstance(d, dict)}
+
+
+def record_escalation(session: Session, *, clock_id: int, to_tier: str, queue_id: int | None) -> None:
+    """The breach of this clock escalated its ticket to `to_tier`: part of the clock's history."""
+    clk = session.get(SlaClock, clock_id)
+    if clk is not None:
+        events.record(session, SLA_ACTOR, clk, "escalated", at=clk.breached_at or clk.updated_at,
+                      details={"to_tier": to_tier, "queue_id": queue_id})
 
 
 def hold_back(session: Session, clock_id: Any, error: str, now: datetime) -> None:

@@ -25,7 +25,8 @@ def _answer(db: DB, ticket, response: Response) -> TicketDetail:  # noqa: ANN001
 def escalate_ticket(key: str, body: TierChange, response: Response, db: DB,
                     actor: Annotated[Actor, require("tickets:write")]) -> TicketDetail:
     """Move the ticket to a higher tier's queue and assign it again there (409 with `allowed` otherwise)."""
-    ticket = escalation.escalate(db, actor=actor, key=key, to_tier=body.to_tier, reason=body.reason)
+    ticket = escalation.escalate(db, actor=actor, key=key, to_tier=body.to_tier, reason=body.reason,
+                                to_queue_id=body.to_queue_id)
     return _answer(db, ticket, response)
 
 
@@ -33,5 +34,6 @@ def escalate_ticket(key: str, body: TierChange, response: Response, db: DB,
 def de_escalate_ticket(key: str, body: TierChange, response: Response, db: DB,
                        actor: Annotated[Actor, require("tickets:write")]) -> TicketDetail:
     """Move the ticket to a lower tier's queue and assign it again there (409 with `allowed` otherwise)."""
-    ticket = escalation.de_escalate(db, actor=actor, key=key, to_tier=body.to_tier, reason=body.reason)
+    ticket = escalation.de_escalate(db, actor=actor, key=key, to_tier=body.to_tier, reason=body.reason,
+                                   to_queue_id=body.to_queue_id)
     return _answer(db, ticket, response)

@@ -15,7 +15,7 @@ from tierline.platform.pagination import SortKey, paginate
 from tierline.tickets import service
 from tierline.tickets.models import Message, Ticket
 
-AGENT, CUSTOMER = "agent", "customer"
+AGENT, CUSTOMER, SYSTEM = "agent", "customer", "system"  # system: an automatic message, never a response
 
 
 def list_(session: Session, *, actor: Actor, ticket_key: str, public: bool | None = None,

@@ -17,7 +17,7 @@ TYPES = ("question", "incident", "problem", "bug", "task", "feature_request")
 PRIORITIES = ("P1", "P2", "P3", "P4")
 CHANNELS = ("email", "web", "api", "chat", "phone", "alert")
 URGENCIES = ("low", "medium", "high")
-AUTHOR_TYPES = ("agent", "customer")
+AUTHOR_TYPES = ("agent", "customer", "system")
 ASSIGNMENT_STRATEGIES = ("round_robin", "least_loaded", "skills")
 
 KEY_PREFIX = "T-"

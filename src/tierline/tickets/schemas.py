@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tierline.platform.pagination import MAX_CURSOR_LENGTH
 from tierline.platform.schemas import Email, Id, UtcDateTime
@@ -134,6 +134,8 @@ class TierChange(BaseModel):
 
     to_tier: Tier
     reason: str = Field(min_length=1, max_length=2000)
+    to_queue_id: Id | None = Field(default=None, description="the queue of `to_tier` to move to; default: "
+                                   "chosen as intake routes (component, team, skills)")
 
     @field_validator("reason")
     @classmethod
@@ -329,10 +331,23 @@ class MessageRead(BaseModel):
     ticket_key: str = Field(description="a reply to a closed ticket lands on its new follow-up ticket")
     body: str
     public: bool
-    author_type: AuthorType
+    author_type: Literal["agent", "customer", "system"] = Field(
+        description="system: an automatic message (a problem's fix announcement, an incident update, an "
+                    "auto-reply), shown as coming from the support team; it is never a response")
     author_email: str | None
     author_id: int | None
+    author_name: str | None = Field(default=None, description="how the author is shown: \"Support team\" for "
+                                                              "automatic messages")
     created_at: datetime
+
+    @model_validator(mode="after")
+    def _system_is_the_team(self) -> MessageRead:
+        if self.author_type == "system":
+            self.author_name = SUPPORT_TEAM_NAME
+        return self
+
+
+SUPPORT_TEAM_NAME = "Support team"
 
 
 # -- ticket forms ---------------------------------------------------------------------------------------

@@ -316,3 +316,23 @@ def default_queue(session: Session, *, tier: str | None, team_id: int | None,
                 if queue.team_id == team:
                     return queue.id
     return rows[0].id
+
+
+def route_queue(session: Session, *, tier: str, draft: Draft) -> int | None:
+    """The queue of `tier` a ticket should land in, as intake routes: among the tier's queues, those where
+    someone can take it (tier, team, availability, capacity and the component's required skills) come first;
+    within each half the component's support team's queue, then the ticket's team's, then the lowest id. So
+    an iOS crash escalated from a general L1 queue reaches the L2 queue whose agents know mobile, not the
+    first L2 queue by id. None when the tier has no queue."""
+    rows = [q for q in queues.directory(session).values() if q.tier == tier]  # in id order
+    if not rows:
+        return None
+    support = _support_team(session, draft.component_id) if draft.component_id is not None else None
+
+    def order(queue: QueueInfo) -> tuple[int, int, int]:
+        someone = bool(eligible(session, queue=queue, draft=draft)[0])
+        team_rank = 0 if support is not None and queue.team_id == support else (
+            1 if draft.team_id is not None and queue.team_id == draft.team_id else 2)
+        return (0 if someone else 1, team_rank, queue.id)
+
+    return min(rows, key=order).id
