@@ -6,10 +6,12 @@ generates one and keeps it in the database, so every process that shares the dat
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -38,7 +40,25 @@ class Settings(BaseSettings):
     session_cookie_name: str = "tierline_session"
     csrf_cookie_name: str = "tierline_csrf"
     session_max_age_hours: int = 12
+    # The session cookie is Secure when this is on or base_url is https.
     cookie_secure: bool = False
+    # Proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the client: the login
+    # throttle counts failures per client address, which is the socket's peer unless the peer is one of these.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            for item in value:
+                ipaddress.ip_network(str(item), strict=False)  # a ValueError names a bad entry
+        return value
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.cookie_secure or self.base_url.lower().startswith("https://")
 
     # Tickets
     reopen_window_days: int = 7

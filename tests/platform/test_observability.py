@@ -17,8 +17,13 @@ def test_every_response_carries_a_request_id(client):
     assert client.get("/api/v1/nope").headers["x-request-id"]
 
 
-def test_an_overlong_request_id_is_cut_to_fit(client):
-    assert client.get("/api/v1/health", headers={"X-Request-ID": "r" * 300}).headers["x-request-id"] == "r" * 64
+def test_an_incoming_request_id_is_kept_only_when_short_and_plain(client):
+    kept = "a" * 63 + "Z"
+    assert client.get("/api/v1/health", headers={"X-Request-ID": kept}).headers["x-request-id"] == kept
+    assert client.get("/api/v1/health", headers={"X-Request-ID": "v1.2_3-x"}).headers["x-request-id"] == "v1.2_3-x"
+    for refused in ("r" * 65, "<script>", "a b", "id\\n", "a;b", "x/y", "caf\xe9".encode("latin-1")):
+        rid = client.get("/api/v1/health", headers={"X-Request-ID": refused}).headers["x-request-id"]
+        assert len(rid) == 32 and rid.isalnum(), refused
 
 
 def test_metrics_are_served_to_callers_allowed_to_scrape(factory, client):

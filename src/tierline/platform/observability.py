@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import sys
 import threading
 import time
@@ -82,12 +83,19 @@ def _new_request_id() -> str:
     return uuid.UUID(int=random.getrandbits(128), version=4).hex
 
 
+# What a client's id may be to be kept (it is logged, echoed and stored on audit events): a label, nothing that
+# could forge a log line, smuggle markup or pad the audit trail. Anything else is replaced by a fresh id.
+_REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,%d}" % REQUEST_ID_MAX)
+
+
 def _incoming_request_id(headers: list[tuple[bytes, bytes]]) -> str:
+    """The client's X-Request-Id when it is 1 to 64 characters of [A-Za-z0-9._-]; otherwise empty (a fresh id
+    is made)."""
     found = b""
     for name, value in headers:
         if name == REQUEST_ID_HEADER:
             found = value  # the last one, as a dict of the headers would have it
-    return found.decode("latin-1")[:REQUEST_ID_MAX]
+    return found.decode("ascii") if _REQUEST_ID.fullmatch(found) else ""
 
 
 class RequestContextMiddleware:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tierline.platform.db import Base, BigId, JSONType, UTCDateTime
@@ -49,3 +49,19 @@ class WebSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     login_count: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+
+class LoginFailure(Base):
+    """Failed password logins of one (normalised email, client address) pair in the current window, and until
+    when the pair is locked out. Written in a transaction of its own, so every process sees it (auth/throttle.py);
+    a success deletes the row."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (UniqueConstraint("email", "address", name="uq_login_failures_pair"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(320), nullable=False)
+    address: Mapped[str] = mapped_column(String(64), nullable=False)
+    failures: Mapped[int] = mapped_column(Integer, nullable=False)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -15,6 +15,7 @@ from sqlalchemy import String, bindparam, cast, func, select, update
 from sqlalchemy.orm import Session
 
 from tierline.platform import audit, clock, rbac
+from tierline.platform.auth import throttle
 from tierline.platform.auth.actor import Actor
 from tierline.platform.auth.models import ApiToken, User, WebSession
 from tierline.platform.auth.passwords import MIN_LENGTH, hash_password, verify_password
@@ -345,12 +346,22 @@ def authenticate_token(session: Session, raw: str) -> Actor:
 
 # -- web sessions --------------------------------------------------------------------------------------
 
-def login(session: Session, *, email: str, password: str, max_age: timedelta) -> tuple[User, WebSession, str]:
+def verify_login(session: Session, *, email: str, password: str, address: str) -> User | None:
+    """The user whose password this is, or None (the caller records the failure in a transaction of its own:
+    throttle.record_failure). Reads only; a locked-out (email, address) pair is a 429 before the password is
+    even checked, the right one included."""
+    email = normalise_email(email)
+    throttle.check(session, email=email, address=address)
     user = get_user_by_email(session, email=email)
-    if not verify_password(password, user.password_hash if user else None) or user is None:
-        raise Unauthorized("wrong email or password")
-    if not user.active:
-        raise Unauthorized("wrong email or password")
+    if not verify_password(password, user.password_hash if user else None) or user is None or not user.active:
+        return None
+    return user
+
+
+def start_session(session: Session, *, user: User, address: str,
+                  max_age: timedelta) -> tuple[WebSession, str]:
+    """A new web session for a user whose password was just verified; the pair's failures are forgotten."""
+    throttle.forget(session, email=user.email, address=address)
     raw = secrets.token_urlsafe(32)
     now = clock.now()
     ws = WebSession(user_id=user.id, session_hash=_digest(raw), csrf_token=secrets.token_urlsafe(24),
@@ -359,7 +370,7 @@ def login(session: Session, *, email: str, password: str, max_age: timedelta) ->
     session.flush()
     audit.record(session, actor_for(user, via="session"), "web_sessions.create", ws,
                  changes={"user_id": [None, user.id], "expires_at": [None, ws.expires_at]})
-    return user, ws, raw
+    return ws, raw
 
 
 # The session cookie's twin of _TOKEN_ACTOR: the session's id, CSRF token and times, and its user's columns.
