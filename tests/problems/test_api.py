@@ -15,6 +15,7 @@ from tierline.problems import service
 from tierline.problems.models import STATUSES, Problem
 
 PROBLEM_JSON = "application/problem+json"
+SUMMARY = "Downloads of stored files failed with an access error for some accounts; they work again."
 
 
 def _make(world: World, code: str, customers: list[int], component_id: int | None = None) -> str:
@@ -108,6 +109,7 @@ def test_an_unknown_problem_is_a_404(agent):
 
 def test_patch_walks_the_status_machine_and_answers_409_with_the_allowed_statuses(world, admin, factory):
     key = _make(world, "DB-1001", [0, 1, 2, 3, 4])
+    assert admin.patch(f"/api/v1/problems/{key}", json={"public_summary": SUMMARY}).status_code == 200
     r = admin.patch(f"/api/v1/problems/{key}", json={"status": "fixed"})
     assert r.status_code == 409 and r.json()["allowed"] == ["investigating"]
     for status in ("investigating", "known_error", "fixed"):
@@ -134,8 +136,9 @@ def test_bad_patch_bodies_are_422_naming_the_field_and_change_nothing(world, adm
     before = row_counts(world.db)
     for body, field in [({"status": "done"}, "status"), ({"status": None}, "status"),
                         ({"owner_team_id": 999}, "owner_team_id"), ({"owner_team_id": "x"}, "owner_team_id"),
-                        ({"title": "x"}, "title"), ({"status": "investigating", "owner_team_id": 999},
-                                                    "owner_team_id")]:
+                        ({"title": ""}, "title"), ({"title": None}, "title"), ({"title": "x" * 501}, "title"),
+                        ({"public_summary": " "}, "public_summary"),
+                        ({"status": "investigating", "owner_team_id": 999}, "owner_team_id")]:
         r = admin.patch(f"/api/v1/problems/{key}", json=body)
         assert r.status_code == 422, (body, r.text)
         assert r.headers["content-type"].startswith(PROBLEM_JSON)
@@ -159,6 +162,7 @@ def test_fixing_a_problem_posts_a_public_update_to_its_open_linked_tickets(world
     solved = tickets[0]
     assert admin.patch(f"/api/v1/tickets/{solved}", json={"status": "solved"}).status_code == 200
     engineer = factory.api(client, roles=["agent_l3"], email="engineer@example.com")
+    assert engineer.patch(f"/api/v1/problems/{key}", json={"public_summary": SUMMARY}).status_code == 200
     for status in ("investigating", "known_error", "fixed"):
         assert engineer.patch(f"/api/v1/problems/{key}", json={"status": status}).status_code == 200
     assert all(admin.get(f"/api/v1/tickets/{t}/messages").json()["items"] == [] for t in tickets)  # queued
@@ -169,8 +173,9 @@ def test_fixing_a_problem_posts_a_public_update_to_its_open_linked_tickets(world
             assert messages == []
             continue
         [update] = messages
-        assert update["public"] is True and update["author_type"] == "agent"
-        assert update["author_id"] == engineer.user_id and key in update["body"]
+        assert update["public"] is True and update["author_type"] == "system"
+        assert update["author_name"] == "Support team" and update["author_id"] is None
+        assert SUMMARY in update["body"] and key not in update["body"]
     # Reopening tells nobody; fixing again tells them again.
     assert engineer.patch(f"/api/v1/problems/{key}", json={"status": "open"}).status_code == 200
     assert jobs.run_due(world.db) == 0
@@ -185,6 +190,7 @@ def test_a_fix_reaches_every_ticket_of_a_large_problem_in_batches(world, client,
     monkeypatch.setattr(service, "ANNOUNCE_BATCH", 2)
     key = _make(world, "DB-1002", [0, 1, 2, 3, 4])
     tickets = [t["key"] for t in admin.get(f"/api/v1/problems/{key}").json()["tickets"]]
+    assert admin.patch(f"/api/v1/problems/{key}", json={"public_summary": SUMMARY}).status_code == 200
     for status in ("investigating", "known_error", "fixed"):
         assert admin.patch(f"/api/v1/problems/{key}", json={"status": status}).status_code == 200
     runs = 0
@@ -197,6 +203,7 @@ def test_a_fix_reaches_every_ticket_of_a_large_problem_in_batches(world, client,
 def test_a_problem_reopened_before_its_announcement_ran_tells_nobody(world, client, admin):
     key = _make(world, "DB-1003", [0, 1, 2, 3, 4])
     tickets = [t["key"] for t in admin.get(f"/api/v1/problems/{key}").json()["tickets"]]
+    assert admin.patch(f"/api/v1/problems/{key}", json={"public_summary": SUMMARY}).status_code == 200
     for status in ("investigating", "known_error", "fixed", "open"):
         assert admin.patch(f"/api/v1/problems/{key}", json={"status": status}).status_code == 200
     assert jobs.run_due(world.db) == 1
@@ -243,7 +250,7 @@ _serial = itertools.count()
 def _bare_problem(world: World) -> str:
     now = clock.now()
     with world.db.unit_of_work() as s:
-        problem = Problem(title="t", signature=f"PROP-{next(_serial)}|c:-", status="open", ticket_count=0,
+        problem = Problem(title="t", public_summary="fixed", signature=f"PROP-{next(_serial)}|c:-", status="open", ticket_count=0,
                           customer_count=0, arr_exposure_cents=0, first_seen=now, last_seen=now,
                           created_at=now, updated_at=now)
         s.add(problem)

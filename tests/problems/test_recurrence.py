@@ -122,6 +122,7 @@ def test_a_ticket_links_to_at_most_one_problem_however_often_it_is_recorded(worl
 
 def _fix(world: World, key: str) -> None:
     with world.db.unit_of_work() as s:
+        service.update(s, actor=SYSTEM, key=key, changes={"public_summary": "Fixed."})
         for status in ("investigating", "known_error", "fixed"):
             service.update(s, actor=SYSTEM, key=key, changes={"status": status})
 

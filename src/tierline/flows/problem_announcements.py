@@ -15,7 +15,8 @@ from tierline.platform.auth import service as auth_service
 from tierline.platform.auth.actor import Actor
 from tierline.problems import service as problems_service
 from tierline.problems.models import FIXED, Problem
-from tierline.problems.service import ANNOUNCE_JOB, FIX_UPDATE
+from tierline.problems.service import ANNOUNCE_JOB
+from tierline.tickets.messages import SYSTEM
 
 
 def announce_batch(session: Session, *, problem_id: int, user_id: int | None, after: int) -> int:
@@ -30,10 +31,13 @@ def announce_batch(session: Session, *, problem_id: int, user_id: int | None, af
         actor = auth_service.actor_for(user, via="system")
     batch = problems_service.ANNOUNCE_BATCH
     ticket_ids = problems_service.unsolved_ticket_ids(session, problem_id=problem.id, after=after, limit=batch + 1)
-    body = FIX_UPDATE.format(title=problem.title, key=problem.key)
+    body = problems_service.announcement(problem)
+    if body is None:
+        return 0  # fixing needs a summary; a problem fixed before summaries existed tells nobody rather than leak
     for ticket_id in ticket_ids[:batch]:
+        # From the support team (`system`): an automatic message is no response to the customer.
         messages.create(session, actor=actor, ticket_key=f"T-{ticket_id}", body=body, public=True,
-                        author_type="agent")
+                        author_type=SYSTEM)
     if len(ticket_ids) > batch:
         jobs.enqueue(session, ANNOUNCE_JOB, {"problem_id": problem.id, "user_id": user_id,
                                              "after": ticket_ids[batch - 1]})

@@ -10,7 +10,7 @@ from tierline.platform.auth.actor import Actor
 from tierline.platform.deps import DB, require
 from tierline.platform.pagination import Page
 from tierline.problems import service
-from tierline.problems.schemas import ProblemDetail, ProblemQuery, ProblemRead, ProblemUpdate
+from tierline.problems.schemas import AnnouncementRead, ProblemDetail, ProblemQuery, ProblemRead, ProblemUpdate
 
 router = APIRouter(prefix="/api/v1/problems", tags=["problems"])
 
@@ -25,6 +25,12 @@ def list_problems(query: Annotated[ProblemQuery, Query()], db: DB,
 @router.get("/{key}", response_model=ProblemDetail)
 def get_problem(key: str, db: DB, _: Annotated[Actor, require("problems:read")]) -> ProblemDetail:
     return ProblemDetail.model_validate(service.detail(db, key=key))
+
+
+@router.get("/{key}/announcement", response_model=AnnouncementRead)
+def preview_announcement(key: str, db: DB, _: Annotated[Actor, require("problems:read")]) -> AnnouncementRead:
+    """What fixing the problem posts on each unsolved linked ticket: the template and the public summary."""
+    return AnnouncementRead(**service.announcement_preview(db, key=key))
 
 
 @router.patch("/{key}", response_model=ProblemRead)

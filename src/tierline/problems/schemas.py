@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tierline.platform.pagination import MAX_CURSOR_LENGTH
 from tierline.platform.schemas import Id, Patch
@@ -30,13 +30,40 @@ class ProblemQuery(BaseModel):
 
 
 class ProblemUpdate(Patch):
-    """PATCH: omitted fields keep their value; `owner_team_id` may be set to null, `status` may not."""
+    """PATCH: omitted fields keep their value; `owner_team_id` and `public_summary` may be set to null, `status`
+    and `title` may not. `title` and `public_summary` are editable until the problem is closed, and may come in
+    the same body as `status`: a summary sent with `status: fixed` counts."""
 
-    nullable: ClassVar[frozenset[str]] = frozenset({"owner_team_id"})
+    nullable: ClassVar[frozenset[str]] = frozenset({"owner_team_id", "public_summary"})
 
     status: Status | None = Field(
-        default=None, description="open -> investigating -> known_error -> fixed -> closed; fixed -> open")
+        default=None, description="open -> investigating -> known_error -> fixed -> closed; fixed -> open. "
+                                  "fixed needs a public_summary, stored or sent (409 otherwise)")
     owner_team_id: Id | None = Field(default=None, description="the team that owns the fix")
+    title: str | None = Field(default=None, min_length=1, max_length=500,
+                              description="the internal title (made from the first ticket's subject)")
+    public_summary: str | None = Field(
+        default=None, min_length=1, max_length=2000,
+        description="what the affected customers read when the problem is fixed; written for them, so it must "
+                    "name no customer's data")
+
+    @field_validator("title", "public_summary")
+    @classmethod
+    def _not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must not be blank")
+        return None if value is None else value.strip()
+
+
+class AnnouncementRead(BaseModel):
+    """What fixing the problem posts (or posted) on each unsolved linked ticket, from the support team."""
+
+    problem_key: str
+    status: Status
+    ready: bool = Field(description="false while there is no public_summary: fixing would be refused")
+    body: str | None = Field(description="the message, from the template and the public summary only")
+    author_type: Literal["system"] = "system"
+    unsolved_tickets: int = Field(description="how many linked tickets would be told now")
 
 
 class ProblemRead(BaseModel):
@@ -45,6 +72,8 @@ class ProblemRead(BaseModel):
     id: int
     key: str
     title: str
+    public_summary: str | None = Field(default=None, description="what the affected customers read when it "
+                                                                 "is fixed")
     signature: str
     component_id: int | None
     owner_team_id: int | None

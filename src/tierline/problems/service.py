@@ -53,9 +53,12 @@ ORDERS = {
 }
 DETAIL_TICKETS = 200
 
+# The fix announcement: the template and the problem's public summary, nothing else. The title is made from
+# the first ticket's subject (one customer's words, their bucket names, hosts, accounts), so no customer-facing
+# text is ever built from it or from any ticket.
 FIX_UPDATE = (
-    "An update on your ticket: our engineering team has fixed the underlying problem behind it "
-    "(\"{title}\", tracked as {key}). If you still see this, please reply here and we will look at it again."
+    "An update on your ticket: our engineering team has fixed a problem that affected it.\n\n{summary}\n\n"
+    "If you still see this, please reply here and we will look at it again."
 )
 
 
@@ -156,9 +159,17 @@ def update(session: Session, *, actor: Actor, key: str, changes: dict[str, Any])
     if target is not None and target != problem.status and target not in TRANSITIONS[problem.status]:
         raise Conflict(f"problem {problem.key} cannot go from {problem.status} to {target}",
                        allowed=allowed(problem.status))
+    if "title" in changes and changes["title"] is None:
+        raise Invalid("title", "may not be null")
+    summary = changes["public_summary"] if "public_summary" in changes else problem.public_summary
+    if target == FIXED and problem.status != FIXED and not summary:
+        raise Conflict(f"problem {problem.key} has no public_summary: its customers are told what was fixed in "
+                       "words written for them; send public_summary with status fixed, or set it first",
+                       field="public_summary")
     before = audit.snapshot(problem)
-    if "owner_team_id" in changes:
-        problem.owner_team_id = changes["owner_team_id"]
+    for field in ("owner_team_id", "title", "public_summary"):
+        if field in changes:
+            setattr(problem, field, changes[field])
     was = problem.status
     if target is not None and target != was:
         _move(problem, target)
@@ -174,6 +185,25 @@ def update(session: Session, *, actor: Actor, key: str, changes: dict[str, Any])
     if problem.status == FIXED and was != FIXED:
         announce_fix(session, actor=actor, problem=problem)
     return problem
+
+
+def announcement(problem: Problem) -> str | None:
+    """The fix announcement's text for this problem: the template around its public summary (None: none yet)."""
+    if not problem.public_summary:
+        return None
+    return FIX_UPDATE.format(summary=problem.public_summary.strip())
+
+
+def announcement_preview(session: Session, *, key: str) -> dict[str, Any]:
+    """What fixing the problem posts on each unsolved linked ticket, and on how many."""
+    problem = get_by_key(session, key=key)
+    body = announcement(problem)
+    count = session.scalar(select(func.count()).select_from(ProblemTicket).join(Ticket, Ticket.id ==
+                                                                                ProblemTicket.ticket_id)
+                           .where(ProblemTicket.problem_id == problem.id,
+                                  Ticket.status.in_(ticket_states.UNSOLVED))) or 0
+    return {"problem_key": problem.key, "status": problem.status, "ready": body is not None, "body": body,
+            "unsolved_tickets": count}
 
 
 def _move(problem: Problem, target: str) -> None:
