@@ -84,3 +84,24 @@ def test_a_calendar_timing_existing_clocks_cannot_be_deleted(admin, agent):
     r = admin.delete(f"/api/v1/sla/calendars/{cal['id']}")
     assert r.status_code == 409, r.text
     assert admin.get(f"/api/v1/sla/calendars/{cal['id']}").status_code == 200
+
+
+def test_a_question_far_from_a_calendars_table_builds_a_table_of_its_own_years():
+    from datetime import UTC, datetime
+
+    from tierline.sla.business_time import BusinessCalendar, add_business_minutes, business_minutes_between
+
+    cal = BusinessCalendar.from_dict({"timezone": "Europe/Berlin", "hours": {"mon": [["09:00", "17:00"]]}})
+    add_business_minutes(cal, datetime(2026, 11, 23, tzinfo=UTC), 60)
+    near = cal._table
+    business_minutes_between(cal, datetime(2030, 1, 1, tzinfo=UTC), datetime(2031, 1, 1, tzinfo=UTC))
+    assert (cal._table.first_year, cal._table.last_year) == (near.first_year, 2032)  # widened: years nearby
+    business_minutes_between(cal, datetime(2190, 1, 1, tzinfo=UTC), datetime(2190, 2, 1, tzinfo=UTC))
+    assert cal._table.first_year >= 2188  # not two centuries of table to answer one month
+
+
+@pytest.mark.parametrize("quarter", ["1970Q4", "2200Q1", "5391Q3", "9998Q4"])
+def test_a_capacity_plan_for_a_quarter_outside_the_calendar_years_is_a_422(admin, quarter):
+    cal = admin.post("/api/v1/sla/calendars", json=CAL).json()
+    r = admin.post("/api/v1/sla/recommendations", json={"quarter": quarter, "calendar_id": cal["id"]})
+    assert _field(r) == "quarter"

@@ -33,7 +33,13 @@ from sqlalchemy.orm import Session
 from tierline.people import service as people_service
 from tierline.platform.errors import Invalid
 from tierline.sla import calendars
-from tierline.sla.business_time import BusinessCalendar, add_business_minutes, business_minutes_between
+from tierline.sla.business_time import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    BusinessCalendar,
+    add_business_minutes,
+    business_minutes_between,
+)
 from tierline.sla.models import BusinessCalendarRecord, SlaClock
 from tierline.tickets import service as tickets_service
 from tierline.tickets.models import PRIORITIES
@@ -78,8 +84,8 @@ def parse_quarter(text: str, *, field_name: str = "quarter") -> Quarter:
     if match is None:
         raise Invalid(field_name, f"{text!r} is not a quarter; write it like 2026Q4")
     year = int(match.group(1))
-    if not 1971 <= year <= 9998:
-        raise Invalid(field_name, "the year must lie between 1971 and 9998")
+    if not FIRST_YEAR < year <= LAST_YEAR:  # the quarter before it is observed: from 1970 on
+        raise Invalid(field_name, f"the year must lie between {FIRST_YEAR + 1} and {LAST_YEAR}")
     return Quarter(year, int(match.group(2)))
 
 

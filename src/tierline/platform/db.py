@@ -21,6 +21,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from tierline.platform.errors import DomainError
 from tierline.settings import get_settings
 
 NAMING_CONVENTION = {
@@ -78,6 +79,17 @@ class JSONType(TypeDecorator):
         return dialect.type_descriptor(JSON())
 
 
+WRITE_LOCK_WAIT_SECONDS = 60
+
+
+class WriteLockBusy(DomainError):
+    """A write that waited its whole turn for SQLite's one write lock: the server is busy, not broken; nothing
+    was written, and the same request may be sent again (503)."""
+
+    status = 503
+    title = "Service unavailable"
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -104,8 +116,9 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Any) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         if mode == "IMMEDIATE":
-            if not write_lock.acquire(timeout=60):
-                raise TimeoutError("waited 60 s for the SQLite write lock")
+            if not write_lock.acquire(timeout=WRITE_LOCK_WAIT_SECONDS):
+                raise WriteLockBusy(f"waited {WRITE_LOCK_WAIT_SECONDS} s for the database's write lock; nothing "
+                                    "changed, send it again")
             conn.info[held] = True
         try:
             conn.exec_driver_sql(f"BEGIN {mode}")

@@ -30,6 +30,12 @@ _DAY = 86_400
 _WEEK_MIN = 7 * 1440
 _EPOCH = datetime(1970, 1, 1)
 _MAX_YEARS = 50  # how far a target may lie beyond the start before we call the calendar empty
+# A calendar's table grows to take in each new question's years, but never across more than this many: a
+# question about years far from the table's (a capacity plan for 5391Q3) gets a table of its own years, not
+# one reaching back to the present, which would take minutes to build and hold in memory for good.
+_MAX_TABLE_YEARS = _MAX_YEARS + 10
+# The years business-time questions from outside (the API, capacity plans) may ask about.
+FIRST_YEAR, LAST_YEAR = 1970, 2199
 
 
 def _parse_time(value: Any, where: str) -> int:
@@ -156,8 +162,10 @@ class BusinessCalendar:
         """A table covering epoch seconds [lo, hi], built or widened as needed."""
         table = self._table
         if table is None or lo < table.start or hi > table.end:
-            first = _year_of(lo) - 1 if table is None else min(table.first_year, _year_of(lo) - 1)
-            last = _year_of(hi) + 1 if table is None else max(table.last_year, _year_of(hi) + 1)
+            first, last = _year_of(lo) - 1, _year_of(hi) + 1
+            if table is not None and (max(last, table.last_year) - min(first, table.first_year)
+                                      <= max(_MAX_TABLE_YEARS, last - first)):
+                first, last = min(first, table.first_year), max(last, table.last_year)
             table = self._table = _Table.build(self, first, last)
         return table
 

@@ -14,7 +14,13 @@ from tierline.platform.auth.actor import Actor
 from tierline.platform.db import hold
 from tierline.platform.errors import Conflict, Invalid, NotFound
 from tierline.platform.pagination import SortKey, paginate
-from tierline.sla.business_time import BusinessCalendar, add_business_minutes, business_minutes_between
+from tierline.sla.business_time import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    BusinessCalendar,
+    add_business_minutes,
+    business_minutes_between,
+)
 from tierline.sla.models import BusinessCalendarRecord, SlaClock, SlaPolicy
 
 _FIELDS = ("timezone", "hours", "holidays", "holiday_country", "holiday_subdivision")
@@ -137,8 +143,8 @@ def delete_calendar(session: Session, *, actor: Actor, calendar_id: int) -> None
 
 # The instants a business-time question may name, and how far apart: a calendar's table is built for the years
 # a question spans (and kept), so a question about the years 210 to 1470 would build twelve centuries of it.
-BUSINESS_TIME_FROM = datetime(1970, 1, 1, tzinfo=UTC)
-BUSINESS_TIME_UNTIL = datetime(2200, 1, 1, tzinfo=UTC)
+BUSINESS_TIME_FROM = datetime(FIRST_YEAR, 1, 1, tzinfo=UTC)
+BUSINESS_TIME_UNTIL = datetime(LAST_YEAR + 1, 1, 1, tzinfo=UTC)
 MAX_BUSINESS_TIME_SPAN = timedelta(days=3660)  # ten years
 
 
