@@ -279,6 +279,8 @@ def test_compliance_reports_achieved_percent_breaches_and_percentiles(agent, pol
     row = r.json()["items"][0]
     assert row["group"] == "P2" and row["breaches"] == 1 and row["achieved"] == 1
     assert row["achieved_percent"] == 50.0
-    assert row["first_response_median"] == pytest.approx(60)  # median of 30 and 90
+    assert row["first_response_median_calendar_minutes"] == pytest.approx(60)  # median of 30 and 90
+    assert row["first_response_median_business_minutes"] == pytest.approx(60)  # no calendar: every minute
+    assert "first_response_median" not in row  # the unlabelled names are gone
     bad = agent.get("/api/v1/sla/compliance", params={"from": iso(0), "to": iso(10), "group_by": "moon"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "group_by"

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BeforeValidator
 
 from tierline.platform.auth.actor import Actor
+from tierline.platform.csv_export import csv_response, wants_csv
 from tierline.platform.deps import DB, require
 from tierline.platform.pagination import Cursor, Limit, Page
 from tierline.platform.schemas import Id, UtcDateTime
@@ -100,19 +104,55 @@ def delete_policy(policy_id: Id, db: DB, actor: Annotated[Actor, require("sla:wr
     return Response(status_code=204)
 
 
-@router.get("/at-risk", response_model=Page[AtRiskItem])
-def at_risk(db: DB, _: Annotated[Actor, require("sla:read")],
+@router.get("/at-risk", response_model=Page[AtRiskItem],
+            responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with Accept: text/csv"}})
+def at_risk(request: Request, db: DB, _: Annotated[Actor, require("sla:read")],
             within_minutes: Annotated[float, Query(gt=0, le=525_600, allow_inf_nan=False)] = 60,
-            team_id: Id | None = None, limit: Limit = 50, cursor: Cursor = None) -> Page:
+            team_id: Id | None = None, limit: Limit = 50, cursor: Cursor = None) -> Any:
+    """Breached targets of unsolved tickets, and running ones due within `within_minutes`, soonest first."""
     items, next_cursor = reports.at_risk(db, within_minutes=within_minutes, team_id=team_id, limit=limit,
                                          cursor=cursor)
-    return Page[AtRiskItem](items=[AtRiskItem(**i) for i in items], next_cursor=next_cursor)
+    rows = [AtRiskItem(**i) for i in items]
+    if wants_csv(request):
+        return csv_response((r.model_dump() for r in rows), list(AtRiskItem.model_fields), filename="at-risk.csv")
+    return Page[AtRiskItem](items=rows, next_cursor=next_cursor)
 
 
-@router.get("/compliance", response_model=ComplianceReport)
-def compliance(db: DB, _: Annotated[Actor, require("sla:read")],
-               from_: Annotated[UtcDateTime, Query(alias="from")], to: UtcDateTime,
+def _period_start(value: datetime | date | None) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.combine(value, time.min, tzinfo=UTC)
+
+
+def _period_end(value: datetime | date | None) -> datetime | None:
+    """A plain date as `to` means the end of that day, UTC: the period runs to the next midnight."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.combine(value + timedelta(days=1), time.min, tzinfo=UTC)
+
+
+def _plain_date(value: Any) -> Any:
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        raise ValueError("must be a date (YYYY-MM-DD) or an instant with its time zone")
+    return value
+
+
+# `from`/`to`: an instant with its zone, or a plain date; a date-time without a zone is neither (422).
+ReportInstant = UtcDateTime | Annotated[date, BeforeValidator(_plain_date)]
+
+
+@router.get("/compliance", response_model=ComplianceReport,
+            responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with Accept: text/csv"}})
+def compliance(request: Request, db: DB, _: Annotated[Actor, require("sla:read")],
+               from_: Annotated[ReportInstant | None, Query(
+                   alias="from", description="an instant with its time zone, or a date (its start, UTC); "
+                                             "default: 30 days before `to`")] = None,
+               to: Annotated[ReportInstant | None, Query(
+                   description="an instant with its time zone, or a date (the end of that day, UTC); "
+                               "default: now")] = None,
                group_by: ComplianceGroup = "priority",
-               ) -> ComplianceReport:
-    rows = reports.compliance(db, start=from_, end=to, group_by=group_by)
-    return ComplianceReport(from_=from_, to=to, group_by=group_by, items=[ComplianceRow(**r) for r in rows])
+               ) -> Any:
+    start, end, rows = reports.compliance(db, start=_period_start(from_), end=_period_end(to), group_by=group_by)
+    if wants_csv(request):
+        return csv_response(rows, list(ComplianceRow.model_fields), filename="sla-compliance.csv")
+    return ComplianceReport(from_=start, to=end, group_by=group_by, items=[ComplianceRow(**r) for r in rows])

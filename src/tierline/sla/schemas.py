@@ -56,7 +56,7 @@ class BusinessTimeAnswer(BaseModel):
     business_minutes: float | None = None
 
 
-ComplianceGroup = Literal["priority", "team", "policy", "customer_plan"]
+ComplianceGroup = Literal["priority", "team", "policy", "customer_plan", "assignee", "queue", "component"]
 Metric = Literal["first_response", "next_reply", "periodic_update", "resolution"]
 Priority = Literal["P1", "P2", "P3", "P4"]
 PauseStatus = Literal["pending_customer", "on_hold"]
@@ -193,24 +193,39 @@ class AtRiskItem(BaseModel):
     status: str
     team_id: int | None
     assignee_id: int | None
+    assignee_name: str | None = None
+    customer_id: int | None = None
+    customer_name: str | None = None
+    customer_arr: float | None = None
     metric: Metric
     due_at: datetime
+    breached: bool = Field(default=False, description="the target is already missed (the ticket is unsolved)")
+    breached_at: datetime | None = None
     target_minutes: float
     business_hours: bool
-    remaining_minutes: float
+    remaining_minutes: float = Field(description="in the target's unit, rounded to 0.1; negative once breached")
 
 
 class ComplianceRow(BaseModel):
+    """One group. Durations are named `<metric>_<statistic>_<basis>_minutes`: business minutes count only the
+    business calendar's hours (every minute when the target has no calendar), calendar minutes are wall-clock
+    time; both leave out the time the clock was paused. Rounded to 0.1."""
+
     group: str | int | None
-    label: str | None
+    label: str = Field(description="the group's name; the empty group is \"No team\", \"Unassigned\", "
+                                   "\"No queue\", \"No component\", \"No plan\"")
     targets: int
     achieved: int
     breaches: int
     achieved_percent: float | None
-    first_response_median: float | None
-    first_response_p90: float | None
-    resolution_median: float | None
-    resolution_p90: float | None
+    first_response_median_business_minutes: float | None
+    first_response_median_calendar_minutes: float | None
+    first_response_p90_business_minutes: float | None
+    first_response_p90_calendar_minutes: float | None
+    resolution_median_business_minutes: float | None
+    resolution_median_calendar_minutes: float | None
+    resolution_p90_business_minutes: float | None
+    resolution_p90_calendar_minutes: float | None
 
 
 class ComplianceReport(BaseModel):
