@@ -83,6 +83,7 @@ class Intake:
     ticket_event: audit.PreparedEvent
     clock_events: list[audit.PreparedEvent]
     contact_event: audit.PreparedEvent | None
+    engineering_owner: int | None = None  # the component's owning team, for an escalation to engineering
 
 
 @dataclass
@@ -141,6 +142,8 @@ def plan(session: Session, *, actor: Actor, data: TicketCreate, follow_up_of: Ti
     intake = Intake(
         actor=actor, ticket=ticket, draft=draft, requester=requester, sla=sla, sighting=sighting,
         ticket_id=ticket_id, expected=expected,
+        engineering_owner=components_service.info(session, component_id=ticket.component_id).owner_team_id
+        if draft.escalate_to_engineering and ticket.component_id is not None else None,
         ticket_event=_ticket_event(actor, ticket, record, expected, ranked=ranking is not None),
         clock_events=[_clock_event(actor, i, values) for i, values in enumerate(sla.clocks)],
         contact_event=None if requester.new_contact is None else audit.prepare(
@@ -167,7 +170,7 @@ def write(session: Session, intake: Intake) -> Written:
     record = _decide(ticket, candidate, recorded.result if recorded is not None else None)
     values = {name: getattr(ticket, name) for name in _TICKET_COLUMNS}
     values.update(id=ticket_id, version=1)
-    messages = [*_messages(session, intake, values), *(recorded.messages if recorded is not None else ())]
+    messages = [*_messages(intake, values), *(recorded.messages if recorded is not None else ())]
     insert_rows(connection, [Rows(_TICKETS, [values]), Rows(_OUTBOX, outbox.new_rows(messages))])
     problem = recorded.result if recorded is not None else None
     events += recorded.events if recorded is not None else []
@@ -292,7 +295,7 @@ def _claim(connection: Any, draft: Draft) -> dict[str, Any] | None:
     return assignment.claimed(ranking, user_id).as_dict()
 
 
-def _messages(session: Session, intake: Intake, values: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+def _messages(intake: Intake, values: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """The outbox messages of a new ticket: created, escalated to engineering, rule notifications."""
     ticket_id, key, draft = values["id"], f"T-{values['id']}", intake.draft
     out = [("ticket.created", {
@@ -302,12 +305,9 @@ def _messages(session: Session, intake: Intake, values: dict[str, Any]) -> list[
         "follow_up_of_id": values["follow_up_of_id"],
     })]
     if draft.escalate_to_engineering:
-        owner = None
-        if values["component_id"] is not None:
-            owner = components_service.info(session, component_id=values["component_id"]).owner_team_id
         out.append(("ticket.escalated_to_engineering", {
             "ticket_id": ticket_id, "key": key, "component_id": values["component_id"],
-            "owner_team_id": owner, "reason": draft.escalate_to_engineering}))
+            "owner_team_id": intake.engineering_owner, "reason": draft.escalate_to_engineering}))
     out += [("triage.notify", {"ticket_id": ticket_id, "key": key, **note}) for note in draft.notify]
     return out
 
@@ -361,8 +361,9 @@ def _clock_event(actor: Actor, index: int, values: dict[str, Any]) -> audit.Prep
 # -- validation ------------------------------------------------------------------------------------------
 
 def caller_fields(data: TicketCreate, follow_up_of: Ticket | None) -> set[str]:
-    """The fields triage must keep: those the caller sent, and those a follow-up inherits."""
-    given = set(data.model_fields_set)
+    """The fields triage must keep: those the caller sent (not a customer's: signals, never overrides), and those
+    a follow-up inherits."""
+    given = set() if data._signals_only else set(data.model_fields_set)
     return given | set(FOLLOW_UP_INHERITS) if follow_up_of is not None else given
 
 
@@ -370,10 +371,16 @@ def new_ticket(session: Session, *, actor: Actor, data: TicketCreate,
                follow_up_of: Ticket | None = None) -> Ticket:
     """Validate the request and build the (unsaved) ticket: status new, or open when it has an assignee."""
     given = data.model_fields_set
-    service.check_customer_fields(actor, given - {"requester_email"})
-    if actor.is_customer_only and data.requester_email != actor.email.lower():
-        raise Invalid("requester_email", "must be your own email address")
     values = data.model_dump()
+    if actor.is_customer_only:  # a requester describes the problem; the server sets the rest
+        service.check_customer_fields(session, actor=actor, changes={name: values[name] for name in given},
+                                      ticket_type="question")
+        data._signals_only = True
+        values["requester_email"] = actor.email.lower()
+        if follow_up_of is None:
+            values["channel"] = "web" if actor.via == "session" else "api"
+    elif values["requester_email"] is None:
+        raise Invalid("requester_email", "is required")
     if follow_up_of is not None:
         for name in FOLLOW_UP_INHERITS:
             if name not in given:
