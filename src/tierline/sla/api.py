@@ -149,7 +149,7 @@ def compliance(request: Request, db: DB, _: Annotated[Actor, require("sla:read")
                                              "default: 30 days before `to`")] = None,
                to: Annotated[ReportInstant | None, Query(
                    description="an instant with its time zone, or a date (the end of that day, UTC); "
-                               "default: now")] = None,
+                               "default: the end of today, UTC")] = None,
                group_by: ComplianceGroup = "priority",
                ) -> Any:
     start, end, rows = reports.compliance(db, start=_period_start(from_), end=_period_end(to), group_by=group_by)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -106,10 +106,12 @@ def compliance(session: Session, *, start: datetime | None = None, end: datetime
                group_by: str = "priority") -> tuple[datetime, datetime, list[dict[str, Any]]]:
     """Per group: achieved % of targets decided in [start, end) (a breach counts whatever became of its clock
     later: cancelled, re-targeted or reopened), breaches, and first-response and resolution times (median, p90)
-    in business and in calendar minutes, rounded to 0.1. The period defaults to the last 30 days."""
+    in business and in calendar minutes, rounded to 0.1. The period defaults to the 30 days ending with today
+    (UTC)."""
     if group_by not in GROUPS:
         raise Invalid("group_by", f"must be one of {', '.join(GROUPS)}")
-    end = end or clock.now()
+    if end is None:  # the end of today, UTC, as a plain date `to` of today means
+        end = datetime.combine(clock.now().date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
     start = start or end - DEFAULT_PERIOD
     if end <= start:
         raise Invalid("to", "must be after from")
