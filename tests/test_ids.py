@@ -39,7 +39,8 @@ def _members(schema: dict[str, Any]) -> list[dict[str, Any]]:
     return [_resolve(s) for s in options if _resolve(s).get("type") != "null"]
 
 
-def _integer_paths(schema: dict[str, Any], path: tuple[str, ...] = (), depth: int = 0) -> list[tuple[str, ...]]:
+def _integer_paths(schema: dict[str, Any], path: tuple[str, ...] = (),
+                   depth: int = 0) -> list[tuple[str, ...]]:
     """Paths (property names, "[]" for an array item) to the id-like integers of a request body schema."""
     found: list[tuple[str, ...]] = []
     if depth > 4:
@@ -83,7 +84,8 @@ for _method, _path, _route in ROUTES:
         continue  # /openapi.json, /docs
     for _param in _operation(_method, _path).get("parameters", []):
         if _id_like(_param["name"]) and any(m.get("type") == "integer" for m in _members(_param["schema"])):
-            (PATH_IDS if _param["in"] == "path" else QUERY_IDS).append((_method, _path, _route, _param["name"]))
+            found = PATH_IDS if _param["in"] == "path" else QUERY_IDS
+            found.append((_method, _path, _route, _param["name"]))
     _schema = _body_schema(_method, _path)
     if _schema is not None:
         BODY_IDS += [(_method, _path, _route, p) for p in _integer_paths(_schema)]
@@ -97,7 +99,8 @@ def _problem(r: Any) -> dict[str, Any]:
 
 def test_the_walk_finds_the_ids_of_every_domain():
     assert len(PATH_IDS) >= 30 and len(QUERY_IDS) >= 20 and len(BODY_IDS) >= 30
-    assert ("GET", "/api/v1/customers/{customer_id}/contacts/{contact_id}") in {(m, p) for m, p, _, _ in PATH_IDS}
+    contact = ("GET", "/api/v1/customers/{customer_id}/contacts/{contact_id}")
+    assert contact in {(m, p) for m, p, _, _ in PATH_IDS}
     assert ("PATCH", "/api/v1/tickets/{key}", ("assignee_id",)) in {(m, p, f) for m, p, _, f in BODY_IDS}
     assert ("POST", "/api/v1/sla/policies", ("match", "component_id", "[]")) in {
         (m, p, f) for m, p, _, f in BODY_IDS}
@@ -153,3 +156,43 @@ def test_a_body_id_out_of_range_is_a_422_naming_the_field(admin, method, path, r
         if body["status"] == 404:  # the path's resource does not exist: nothing was read from the body
             continue
         assert body["status"] == 422 and _field(field) in [e["field"] for e in body["errors"]], (bad, body)
+
+
+# -- every number a request carries is bounded --------------------------------------------------------------
+
+def _numbers(schema: dict[str, Any], where: str, depth: int = 0) -> list[tuple[str, dict[str, Any]]]:
+    """(where, schema) of every integer and number a request schema holds, however nested."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    if depth > 8:
+        return found
+    for member in _members(schema):
+        kind = member.get("type")
+        if kind in ("integer", "number"):
+            found.append((where, member))
+        for name, prop in member.get("properties", {}).items():
+            found += _numbers(prop, f"{where}.{name}", depth + 1)
+        if isinstance(member.get("additionalProperties"), dict):
+            found += _numbers(member["additionalProperties"], f"{where}.*", depth + 1)
+        if "items" in member:
+            found += _numbers(member["items"], f"{where}[]", depth + 1)
+    return found
+
+
+REQUEST_NUMBERS = []
+for _path, _ops in SPEC["paths"].items():
+    for _method, _op in _ops.items():
+        for _param in _op.get("parameters", []):
+            REQUEST_NUMBERS += _numbers(_param["schema"], f"{_method.upper()} {_path} {_param['name']}")
+        for _content in (_op.get("requestBody") or {}).get("content", {}).values():
+            REQUEST_NUMBERS += _numbers(_content["schema"], f"{_method.upper()} {_path} body")
+
+
+def test_every_number_a_request_carries_is_bounded_so_no_column_overflows_and_nan_is_refused():
+    lower, upper = {"minimum", "exclusiveMinimum"}, {"maximum", "exclusiveMaximum"}
+    unbounded = [where for where, schema in REQUEST_NUMBERS
+                 if not (lower & set(schema) and upper & set(schema))]
+    assert len(REQUEST_NUMBERS) > 100
+    assert unbounded == []
+    too_large = [where for where, schema in REQUEST_NUMBERS if schema["type"] == "integer"
+                 and max(schema.get("maximum", 0), schema.get("exclusiveMaximum", 0)) > MAX_ID + 1]
+    assert too_large == []

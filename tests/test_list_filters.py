@@ -14,7 +14,8 @@ ENUM_LIKE = {"entity_type", "role", "tier", "kind", "plan", "status", "priority"
              "order_by", "group_by"}
 FILTERS = [(path, param["name"], param["schema"])
            for path, ops in SPEC["paths"].items() if "get" in ops
-           for param in ops["get"].get("parameters", []) if param["in"] == "query" and param["name"] in ENUM_LIKE]
+           for param in ops["get"].get("parameters", [])
+           if param["in"] == "query" and param["name"] in ENUM_LIKE]
 
 
 def _enum(schema: dict) -> list[str]:
@@ -33,7 +34,8 @@ def test_the_walk_finds_the_enum_like_filters():
 
 
 @pytest.mark.parametrize(("path", "name", "schema"), FILTERS, ids=[f"{p}?{n}" for p, n, _ in FILTERS])
-def test_every_enum_like_filter_publishes_its_values_and_refuses_others_listing_them(admin, path, name, schema):
+def test_every_enum_like_filter_publishes_its_values_and_refuses_others_listing_them(admin, path, name,
+                                                                                    schema):
     allowed = _enum(schema)
     assert allowed
     url = path.replace("{calendar_id}", "1")

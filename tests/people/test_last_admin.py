@@ -50,8 +50,8 @@ def test_an_inactive_admin_does_not_count(admin, factory, client):
 def test_the_last_admin_cannot_be_deactivated_by_anyone(admin, db):
     with pytest.raises(Conflict, match="last active admin"):
         with db.unit_of_work() as session:
-            auth_service.update_user(session, actor=SYSTEM, user=auth_service.get_user(session, user_id=admin.user_id),
-                                     active=False)
+            user = auth_service.get_user(session, user_id=admin.user_id)
+            auth_service.update_user(session, actor=SYSTEM, user=user, active=False)
     with db.session(write=False) as session:
         assert session.get(User, admin.user_id).active
 
@@ -74,8 +74,8 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(db, factory):
         barrier.wait()
         try:
             with db.unit_of_work() as session:
-                auth_service.update_user(session, actor=actor, user=auth_service.get_user(session, user_id=target.id),
-                                         roles=["manager"])
+                user = auth_service.get_user(session, user_id=target.id)
+                auth_service.update_user(session, actor=actor, user=user, roles=["manager"])
             outcomes.append("demoted")
         except Conflict:
             outcomes.append("refused")

@@ -156,7 +156,7 @@ def test_the_depth_scan_agrees_with_the_parsed_documents_depth(document, limit):
     assert too_deep(text, limit) == (_depth(document) > limit)
 
 
-# -- numbers and text -----------------------------------------------------------------------------------------
+# -- numbers and text ----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("raw", [b"NaN", b"Infinity", b"-Infinity", b"1e400", b"-1e999",
                                  b"1" * 400 + b".5", b"9" * 5000])
@@ -174,5 +174,5 @@ def test_a_number_inside_a_string_is_text(admin):
 
 
 def test_a_nul_deep_in_a_list_names_its_path():
-    assert check_json(b'{"a": [1, {"b": ["x", "y\\u0000"]}]}') == ("a.1.b.1", "must not contain the NUL "
-                                                                   "character or an unpaired UTF-16 surrogate")
+    reason = "must not contain the NUL character or an unpaired UTF-16 surrogate"
+    assert check_json(b'{"a": [1, {"b": ["x", "y\\u0000"]}]}') == ("a.1.b.1", reason)

@@ -16,6 +16,9 @@ def _fields(r) -> list[str]:  # noqa: ANN001
     return [e["field"] for e in r.json()["errors"]]
 
 
+TICKET = {"subject": "s", "description": "d", "requester_email": "a@b.example"}
+
+
 def _nested(depth: int) -> object:
     value: object = "leaf"
     for _ in range(depth):
@@ -30,19 +33,18 @@ def test_custom_fields_nested_within_the_limit_are_kept(agent):
 
 def test_custom_fields_nested_deeper_are_a_422_naming_the_field(agent, factory):
     events = factory.audit_count()
-    r = agent.post("/api/v1/tickets", json={"subject": "s", "description": "d", "requester_email": "a@b.example",
-                                            "custom_fields": {"env": _nested(MAX_CUSTOM_FIELD_DEPTH + 1)}})
+    too_deep = {"env": _nested(MAX_CUSTOM_FIELD_DEPTH + 1)}
+    r = agent.post("/api/v1/tickets", json={**TICKET, "custom_fields": too_deep})
     assert _fields(r) == ["custom_fields"] and "env" in r.json()["detail"] and "levels" in r.json()["detail"]
     assert factory.audit_count() == events
 
 
 def test_a_large_custom_field_is_refused_and_never_served_back(agent, factory):
     events = factory.audit_count()
-    r = agent.post("/api/v1/tickets", json={"subject": "s", "description": "d", "requester_email": "a@b.example",
-                                            "custom_fields": {"blob": "x" * MAX_CUSTOM_FIELDS_BYTES}})
+    too_large = {"blob": "x" * MAX_CUSTOM_FIELDS_BYTES}
+    r = agent.post("/api/v1/tickets", json={**TICKET, "custom_fields": too_large})
     assert _fields(r) == ["custom_fields"] and "bytes" in r.json()["detail"]
-    r = agent.post("/api/v1/tickets", json={"subject": "s", "description": "d", "requester_email": "a@b.example",
-                                            "custom_fields": {"blob": "x" * (5 * 1024 * 1024)}})
+    r = agent.post("/api/v1/tickets", json={**TICKET, "custom_fields": {"blob": "x" * (5 * 1024 * 1024)}})
     assert r.status_code == 413, r.text
     assert factory.audit_count() == events
 

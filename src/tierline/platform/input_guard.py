@@ -9,8 +9,8 @@
 - Text PostgreSQL cannot store. The NUL character and lone UTF-16 surrogates (`\\ud800`, not valid UTF-8), in
   the query string, the path, a JSON or a form body, are a 422 naming the field, on both databases, instead of
   failing deep inside a query (and only on PostgreSQL).
-- Numbers no column holds. JSON's non-standard NaN and Infinity, a number that overflows a float (1e400) and an
-  integer too long to convert are a 422 naming the field, before the parser turns them into inf or an error.
+- Numbers no column holds. JSON's non-standard NaN and Infinity, a number that overflows a float (1e400) and
+  an integer too long to convert are a 422 naming the field, before the parser makes them inf or an error.
 
 Every check is iterative or linear in the body, which is at most its route's limit. The common request pays
 for one scan of its bytes for the rare characters (C speed); only a body that holds one is parsed here.

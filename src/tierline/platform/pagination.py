@@ -177,7 +177,8 @@ def paginate(session: Session, stmt: Select, *, keys: Sequence[SortKey], limit: 
         raise Invalid("limit", f"must be between 1 and {MAX_LIMIT}")
     if cursor:
         stmt = stmt.where(_after(keys, _decode(cursor, keys, key=_signing_key(session))))
-    stmt = stmt.order_by(*[k.column.desc() if k.descending else k.column.asc() for k in keys]).limit(limit + 1)
+    order = [k.column.desc() if k.descending else k.column.asc() for k in keys]
+    stmt = stmt.order_by(*order).limit(limit + 1)
     rows = list(session.scalars(stmt))
     next_cursor = None
     if len(rows) > limit:

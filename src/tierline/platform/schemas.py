@@ -47,7 +47,7 @@ Id = Annotated[int, Ge(1), Le(MAX_ID), BeforeValidator(_not_a_boolean)]
 def _utc(value: datetime) -> datetime:
     try:
         return value.astimezone(UTC)
-    except OverflowError as exc:  # 0001-01-01T00:00+01:00 is before year 1 in UTC, 9999-12-31T23:00-05:00 after
+    except OverflowError as exc:  # 0001-01-01T00:00+01:00 is before year 1 in UTC, 9999-12-31T23:00-05:00 too
         raise ValueError("is out of range: a time must fall between the years 1 and 9999 in UTC") from exc
 
 
@@ -59,9 +59,9 @@ UtcDateTime = Annotated[AwareDatetime, AfterValidator(_utc)]
 # -- email addresses ----------------------------------------------------------------------------------------
 
 # A help desk takes a ticket from any syntactically valid address: corporate mail on `.local`, `.internal`,
-# `.lan` or `.corp` domains is common inside enterprises, and nothing here delivers mail by DNS. So syntax only:
-# no deliverability check and no special-use or reserved-name check (email-validator's documented switch for
-# the latter is this list; every caller in the process validates addresses the same way).
+# `.lan` or `.corp` domains is common inside enterprises, and nothing here delivers mail by DNS. So syntax
+# only: no deliverability check and no special-use or reserved-name check (email-validator's documented switch
+# for the latter is this list; every caller in the process validates addresses the same way).
 email_validator.SPECIAL_USE_DOMAIN_NAMES.clear()
 MAX_EMAIL_LENGTH = 320
 

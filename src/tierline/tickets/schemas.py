@@ -61,7 +61,7 @@ def _depth(value: Any) -> int:
 
 
 def custom_fields_problem(value: dict[str, Any]) -> tuple[str, str] | None:
-    """(field, reason) when a ticket's custom fields break a rule: names, count, depth, size. None when not."""
+    """(field, reason) when a ticket's custom fields break a rule (names, count, depth, size); else None."""
     if len(value) > MAX_CUSTOM_FIELDS:
         return "custom_fields", f"may hold at most {MAX_CUSTOM_FIELDS} fields"
     for key, item in value.items():
