@@ -168,6 +168,11 @@ def test_numbers_no_field_takes_are_a_422_naming_the_field_and_change_nothing(ad
     assert factory.count(ApiToken) == tokens
 
 
+@pytest.mark.parametrize("raw", [b"\x8f\x9f", b'{"name": "\xff"}', "\ufeff{}".encode("utf-16")])
+def test_a_json_body_that_is_not_utf8_is_a_422_naming_the_body(admin, raw):
+    assert _fields(_problem(admin.post("/api/v1/tokens", content=raw, headers=JSON), 422)) == ["body"]
+
+
 def test_a_number_inside_a_string_is_text(admin):
     r = admin.post("/api/v1/tokens", json={"name": "NaN Infinity 1e400 " + "9" * 180})
     assert r.status_code == 201, r.text

@@ -133,6 +133,11 @@ def _first_refused(document: Any) -> tuple[str, str] | None:
 def check_json(body: bytes) -> tuple[str, str] | None:
     """(field, reason) when the JSON body must be refused at the door; None when it may go on (invalid JSON
     goes on too: the validation handler names the body)."""
+    if not body.isascii():  # JSON is UTF-8 (RFC 8259); other bytes would fail the parser without a field
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            return "body", "is not JSON: the bytes are not UTF-8 text"
     if too_deep(body):
         return "body", f"nests arrays and objects more than {MAX_JSON_DEPTH} levels deep"
     odd_text = _JSON_NUL in body or _JSON_SURROGATE.search(body) is not None
