@@ -51,3 +51,16 @@ def test_the_openapi_publishes_one_email_format():
         published = schemas[model]["properties"][field]
         published = next((m for m in published.get("anyOf", []) if m.get("type") == "string"), published)
         assert (published["type"], published["format"], published["maxLength"]) == ("string", "email", 320)
+
+
+def test_a_long_address_fits_the_names_derived_from_it(admin, agent):
+    local = "a" * 240  # a valid address (254 characters at most) whose local part outgrows a name (200)
+    r = admin.post("/api/v1/users", json={"email": f"{local}@x.example", "name": " ", "roles": ["agent_l1"]})
+    assert r.status_code == 201 and r.json()["name"] == f"{local}@x.example"[:200], r.text
+    customer = admin.post("/api/v1/customers", json={"name": "Corp", "external_id": "corp",
+                                                     "email_domains": ["corp.example"]}).json()
+    r = admin.post(f"/api/v1/customers/{customer['id']}/contacts", json={"email": f"{local}@x.example"})
+    assert r.status_code == 201 and r.json()["name"] == local[:200], r.text
+    create_ticket(agent, requester_email=f"{local}@corp.example")  # becomes the customer's contact
+    names = [c["name"] for c in admin.get(f"/api/v1/customers/{customer['id']}/contacts").json()["items"]]
+    assert len(names) == 2 and all(len(n) == 200 for n in names)

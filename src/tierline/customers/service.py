@@ -23,6 +23,7 @@ from tierline.platform.auth.service import normalise_email, validate_timezone
 from tierline.platform.db import core_connection, hold
 from tierline.platform.errors import Conflict, Invalid, NotFound
 from tierline.platform.pagination import SortKey, paginate
+from tierline.platform.schemas import name_or
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$")
 # Addresses at these providers belong to people, not companies: a customer cannot claim them.
@@ -263,7 +264,7 @@ def create_contact(session: Session, *, actor: Actor, customer_id: int, email: s
         raise Invalid("email", "is not an email address")
     _check_email_free(session, email, contact_id=None)
     now = clock.now()
-    contact = Contact(customer_id=customer.id, email=email, name=name.strip() or email.split("@", 1)[0],
+    contact = Contact(customer_id=customer.id, email=email, name=name_or(name, email.rpartition("@")[0]),
                       created_at=now, updated_at=now)
     session.add(contact)
     _flush(session, f"{email} was made a contact by a concurrent request")
@@ -330,8 +331,8 @@ def resolve_requester(session: Session, *, email: str) -> Requester:
     if owner is None:
         return Requester(None)
     now = clock.now()
-    return Requester(owner, {"customer_id": owner, "email": email, "name": local, "created_at": now,
-                             "updated_at": now})
+    return Requester(owner, {"customer_id": owner, "email": email, "name": name_or(None, local),
+                             "created_at": now, "updated_at": now})
 
 
 _CONTACT_CUSTOMER = select(Contact.customer_id).where(Contact.email == bindparam("email"))

@@ -89,6 +89,17 @@ Email = Annotated[str, BeforeValidator(_email),
                   WithJsonSchema({"type": "string", "format": "email", "maxLength": MAX_EMAIL_LENGTH})]
 
 
+# -- names --------------------------------------------------------------------------------------------------
+
+MAX_NAME_LENGTH = 200  # the name columns of users, contacts, teams, queues, components, ...
+
+
+def name_or(name: str | None, fallback: str) -> str:
+    """A name as stored: the one given, stripped, else `fallback` (an address, or its local part), cut to fit
+    the name columns: an address may be 254 characters long, a name column holds 200."""
+    return ((name or "").strip() or fallback)[:MAX_NAME_LENGTH]
+
+
 # -- update bodies ------------------------------------------------------------------------------------------
 
 class Patch(BaseModel):

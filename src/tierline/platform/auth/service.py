@@ -22,6 +22,7 @@ from tierline.platform.auth.passwords import MIN_LENGTH, hash_password, verify_p
 from tierline.platform.db import core_connection
 from tierline.platform.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from tierline.platform.pagination import SortKey, paginate
+from tierline.platform.schemas import name_or
 
 TOKEN_PREFIX = "tl_"
 
@@ -82,7 +83,7 @@ def create_user(session: Session, *, actor: Actor, email: str, name: str, roles:
     if get_user_by_email(session, email=email) is not None:
         raise Conflict(f"a user with email {email} already exists")
     now = clock.now()
-    user = User(email=email, name=name.strip() or email, roles=roles, timezone=timezone, active=active,
+    user = User(email=email, name=name_or(name, email), roles=roles, timezone=timezone, active=active,
                 password_hash=hash_password(password) if password else None, created_at=now, updated_at=now)
     session.add(user)
     session.flush()
@@ -122,7 +123,7 @@ def update_user(session: Session, *, actor: Actor, user: User, name: str | None 
         check_not_last_admin(session, user=user)
     before = audit.snapshot(user)
     if name is not None:
-        user.name = name.strip() or user.email
+        user.name = name_or(name, user.email)
     if roles is not None:
         user.roles = validate_roles(roles)
     if timezone is not None:
