@@ -45,7 +45,7 @@ def update(session: Session, *, actor: Actor, ticket: Ticket, changes: dict[str,
     if if_match is not None and if_match != ticket.version:
         raise Conflict(f"ticket {ticket.key} has changed since you read it (you have version {if_match}, "
                        f"it is at {ticket.version}); re-read it and retry", current_version=ticket.version)
-    check_customer_fields(actor, changes)
+    check_customer_fields(session, actor=actor, changes=changes, ticket_type=ticket.type)
     if ticket.status == sm.CLOSED and _would_change(ticket, changes):
         raise Conflict(f"ticket {ticket.key} is closed, and closed is final; a customer reply opens a "
                        "follow-up ticket", allowed=[])

@@ -115,3 +115,20 @@ class Patch(BaseModel):
         if value is None and info.field_name not in cls.nullable:
             raise ValueError("may not be null; leave the field out to keep its value")
         return value
+
+
+# -- one of several shapes ------------------------------------------------------------------------------------
+
+class _OneOf:
+    """Annotated marker: publish a union of response shapes as `oneOf` rather than pydantic's `anyOf`. For
+    shapes that no value can match twice (one forbids the keys the other requires), so a client, or the
+    fuzzer's response check, knows every answer is exactly one of them."""
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> Any:
+        schema = handler(core_schema)
+        if "anyOf" in schema:
+            schema["oneOf"] = schema.pop("anyOf")
+        return schema
+
+
+ONE_OF = _OneOf()

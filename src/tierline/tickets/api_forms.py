@@ -29,5 +29,5 @@ def get_form(ticket_type: str, db: DB, _: Annotated[Actor, require("forms:read")
 def put_form(ticket_type: str, body: TicketFormPut, db: DB,
              actor: Annotated[Actor, require("forms:write")]) -> TicketFormRead:
     view = forms.put(db, actor=actor, ticket_type=ticket_type, required_fields=body.required_fields,
-                     description=body.description)
+                     description=body.description, customer_editable_fields=body.customer_editable_fields)
     return TicketFormRead.model_validate(view)

@@ -1,4 +1,6 @@
-"""Ticket forms: per ticket type, the fields a ticket needs before it may be solved.
+"""Ticket forms: per ticket type, the fields a ticket needs before it may be solved, and the fields a customer
+may set on it (`customer_editable_fields`: a requester describes their problem; routing and ranking it are
+staff inputs).
 
 This is the seed's "mandatory fields for auditability". A type nobody has edited uses `DEFAULT_FORMS`
 (nothing is written until an admin PUTs a form), so the defaults need no seeding and survive a reset.
@@ -8,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +28,15 @@ REQUIRABLE_FIELDS: tuple[str, ...] = (
     "assignee_id", "team_id", "tier", "queue_id", "urgency", "affected_users",
 )
 CUSTOM_FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+# What a customer may set unless the form of the ticket's type says otherwise.
+DEFAULT_CUSTOMER_EDITABLE: tuple[str, ...] = ("subject", "description", "requester_email")
+# What a form may open to customers: describing fields. Never what routes, ranks or files a ticket (type,
+# priority, status, channel, tags, customer, assignee, team, tier, queue); triage reads what a customer wrote
+# as a signal, never as an override.
+CUSTOMER_EDITABLE_CHOICES: tuple[str, ...] = (
+    "subject", "description", "requester_email", "component_id", "feature_area", "error_code", "urgency",
+    "affected_users",
+)
 
 DEFAULT_FORMS: dict[str, tuple[list[str], str]] = {
     "question": ([], "answers need nothing beyond the conversation"),
@@ -49,13 +60,16 @@ class FormView:
     required_fields: list[str]
     description: str
     is_default: bool
+    customer_editable_fields: list[str] = field(default_factory=lambda: list(DEFAULT_CUSTOMER_EDITABLE))
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
 
 def _view(row: TicketForm) -> FormView:
+    editable = row.customer_editable_fields
     return FormView(type=row.type, required_fields=list(row.required_fields), description=row.description,
-                    is_default=False, created_at=row.created_at, updated_at=row.updated_at)
+                    is_default=False, created_at=row.created_at, updated_at=row.updated_at,
+                    customer_editable_fields=list(DEFAULT_CUSTOMER_EDITABLE if editable is None else editable))
 
 
 def _default(ticket_type: str) -> FormView:
@@ -79,7 +93,8 @@ def list_(session: Session) -> list[FormView]:
     return [_view(stored[t]) if t in stored else _default(t) for t in TYPES]
 
 
-def validate_fields(fields: Iterable[str], *, field: str = "required_fields") -> list[str]:
+def validate_fields(fields: Iterable[str], *, field: str = "required_fields",
+                    choices: tuple[str, ...] = REQUIRABLE_FIELDS) -> list[str]:
     out: list[str] = []
     errors: list[tuple[str, str]] = []
     for i, name in enumerate(fields):
@@ -87,9 +102,9 @@ def validate_fields(fields: Iterable[str], *, field: str = "required_fields") ->
         prefix, _, custom = name.partition(".")
         if prefix == "custom_fields" and CUSTOM_FIELD_NAME.match(custom):
             pass
-        elif name not in REQUIRABLE_FIELDS:
-            errors.append((f"{field}.{i}", f"{name!r} is not a ticket field; use one of "
-                                           f"{', '.join(REQUIRABLE_FIELDS)} or custom_fields.<name>"))
+        elif name not in choices:
+            errors.append((f"{field}.{i}", f"{name!r} is not a field this list may name; use one of "
+                                           f"{', '.join(choices)} or custom_fields.<name>"))
             continue
         if name not in out:
             out.append(name)
@@ -99,28 +114,37 @@ def validate_fields(fields: Iterable[str], *, field: str = "required_fields") ->
 
 
 def put(session: Session, *, actor: Actor, ticket_type: str, required_fields: list[str],
-        description: str | None = None) -> FormView:
-    """Create or replace the form of one ticket type."""
+        description: str | None = None, customer_editable_fields: list[str] | None = None) -> FormView:
+    """Create or replace the form of one ticket type (`customer_editable_fields` None: unchanged)."""
     _check_type(ticket_type)
     fields = validate_fields(required_fields)
+    editable = None if customer_editable_fields is None else validate_fields(
+        customer_editable_fields, field="customer_editable_fields", choices=CUSTOMER_EDITABLE_CHOICES)
     now = clock.now()
     row = session.scalar(select(TicketForm).where(TicketForm.type == ticket_type))
     if row is None:
         if description is None:
             description = DEFAULT_FORMS[ticket_type][1]
         row = TicketForm(type=ticket_type, required_fields=fields, description=description, created_at=now,
-                         updated_at=now)
+                         updated_at=now, customer_editable_fields=editable)
         session.add(row)
         session.flush()
         audit.record_create(session, actor, row)
         return _view(row)
     before = audit.snapshot(row)
     row.required_fields = fields
+    if editable is not None:
+        row.customer_editable_fields = editable
     if description is not None:
         row.description = description
     if audit.record_update(session, actor, row, before):
         row.updated_at = now
     return _view(row)
+
+
+def customer_editable(session: Session, *, ticket_type: str) -> frozenset[str]:
+    """What a customer may set on a ticket of this type (its form's `customer_editable_fields`)."""
+    return frozenset(get(session, ticket_type=ticket_type).customer_editable_fields)
 
 
 def _value(ticket: Any, name: str) -> Any:

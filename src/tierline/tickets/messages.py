@@ -6,14 +6,18 @@ Internal notes are never shown to a customer, and customers only write public cu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tierline.platform.auth.actor import Actor
+from tierline.platform.auth.models import User
 from tierline.platform.errors import Forbidden, Invalid
 from tierline.platform.pagination import SortKey, paginate
 from tierline.tickets import service
 from tierline.tickets.models import Message, Ticket
+from tierline.tickets.schemas import CustomerMessageRead, customer_author_name
 
 AGENT, CUSTOMER, SYSTEM = "agent", "customer", "system"  # system: an automatic message, never a response
 
@@ -28,6 +32,17 @@ def list_(session: Session, *, actor: Actor, ticket_key: str, public: bool | Non
     if public is not None:
         stmt = stmt.where(Message.public.is_(public))
     return paginate(session, stmt, keys=[SortKey(Message.id)], limit=limit, cursor=cursor)
+
+
+def as_customer_sees(session: Session, messages: Sequence[Message]) -> list[CustomerMessageRead]:
+    """Public messages as the ticket's requester sees them: authors by display name only (one read of the
+    authors' names), never an email address or an id."""
+    ids = {m.author_id for m in messages if m.author_id is not None}
+    names = dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).all()) if ids else {}
+    return [CustomerMessageRead(ticket_key=m.ticket_key, body=m.body, author_type=m.author_type,
+                                author_name=customer_author_name(m.author_type, names.get(m.author_id)),
+                                created_at=m.created_at)
+            for m in messages if m.public]
 
 
 def author_of(actor: Actor, ticket: Ticket, *, public: bool, author_type: str | None,

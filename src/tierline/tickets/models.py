@@ -195,6 +195,8 @@ class TicketForm(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     type: Mapped[str] = mapped_column(String(20), nullable=False, unique=True)
     required_fields: Mapped[list[str]] = mapped_column(JSONType, nullable=False, default=list)
+    # What a customer may set on a ticket of this type; None: the default (tickets/forms.py).
+    customer_editable_fields: Mapped[list[str] | None] = mapped_column(JSONType, nullable=True)
     description: Mapped[str] = mapped_column(Text, nullable=False, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

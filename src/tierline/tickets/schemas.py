@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from tierline.platform.pagination import MAX_CURSOR_LENGTH
 from tierline.platform.schemas import Email, Id, UtcDateTime
@@ -178,7 +178,8 @@ class TicketCreate(_TicketFields):
 
     subject: str = Field(min_length=1, max_length=500)
     description: str = Field(min_length=1, max_length=100_000)
-    requester_email: Email
+    requester_email: Email | None = Field(
+        default=None, description="required from staff; a customer's is their own address (422 if it differs)")
     customer_id: Id | None = Field(default=None, description="omitted: resolved from requester_email")
     type: TicketType = "question"
     priority: Priority = "P3"
@@ -196,6 +197,10 @@ class TicketCreate(_TicketFields):
     queue_id: Id | None = None
     urgency: Urgency | None = None
     affected_users: int | None = Field(default=None, ge=0, le=MAX_AFFECTED_USERS)
+
+    # A customer's request (set by flows/intake.new_ticket): what it says is a signal for triage (an error code,
+    # "everyone is down"), never a value triage must keep.
+    _signals_only: bool = PrivateAttr(default=False)
 
 
 class TicketUpdate(_TicketFields, _Patch):
@@ -348,6 +353,53 @@ class MessageRead(BaseModel):
 
 
 SUPPORT_TEAM_NAME = "Support team"
+SUPPORT = "Support"
+
+
+# -- what a customer sees -----------------------------------------------------------------------------------
+# An allow-list, not a deny-list: a customer (a portal contact) gets these shapes on the same routes, and
+# nothing else. No triage record, scores, sentiment, signature, team, queue, assignee, tags, ids or emails.
+
+class CustomerTicketRead(BaseModel):
+    """A ticket as its requester sees it."""
+
+    model_config = ConfigDict(from_attributes=True, extra="forbid", title="CustomerTicketRead")
+
+    key: str
+    subject: str
+    description: str
+    status: Status
+    priority: Priority
+    type: TicketType
+    channel: Channel
+    created_at: datetime
+    updated_at: datetime
+
+
+class CustomerMessageRead(BaseModel):
+    """A public message as the ticket's requester sees it: the author by display name only (a staff member as
+    their name and "Support", or "Support" alone; never an email address or an id)."""
+
+    model_config = ConfigDict(extra="forbid", title="CustomerMessageRead")
+
+    ticket_key: str
+    body: str
+    author_type: Literal["agent", "customer", "system"]
+    author_name: str
+    created_at: datetime
+
+
+def looks_like_email(name: str | None) -> bool:
+    return not name or not name.strip() or "@" in name
+
+
+def customer_author_name(author_type: str, name: str | None) -> str:
+    """How a message's author is shown to a customer: never an email address."""
+    if author_type == "system":
+        return SUPPORT_TEAM_NAME
+    if author_type == "agent":
+        return SUPPORT if looks_like_email(name) else f"{name.strip()} ({SUPPORT})"
+    return "Customer" if looks_like_email(name) else name.strip()
 
 
 # -- ticket forms ---------------------------------------------------------------------------------------
@@ -358,6 +410,10 @@ class TicketFormPut(BaseModel):
     required_fields: list[Annotated[str, Field(max_length=100)]] = Field(
         max_length=50, description="ticket field names, or custom_fields.<name>, needed before solved")
     description: str | None = Field(default=None, max_length=10_000)
+    customer_editable_fields: list[Annotated[str, Field(max_length=100)]] | None = Field(
+        default=None, max_length=50,
+        description="what a customer may set on a ticket of this type (any other field is a staff input, 403); "
+                    "omitted: unchanged (the default: subject, description, requester_email)")
 
 
 class TicketFormRead(BaseModel):
@@ -365,6 +421,7 @@ class TicketFormRead(BaseModel):
 
     type: TicketType
     required_fields: list[str]
+    customer_editable_fields: list[str]
     description: str
     is_default: bool = Field(description="true until an admin edits this type's form")
     created_at: datetime | None

@@ -24,7 +24,7 @@ from tierline.platform.auth.actor import Actor
 from tierline.platform.db import UTCDateTime, core_connection
 from tierline.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from tierline.platform.pagination import SortKey, paginate
-from tierline.tickets import indexing, queues
+from tierline.tickets import forms, indexing, queues
 from tierline.tickets import state_machine as sm
 from tierline.tickets.models import Ticket, TicketTag, parse_key
 from tierline.tickets.reads import (  # noqa: F401  (aggregate reads other domains use)
@@ -46,9 +46,6 @@ AUTO_CLOSE_JOB = "tickets.auto_close"
 NOT_AUDITED = ("updated_at", "version", "triage")
 NEVER_DUE = datetime(9999, 12, 31, tzinfo=UTC)
 
-# Fields only agents set: a customer (portal contact) may describe their problem, not route or rank it.
-AGENT_ONLY_FIELDS = frozenset({"customer_id", "assignee_id", "team_id", "tier", "queue_id", "priority",
-                               "status", "custom_fields", "requester_email"})
 
 
 def queue_info(session: Session, *, queue_id: int) -> queues.QueueInfo:
@@ -84,8 +81,26 @@ def get_by_key(session: Session, *, key: str, actor: Actor | None = None, lock: 
     return ticket
 
 
+# Filters on what a customer does not see: a customer filtering by them would learn it (which of their tickets
+# carry an internal tag, who works them, which queue holds them).
+STAFF_FILTERS = ("customer_id", "assignee_id", "unassigned", "team_id", "component_id", "queue_id", "tag")
+
+
+def check_customer_query(actor: Actor, query: TicketQuery) -> None:
+    """403 naming each filter (or order) on staff-only data a customer asked for."""
+    if not actor.is_customer_only:
+        return
+    refused = [name for name in STAFF_FILTERS if getattr(query, name) is not None]
+    if query.order_by == "sla_due":
+        refused.append("order_by")
+    if refused:
+        raise Forbidden(f"customers may not filter or order tickets by {', '.join(refused)}",
+                        errors=[{"field": name, "message": "staff-only data"} for name in refused])
+
+
 def list_(session: Session, *, actor: Actor, query: TicketQuery) -> tuple[list[Ticket], str | None]:
     """Newest first (by created_at or updated_at), keyset-paginated, with the filters a user expects."""
+    check_customer_query(actor, query)
     stmt = select(Ticket)
     for name in ("status", "priority", "type"):
         values = getattr(query, name)
@@ -156,12 +171,27 @@ def _component_subtree(session: Session, component_id: int) -> set[int]:
 
 # -- validation shared with intake ----------------------------------------------------------------------
 
-def check_customer_fields(actor: Actor, fields: Iterable[str]) -> None:
+def check_customer_fields(session: Session, *, actor: Actor, changes: dict[str, Any], ticket_type: str) -> None:
+    """A customer writes only what a requester writes: the fields the form of the ticket's type opens to
+    customers (`customer_editable_fields`; a new ticket's type is `question` until triage says otherwise).
+    Anything else is a staff input: 403 naming each field. A requester address other than their own is a 422."""
     if not actor.is_customer_only:
         return
-    refused = sorted(set(fields) & AGENT_ONLY_FIELDS)
+    allowed = forms.customer_editable(session, ticket_type=ticket_type)
+    refused: list[str] = []
+    for name, value in changes.items():
+        if name == "custom_fields" and isinstance(value, dict):
+            refused += [f"custom_fields.{key}" for key in value if f"custom_fields.{key}" not in allowed]
+        elif name not in allowed:
+            refused.append(name)
     if refused:
-        raise Forbidden(f"customers may not set {', '.join(refused)}")
+        raise Forbidden(f"customers may not set {', '.join(refused)} (staff inputs: the {ticket_type} form lets "
+                        f"customers set {', '.join(sorted(allowed)) or 'nothing'})",
+                        errors=[{"field": name, "message": "a staff input; customers may not set it"}
+                                for name in refused])
+    email = changes.get("requester_email")
+    if email is not None and email != actor.email.lower():
+        raise Invalid("requester_email", "must be your own email address")
 
 
 def _assignee_problem(session: Session, user_id: int) -> str | None:
