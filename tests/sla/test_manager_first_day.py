@@ -318,3 +318,16 @@ def test_report_statistics_lie_between_the_extremes(values):
     assert ordered[0] - 1e-6 <= median <= ordered[-1] + 1e-6
     assert ordered[0] - 1e-6 <= p90 <= ordered[-1] + 1e-6
     assert p90 >= median - 1e-6
+
+
+def test_finding_5_tickets_that_find_nobody_appear_in_their_queue_s_waiting_list(admin, agent, factory):
+    l1 = make_queue(admin, "L1 General", "L1")
+    make_queue(admin, "L2 Nobody", "L2")
+    t = create_ticket(agent, tier="L1", queue_id=l1["id"])
+    r = agent.post(f"/api/v1/tickets/{t['key']}/escalate", json={"to_tier": "L2", "reason": "Needs L2"})
+    assert r.status_code == 200 and r.json()["assignee_id"] is None
+    waiting = agent.get(f"/api/v1/queues/{r.json()['queue_id']}/waiting")
+    assert waiting.status_code == 200, waiting.text
+    [item] = waiting.json()["items"]
+    assert item["key"] == t["key"] and item["waiting_reason"]
+    assert agent.get("/api/v1/queues/999999/waiting").status_code == 404

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel
 
 from tierline.platform.auth.actor import Actor
 from tierline.platform.deps import DB, require
@@ -14,6 +16,16 @@ from tierline.tickets import queues
 from tierline.tickets.schemas import QueueCreate, QueueRead, QueueUpdate, Tier
 
 router = APIRouter(tags=["queues"])
+
+
+class WaitingTicket(BaseModel):
+    key: str
+    subject: str
+    priority: str
+    status: str
+    tier: str | None
+    created_at: datetime
+    waiting_reason: str | None
 
 
 @router.post("/queues", status_code=201, response_model=QueueRead)
@@ -38,6 +50,17 @@ def list_queues(
 @router.get("/queues/{queue_id}", response_model=QueueRead)
 def get_queue(queue_id: Id, db: DB, _: Annotated[Actor, require("queues:read")]) -> QueueRead:
     return QueueRead.model_validate(queues.get(db, queue_id=queue_id))
+
+
+@router.get("/queues/{queue_id}/waiting", response_model=Page[WaitingTicket])
+def list_waiting(queue_id: Id, db: DB, _: Annotated[Actor, require("queues:read")], limit: Limit = 50,
+                 cursor: Cursor = None) -> Page:
+    """The queue's unsolved tickets that nobody owns, oldest first, with why nobody took them."""
+    rows, next_cursor = queues.waiting(db, queue_id=queue_id, limit=limit, cursor=cursor)
+    return Page[WaitingTicket](items=[WaitingTicket(key=t.key, subject=t.subject, priority=t.priority,
+                                                    status=t.status, tier=t.tier, created_at=t.created_at,
+                                                    waiting_reason=t.waiting_reason) for t in rows],
+                               next_cursor=next_cursor)
 
 
 @router.patch("/queues/{queue_id}", response_model=QueueRead)

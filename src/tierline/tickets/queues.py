@@ -166,3 +166,14 @@ def delete(session: Session, *, actor: Actor, queue_id: int) -> None:
     audit.record_delete(session, actor, queue)
     session.delete(queue)
     _flush(session, f"queue {queue.name!r} still holds tickets; move them to another queue first")
+
+
+def waiting(session: Session, *, queue_id: int, limit: int | None = None, cursor: str | None = None
+            ) -> tuple[list[Ticket], str | None]:
+    """The queue's waiting list: its unsolved tickets that nobody owns (assignment found nobody, or the
+    assignee left), oldest first, each with its `waiting_reason`."""
+    get(session, queue_id=queue_id)
+    stmt = select(Ticket).where(Ticket.queue_id == queue_id, Ticket.assignee_id.is_(None),
+                                Ticket.status.in_(("new", "open", "pending_customer", "on_hold")))
+    return paginate(session, stmt, keys=[SortKey(Ticket.created_at), SortKey(Ticket.id)], limit=limit,
+                    cursor=cursor)
