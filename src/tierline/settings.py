@@ -25,11 +25,15 @@ class Settings(BaseSettings):
 
     # Serving. Sync routes and the dependencies that do I/O run in a threadpool of http_threads threads per
     # process: with the GIL more threads only add contention; they are there to overlap waits on the database.
+    # Four keep both cores busy; more let more transactions into the write path at once, each then waiting
+    # longer for the GIL while it holds a shared row (bench/intake.py, outage burst, 2 workers: lock waits
+    # 10% of busy time with 4 threads, 24% with 8, 53% with 16). Requests beyond them queue before any lock.
     # A request holds its PostgreSQL connections (up to two: its write session and a read session beside it)
-    # from its first statement to its end, across those hops, so the pool keeps two per thread and may open
-    # db_max_overflow more in a burst. Per `serve` process at most db_pool_size + db_max_overflow connections:
+    # from its first statement to its end, across those hops, waiting for a thread with them in hand: the pool
+    # covers the requests in flight (two each for 16 of them), not the threads, and may open db_max_overflow
+    # more in a burst. Per `serve` process at most db_pool_size + db_max_overflow connections:
     # keep workers times that under the server's max_connections.
-    http_threads: int = Field(default=16, ge=1)
+    http_threads: int = Field(default=4, ge=1)
     db_pool_size: int = Field(default=32, ge=1)
     db_max_overflow: int = Field(default=8, ge=0)
 

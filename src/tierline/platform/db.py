@@ -142,8 +142,8 @@ def _configure_sqlite(engine: Engine) -> None:
 # PostgreSQL pool. A request holds its connections (its write session's, and a read session's beside it) from
 # its first statement to its end, and in between waits for threadpool hops, so the pool must cover the requests
 # in flight, not only the threads running: a pool smaller than that opens and closes an overflow connection (a
-# new server process each) per request under load. POOL_SIZE is two per thread of the HTTP threadpool
-# (settings.http_threads); the overflow absorbs bursts. `tierline serve` passes settings.db_pool_size and
+# new server process each) per request under load. POOL_SIZE is two for each of 16 requests in flight, several
+# times the HTTP threadpool (settings.http_threads); the overflow absorbs bursts. `tierline serve` passes settings.db_pool_size and
 # settings.db_max_overflow; these are the defaults for everything else.
 POOL_SIZE = 32
 MAX_OVERFLOW = 8
