@@ -26,6 +26,7 @@ from itertools import accumulate
 from typing import Any
 from urllib.parse import parse_qsl
 
+from fastapi.routing import iter_route_contexts
 from starlette.routing import compile_path
 
 from tierline.platform.errors import problem
@@ -41,7 +42,8 @@ MAX_INTEGER_DIGITS = 400
 
 def body_limit(max_bytes: int) -> dict[str, int]:
     """`openapi_extra` for a route whose bodies may be larger than the default limit (alert ingest, imports):
-    `@router.post("/imports", openapi_extra=body_limit(50 * MIB))`. The OpenAPI shows it as `x-body-limit`."""
+    `@router.post("/imports", openapi_extra=body_limit(50 * MIB))`. The OpenAPI shows it as `x-body-limit`.
+    (Only a larger limit is looked up: a body within the default never pays for finding its route.)"""
     if max_bytes < 1:
         raise ValueError("a body limit is a positive number of bytes")
     return {BODY_LIMIT: max_bytes}
@@ -186,8 +188,6 @@ class _RouteLimits:
         self._table: list[tuple[re.Pattern[str], frozenset[str], int]] | None = None
 
     def _build(self, app: Any) -> list[tuple[re.Pattern[str], frozenset[str], int]]:
-        from fastapi.routing import iter_route_contexts
-
         table = []
         for context in iter_route_contexts(getattr(app, "routes", [])):
             route = context.original_route
