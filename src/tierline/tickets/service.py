@@ -87,14 +87,12 @@ STAFF_FILTERS = ("customer_id", "assignee_id", "unassigned", "team_id", "compone
 
 
 def check_customer_query(actor: Actor, query: TicketQuery) -> None:
-    """403 naming each filter (or order) on staff-only data a customer asked for."""
+    """403 naming each filter on staff-only data a customer asked for."""
     if not actor.is_customer_only:
         return
     refused = [name for name in STAFF_FILTERS if getattr(query, name) is not None]
-    if query.order_by == "sla_due":
-        refused.append("order_by")
     if refused:
-        raise Forbidden(f"customers may not filter or order tickets by {', '.join(refused)}",
+        raise Forbidden(f"customers may not filter tickets by {', '.join(refused)}",
                         errors=[{"field": name, "message": "staff-only data"} for name in refused])
 
 
