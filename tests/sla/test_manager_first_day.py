@@ -17,10 +17,9 @@ from tests.tickets.conftest import create_ticket, get_ticket, patch_ticket, post
 from tests.triage.assignment_helpers import make_agent, make_component, make_queue, make_team
 from tierline.flows import messages as message_flow
 from tierline.platform import clock, jobs
-from tierline.platform.audit import AuditEvent
 from tierline.platform.auth.actor import Actor
 from tierline.sla import reports
-from tierline.sla.models import SlaClock, SlaEvent
+from tierline.sla.models import SlaEvent
 from tierline.tickets.messages import SYSTEM
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # the suite's frozen "now", a Monday
