@@ -149,7 +149,8 @@ def test_two_intakes_at_n_minus_one_both_settle_into_one_problem_after_they_comm
     [problem] = problems(world.db)
     assert problem.ticket_count == 5 and problem.customer_count == 5
     assert len(links(world.db, problem.id)) == 5
-    # As when recording under the lock: the first to finish saw four, the second made the problem and linked
-    # the first's ticket to it too.
-    assert sorted(r is None for r in results) == [False, True]
-    assert [r["problem_id"] for r in results if r is not None] == [problem.id]
+    # Whichever settles second makes the problem (or links to it) and links the other's ticket too. The first
+    # answers without it when it counted before the second committed, with it when both counts saw five: both
+    # are right, the timing decides. Never is the threshold missed or a second problem made.
+    assert any(r is not None for r in results)
+    assert {r["problem_id"] for r in results if r is not None} == {problem.id}
