@@ -161,12 +161,14 @@ def write(session: Session, intake: Intake) -> Written:
     ticket_id = intake.ticket_id if intake.ticket_id is not None else ids.next_id(connection, "tickets")
     events = _write_children(connection, intake, ticket_id)
     timer.lap("write: children")
-    # The rows other intakes need, last: the signature's live problem (its row lock, one UPDATE), the claim,
-    # the ticket and its messages; then, for a signature without a live problem, its count under its own lock.
+    # The rows other intakes need, last: the claim (the queue's turn), the signature's live problem (its lock
+    # and its figures, one statement on PostgreSQL), the ticket and its messages; then, for a signature without
+    # a live problem, its count under its own lock. The problem comes after the claim because in an outage
+    # every ticket waits for the same problem, while their claims spread over queues.
+    candidate = _claim(connection, intake.draft)
     recorded = None
     if intake.sighting is not None and intake.sighting.live_problem_id is not None:
         recorded = recurrence.link(session, intake.sighting, actor=actor, ticket_id=ticket_id)
-    candidate = _claim(connection, intake.draft)
     record = _decide(ticket, candidate, recorded.result if recorded is not None else None)
     values = {name: getattr(ticket, name) for name in _TICKET_COLUMNS}
     values.update(id=ticket_id, version=1)

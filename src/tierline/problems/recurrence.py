@@ -4,9 +4,9 @@ In steps, so that intake computes first and writes short (docs/architecture.md):
 
 1. `sight` (reads only, before the write transaction): the ticket's signature, its customer's ARR, and the
    signature's live (not closed) problem as it stands now.
-2. `link`, when the signature has a live problem (inside the write, before the ticket row, whose triage record
-   shows the problem): lock the problem row (`SELECT ... FOR UPDATE`), link the ticket, and move the problem's
-   figures in one UPDATE. Statements that start after the lock see every link committed by the intakes that
+2. `link`, when the signature has a live problem (inside the write, after the assignment claim and before the
+   ticket row, whose triage record shows the problem): lock the problem row, link the ticket, and move the
+   problem's figures, in one round trip on PostgreSQL (`tierline_problem_link`, migration 0024). Statements that start after the lock see every link committed by the intakes that
    held it before, so "is this customer new to the problem" is exact. A ticket that came in after the problem
    was fixed reopens it as a regression. None when the problem closed meanwhile.
 3. `count`, otherwise (intake calls it from `flows.intake.settle`, after the ticket's commit and only when a
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, case, exists, insert, select, update
+from sqlalchemy import Connection, bindparam, case, exists, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -37,7 +37,7 @@ from tierline.components import service as components_service
 from tierline.customers import service as customers_service
 from tierline.platform import audit, clock, outbox
 from tierline.platform.auth.actor import Actor
-from tierline.platform.db import core_connection
+from tierline.platform.db import UTCDateTime, core_connection
 from tierline.platform.errors import NotFound
 from tierline.problems.models import CLOSED, FIXED, OPEN, Problem, ProblemSignature, ProblemTicket
 from tierline.settings import get_settings
@@ -142,16 +142,66 @@ _PROBLEM_COLUMNS = [c for c in Problem.__table__.columns]
 def _link(connection: Connection, s: Sighting, *, actor: Actor, ticket_id: int,
           problem_id: int) -> Recorded | None:
     """Link the ticket to a problem that is still live once locked; None when it closed meanwhile."""
+    now = clock.now()
+    steps = _link_on_server if connection.dialect.name == "postgresql" else _link_in_steps
+    linked = steps(connection, s, ticket_id=ticket_id, problem_id=problem_id, now=now)
+    if linked is None:
+        return None
+    link_id, before, after, reopened = linked
+    if link_id is None:  # already linked (a ticket recorded again): nothing changes
+        return Recorded(_result(before, signature=s.signature, created=False, reopened=False, linked=False))
+    events = [_link_event(actor, link_id, problem_id, ticket_id, s.customer_id, now),
+              audit.prepare(actor, "problems.regression" if reopened else "problems.link_ticket",
+                            entity_type="problems", entity_id=problem_id,
+                            changes={k: v for k, v in audit.diff(audit.jsonable(before),
+                                                                 audit.jsonable(after)).items()
+                                     if k != "updated_at"})]
+    out = Recorded(_result(after, signature=s.signature, created=False, reopened=reopened, linked=True), events)
+    if reopened:
+        out.messages.append(_escalation_to_engineering(after, reason="regression"))
+    return out
+
+
+# The link's id (None: linked already), the problem before and after, whether the ticket reopened it.
+_Linked = tuple[int | None, dict[str, Any], dict[str, Any], bool]
+_LINK_FUNCTION = text("SELECT tierline_problem_link(:problem_id, :ticket_id, :customer_id, :created_at, "
+                      ":impact_score, :arr_cents, :now)")
+_TIMES = [c.name for c in Problem.__table__.columns if isinstance(c.type, UTCDateTime)]
+
+
+def _link_on_server(connection: Connection, s: Sighting, *, ticket_id: int, problem_id: int,
+                    now: datetime) -> _Linked | None:
+    """PostgreSQL: `tierline_problem_link` (migration 0024) does the steps below in one round trip, so the
+    problem's lock, which every ticket of an outage waits for, is not held across three."""
+    done = connection.execute(_LINK_FUNCTION, {
+        "problem_id": problem_id, "ticket_id": ticket_id, "customer_id": s.customer_id,
+        "created_at": s.created_at, "impact_score": s.impact_score, "arr_cents": s.arr_cents,
+        "now": now}).scalar()
+    if done is None:
+        return None
+    return done["link_id"], _typed(done["before"]), _typed(done["after"]), bool(done["reopened"])
+
+
+def _typed(row: dict[str, Any]) -> dict[str, Any]:
+    """A problem row as JSON gives it, with its instants as the aware datetimes a SELECT returns."""
+    return {**row, **{name: clock.as_utc(datetime.fromisoformat(row[name])) if row[name] is not None else None
+                      for name in _TIMES}}
+
+
+def _link_in_steps(connection: Connection, s: Sighting, *, ticket_id: int, problem_id: int,
+                   now: datetime) -> _Linked | None:
+    """Lock the problem, link the ticket, move the figures: statements that start after the lock see every link
+    committed by the intakes that held it before, so "is this customer new to the problem" is exact."""
     row = connection.execute(select(*_PROBLEM_COLUMNS).where(Problem.id == problem_id).with_for_update()).first()
     if row is None or row.status == CLOSED:
         return None
     before = dict(row._mapping)
     link_id = connection.execute(
         _insert(connection, ProblemTicket).values(problem_id=problem_id, ticket_id=ticket_id,
-                                                  customer_id=s.customer_id, created_at=clock.now())
+                                                  customer_id=s.customer_id, created_at=now)
         .on_conflict_do_nothing(index_elements=["ticket_id"]).returning(ProblemTicket.id)).scalar()
-    if link_id is None:  # already linked (a ticket recorded again): nothing changes
-        return Recorded(_result(before, signature=s.signature, created=False, reopened=False, linked=False))
+    if link_id is None:
+        return None, before, before, False
     # Reopened only by a ticket that came in after the fix (an older one recorded again is no evidence).
     reopened = before["status"] == FIXED and (before["fixed_at"] is None
                                               or s.created_at >= clock.as_utc(before["fixed_at"]))
@@ -159,7 +209,7 @@ def _link(connection: Connection, s: Sighting, *, actor: Actor, ticket_id: int,
         "ticket_count": Problem.ticket_count + 1,
         "first_seen": min(clock.as_utc(before["first_seen"]), s.created_at),
         "last_seen": max(clock.as_utc(before["last_seen"]), s.created_at),
-        "updated_at": clock.now(),
+        "updated_at": now,
     }
     if s.impact_score is not None:
         values["impact_score"] = max(before["impact_score"] or 0, s.impact_score)
@@ -173,22 +223,13 @@ def _link(connection: Connection, s: Sighting, *, actor: Actor, ticket_id: int,
         values["arr_exposure_cents"] = Problem.arr_exposure_cents + case((seen, 0), else_=s.arr_cents)
     after = dict(connection.execute(update(Problem).where(Problem.id == problem_id).values(**values)
                                     .returning(*_PROBLEM_COLUMNS)).one()._mapping)
-    events = [_link_event(actor, link_id, problem_id, ticket_id, s.customer_id),
-              audit.prepare(actor, "problems.regression" if reopened else "problems.link_ticket",
-                            entity_type="problems", entity_id=problem_id,
-                            changes={k: v for k, v in audit.diff(audit.jsonable(before),
-                                                                 audit.jsonable(after)).items()
-                                     if k != "updated_at"})]
-    out = Recorded(_result(after, signature=s.signature, created=False, reopened=reopened, linked=True), events)
-    if reopened:
-        out.messages.append(_escalation_to_engineering(after, reason="regression"))
-    return out
+    return link_id, before, after, reopened
 
 
-def _link_event(actor: Actor, link_id: int, problem_id: int, ticket_id: int,
-                customer_id: int | None) -> audit.PreparedEvent:
+def _link_event(actor: Actor, link_id: int, problem_id: int, ticket_id: int, customer_id: int | None,
+                created_at: datetime) -> audit.PreparedEvent:
     changes = {"id": [None, link_id], "problem_id": [None, problem_id], "ticket_id": [None, ticket_id],
-               "created_at": [None, clock.now()]}
+               "created_at": [None, created_at]}
     if customer_id is not None:
         changes["customer_id"] = [None, customer_id]
     return audit.prepare(actor, "problems.link_ticket", entity_type="problem_tickets", entity_id=link_id,
@@ -273,7 +314,7 @@ def _create(session: Session, connection: Connection, s: Sighting, *, actor: Act
              for t in tickets]
     link_ids = connection.execute(insert(ProblemTicket).returning(ProblemTicket.id, sort_by_parameter_order=True),
                                   links).scalars().all()
-    events += [_link_event(actor, link_id, problem_id, link["ticket_id"], link["customer_id"])
+    events += [_link_event(actor, link_id, problem_id, link["ticket_id"], link["customer_id"], now)
                for link_id, link in zip(link_ids, links, strict=True)]
     connection.execute(update(ProblemSignature).where(ProblemSignature.signature == s.signature)
                        .values(problem_id=problem_id))
