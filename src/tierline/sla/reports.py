@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from tierline.components import service as components_service
@@ -60,6 +60,19 @@ def at_risk(session: Session, *, within_minutes: float, team_id: int | None = No
             "remaining_minutes": round(clk.target_minutes - ck.elapsed(session, clk, now), 1),
         })
     return items, next_cursor
+
+
+def breached_ticket_ids() -> Select[Any]:
+    """A SELECT of the ids of tickets with a missed target still unfinished (the breached items of `at_risk`),
+    for another domain's counts to correlate with its tickets (queue statistics)."""
+    return select(SlaClock.ticket_id).where(SlaClock.status == ck.BREACHED, SlaClock.completed_at.is_(None))
+
+
+def due_ticket_ids(*, before: datetime) -> Select[Any]:
+    """A SELECT of the ids of tickets with a running target falling due by `before` (the items of `at_risk`
+    that are not breached yet), to correlate as `breached_ticket_ids`."""
+    return select(SlaClock.ticket_id).where(SlaClock.status == ck.ACTIVE, SlaClock.completed_at.is_(None),
+                                            SlaClock.due_at.is_not(None), SlaClock.due_at <= before)
 
 
 def _percentile(values: list[float], q: float) -> float | None:

@@ -28,11 +28,14 @@ from tierline.tickets import forms, indexing, queues
 from tierline.tickets import state_machine as sm
 from tierline.tickets.models import Ticket, TicketTag, parse_key
 from tierline.tickets.reads import (  # noqa: F401  (aggregate reads other domains use)
+    NO_FIGURES,
+    QueueFigures,
     any_under_sla_policy,
     created_between,
     finished_texts,
     join_created_between,
     open_work,
+    queue_statistics,
     signature_window_counts,
     signature_window_others,
     signature_window_reaches,
