@@ -15,6 +15,7 @@ from tierline.customers import service as customers_service
 from tierline.people import teams as people_teams
 from tierline.platform import clock
 from tierline.platform.auth import service as auth_service
+from tierline.platform.auth.models import User
 from tierline.platform.errors import Invalid, NotFound
 from tierline.platform.pagination import SortKey, paginate
 from tierline.sla import calendars
@@ -44,6 +45,7 @@ def at_risk(session: Session, *, within_minutes: float, team_id: int | None = No
     customers = customers_service.many_profiles(session, customer_ids={
         t.customer_id for t in tickets.values() if t.customer_id is not None})
     names = _Names(session)
+    names.read_users({t.assignee_id for t in tickets.values() if t.assignee_id is not None})
     items = []
     for clk in rows:
         ticket = tickets[clk.ticket_id]
@@ -199,6 +201,13 @@ class _Names:
 
     def team(self, team_id: int | None) -> str | None:
         return self._get("team", team_id, lambda i: people_teams.get_team(self.session, team_id=i).name)
+
+    def read_users(self, user_ids: set[int]) -> None:
+        """Read the names of these users in one statement, so a page naming many assignees costs one."""
+        missing = sorted(i for i in user_ids if ("user", i) not in self._cache)
+        if missing:
+            found = dict(self.session.execute(select(User.id, User.name).where(User.id.in_(missing))).all())
+            self._cache.update({("user", i): found.get(i, f"user {i}") for i in missing})
 
     def user(self, user_id: int | None) -> str | None:
         return self._get("user", user_id, lambda i: auth_service.get_user(self.session, user_id=i).name)
