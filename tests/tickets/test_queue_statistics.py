@@ -1,0 +1,101 @@
+"""Issue 12, the day-one views: each queue's statistics (depth, oldest, unassigned, breached, at risk) in the
+queue list and on each queue, over HTTP, counting what GET /sla/at-risk lists; one grouped statement for a
+whole page of queues."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from tests.tickets.conftest import create_ticket, patch_ticket
+from tests.tickets.test_reads import statements
+from tierline.platform import clock, jobs
+
+T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # the suite's frozen "now", a Monday
+
+
+def at(minutes: float) -> None:
+    clock.freeze(T0 + timedelta(minutes=minutes))
+
+
+def _first_response_in_an_hour(admin) -> None:  # noqa: ANN001
+    r = admin.post("/api/v1/sla/policies", json={"name": "Standard", "position": 10, "targets": [
+        {"metric": "first_response", "priority": p, "minutes": 60} for p in ("P1", "P2", "P3", "P4")]})
+    assert r.status_code == 201, r.text
+
+
+def _queue(admin, name: str) -> dict:  # noqa: ANN001
+    r = admin.post("/api/v1/queues", json={"name": name, "tier": "L1"})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def _stats(api, **params) -> dict[str, dict]:  # noqa: ANN001, ANN003
+    r = api.get("/api/v1/queues", params=params)
+    assert r.status_code == 200, r.text
+    return {q["name"]: q["stats"] for q in r.json()["items"]}
+
+
+def test_the_queue_list_shows_depth_oldest_unassigned_breached_and_at_risk(db, admin, agent):
+    _first_response_in_an_hour(admin)
+    billing, network, empty = _queue(admin, "Billing"), _queue(admin, "Network"), _queue(admin, "Empty")
+    at(0)
+    create_ticket(agent, subject="Charged twice", queue_id=billing["id"])  # due at 60: breached by 65
+    at(10)
+    create_ticket(agent, subject="Refund", queue_id=billing["id"], assignee_id=agent.user_id)  # due at 70
+    at(15)
+    done = create_ticket(agent, subject="Invoice address", queue_id=billing["id"])
+    patch_ticket(agent, done["key"], status="solved")  # solved work waits nowhere
+    at(20)
+    create_ticket(agent, subject="VPN drops", queue_id=network["id"])  # due at 80
+    at(65)
+    jobs.run_until_idle(db)
+
+    stats = _stats(agent)
+    assert stats["Billing"] == {"depth": 2, "oldest_created_at": "2026-11-23T10:00:00Z",
+                                "oldest_age_minutes": 65.0, "unassigned": 1, "breached": 1, "at_risk": 1,
+                                "at_risk_within_minutes": 60.0}
+    assert stats["Network"] == {"depth": 1, "oldest_created_at": "2026-11-23T10:20:00Z",
+                                "oldest_age_minutes": 45.0, "unassigned": 1, "breached": 0, "at_risk": 1,
+                                "at_risk_within_minutes": 60.0}
+    assert stats["Empty"] == {"depth": 0, "oldest_created_at": None, "oldest_age_minutes": None,
+                              "unassigned": 0, "breached": 0, "at_risk": 0, "at_risk_within_minutes": 60.0}
+    # The window is the at-risk view's: 10 minutes reach the Refund (due at 70), not the VPN (due at 80).
+    narrow = _stats(agent, within_minutes=10)
+    assert (narrow["Billing"]["at_risk"], narrow["Network"]["at_risk"]) == (1, 0)
+    # The same tickets as GET /sla/at-risk lists.
+    items = agent.get("/api/v1/sla/at-risk", params={"within_minutes": 60}).json()["items"]
+    assert sorted((i["subject"], i["breached"]) for i in items) == [
+        ("Charged twice", True), ("Refund", False), ("VPN drops", False)]
+    assert agent.get("/api/v1/queues", params={"within_minutes": 0}).status_code == 422
+    assert empty["stats"]["depth"] == 0  # a new queue's answer has its (empty) statistics too
+
+
+def test_each_queue_shows_its_statistics(db, admin, agent):
+    _first_response_in_an_hour(admin)
+    queue = _queue(admin, "Billing")
+    create_ticket(agent, subject="Charged twice", queue_id=queue["id"])
+    at(61)
+    jobs.run_until_idle(db)
+    r = agent.get(f"/api/v1/queues/{queue['id']}")
+    assert r.status_code == 200, r.text
+    stats = r.json()["stats"]
+    assert (stats["depth"], stats["unassigned"], stats["breached"], stats["at_risk"]) == (1, 1, 1, 0)
+    assert stats["oldest_age_minutes"] == 61.0
+    changed = admin.patch(f"/api/v1/queues/{queue['id']}", json={"description": "Invoices"}).json()
+    assert changed["stats"] == stats
+    assert agent.get(f"/api/v1/queues/{queue['id']}", params={"within_minutes": "nan"}).status_code == 422
+
+
+def test_a_page_of_queues_costs_the_same_statements_however_many_queues_it_holds(db, admin, agent):
+    _first_response_in_an_hour(admin)
+    for name in ("A", "B", "C", "D"):
+        queue = _queue(admin, name)
+        create_ticket(agent, subject=f"In {name}", queue_id=queue["id"])
+    agent.get("/api/v1/queues", params={"limit": 1})  # the token's and the caches' first reads
+    counts = []
+    for limit in (1, 4):
+        with statements(db) as seen:
+            r = agent.get("/api/v1/queues", params={"limit": limit})
+        assert r.status_code == 200 and len(r.json()["items"]) == limit
+        counts.append(len(seen))
+    assert counts[0] == counts[1], counts
