@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, case, exists, func, select, text
+from sqlalchemy import ColumnElement, Row, Select, bindparam, case, exists, func, select, text
 from sqlalchemy.orm import Session
 
 from tierline.platform.db import UTCDateTime, core_connection
@@ -176,13 +176,16 @@ def queue_statistics(session: Session, *, queue_ids: Sequence[int], breached_ids
     statement for a whole page of queues."""
     if not queue_ids:
         return {}
-    breached = _has(breached_ids)
-    stmt = (select(Ticket.queue_id, func.count(Ticket.id), func.min(Ticket.created_at),
-                   func.count(case((Ticket.assignee_id.is_(None), 1))),
-                   func.count(case((breached, 1))),
-                   func.count(case((and_(~breached, _has(due_ids)), 1))))
-            .where(Ticket.queue_id.in_(sorted(set(queue_ids))), Ticket.status.in_(sm.UNSOLVED))
-            .group_by(Ticket.queue_id))
+    # Each ticket's risk once (2 breached, 1 due soon, 0 neither: a CASE stops at its first true branch), then
+    # counted per queue.
+    tickets = (select(Ticket.queue_id, Ticket.created_at, Ticket.assignee_id,
+                      case((_has(breached_ids), 2), (_has(due_ids), 1), else_=0).label("risk"))
+               .where(Ticket.queue_id.in_(sorted(set(queue_ids))), Ticket.status.in_(sm.UNSOLVED))
+               .subquery())
+    stmt = (select(tickets.c.queue_id, func.count(), func.min(tickets.c.created_at),
+                   func.count(case((tickets.c.assignee_id.is_(None), 1))),
+                   func.count(case((tickets.c.risk == 2, 1))), func.count(case((tickets.c.risk == 1, 1))))
+            .group_by(tickets.c.queue_id))
     return {queue_id: QueueFigures(depth=int(depth), oldest_created_at=oldest, unassigned=int(unassigned),
                                    breached=int(missed), at_risk=int(due))
             for queue_id, depth, oldest, unassigned, missed, due in session.execute(stmt)}
