@@ -39,14 +39,16 @@ def test_the_queue_list_shows_depth_oldest_unassigned_breached_and_at_risk(db, a
     _first_response_in_an_hour(admin)
     billing, network, empty = _queue(admin, "Billing"), _queue(admin, "Network"), _queue(admin, "Empty")
     at(0)
-    create_ticket(agent, subject="Charged twice", queue_id=billing["id"])  # due at 60: breached by 65
+    charged = create_ticket(agent, subject="Charged twice", queue_id=billing["id"])  # due at 60: breached by 65
+    patch_ticket(agent, charged["key"], assignee_id=None)  # back to the queue: nobody owns it
     at(10)
     create_ticket(agent, subject="Refund", queue_id=billing["id"], assignee_id=agent.user_id)  # due at 70
     at(15)
     done = create_ticket(agent, subject="Invoice address", queue_id=billing["id"])
     patch_ticket(agent, done["key"], status="solved")  # solved work waits nowhere
     at(20)
-    create_ticket(agent, subject="VPN drops", queue_id=network["id"])  # due at 80
+    vpn = create_ticket(agent, subject="VPN drops", queue_id=network["id"])  # due at 80
+    patch_ticket(agent, vpn["key"], assignee_id=None)
     at(65)
     jobs.run_until_idle(db)
 
@@ -73,7 +75,8 @@ def test_the_queue_list_shows_depth_oldest_unassigned_breached_and_at_risk(db, a
 def test_each_queue_shows_its_statistics(db, admin, agent):
     _first_response_in_an_hour(admin)
     queue = _queue(admin, "Billing")
-    create_ticket(agent, subject="Charged twice", queue_id=queue["id"])
+    charged = create_ticket(agent, subject="Charged twice", queue_id=queue["id"])
+    patch_ticket(agent, charged["key"], assignee_id=None)
     at(61)
     jobs.run_until_idle(db)
     r = agent.get(f"/api/v1/queues/{queue['id']}")
