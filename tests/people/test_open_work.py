@@ -45,7 +45,7 @@ def test_a_page_of_users_costs_the_same_statements_however_many_users_it_holds(d
         create_ticket(agent, subject=f"For {n}", assignee_id=other.id)
     admin.get("/api/v1/users", params={"limit": 1})  # the token's and the caches' first reads
     counts = []
-    for limit in (1, 5):
+    for limit in (1, 4):  # both pages with a next one: the cursor costs the same
         with statements(db) as seen:
             r = admin.get("/api/v1/users", params={"limit": limit})
         assert r.status_code == 200 and len(r.json()["items"]) == limit

@@ -29,8 +29,9 @@ def test_at_risk_items_name_the_customer_its_arr_and_the_assignee_in_few_stateme
     items = agent.get("/api/v1/sla/at-risk").json()["items"]
     assert [(i["assignee_name"], i["customer_name"], i["customer_arr"], i["breached"]) for i in items] == [
         (name, "Cobalt Software", 329500, True) for name in names]
+    agent.get("/api/v1/sla/at-risk", params={"limit": 1})  # the first page with a cursor reads the signing key
     counts = []
-    for limit in (1, 4):
+    for limit in (1, 3):  # both pages with a next one: the cursor costs the same
         with statements(db) as seen:
             r = agent.get("/api/v1/sla/at-risk", params={"limit": limit})
         assert r.status_code == 200 and len(r.json()["items"]) == limit

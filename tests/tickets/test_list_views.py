@@ -102,7 +102,7 @@ def test_customers_never_get_the_triage_record_or_problem_keys(agent, outage, cu
 def test_a_page_of_tickets_costs_the_same_statements_however_many_it_holds(db, agent, outage):
     agent.get("/api/v1/tickets", params={"limit": 1})  # the token's and the caches' first reads
     counts = []
-    for limit in (1, 5):
+    for limit in (1, 4):  # both pages with a next one: the cursor costs the same
         with statements(db) as seen:
             r = agent.get("/api/v1/tickets", params={"limit": limit})
         assert r.status_code == 200 and len(r.json()["items"]) == limit
