@@ -4,7 +4,11 @@ whole page of queues."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.tickets.conftest import create_ticket, patch_ticket
 from tests.tickets.test_reads import statements
@@ -102,3 +106,52 @@ def test_a_page_of_queues_costs_the_same_statements_however_many_queues_it_holds
         assert r.status_code == 200 and len(r.json()["items"]) == limit
         counts.append(len(seen))
     assert counts[0] == counts[1], counts
+
+
+# -- property: the statistics are a recount of the queue's tickets ---------------------------------------------
+
+TICKET = st.tuples(st.integers(0, 2), st.integers(0, 119), st.booleans(), st.booleans())  # queue, minute,
+# nobody owns it, solved
+
+
+@settings(max_examples=10, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tickets=st.lists(TICKET, max_size=8), within=st.sampled_from([5, 30, 60, 240]))
+def test_queue_statistics_are_a_recount_of_each_queues_tickets(db, admin, agent, tickets, within):
+    """Tickets come in over two hours with a one-hour first-response target, some solved, some owned by nobody;
+    at 120.5 minutes (after the sweeps) each queue's figures are what counting its tickets by hand gives. The
+    database is shared by the examples, so each one has queues of its own, at a later day of its own."""
+    if not admin.get("/api/v1/sla/policies").json()["items"]:  # the first example's
+        _first_response_in_an_hour(admin)
+    n = next(_runs)
+    base = T0 + timedelta(days=n)
+    queues = [_queue(admin, f"Run {n} queue {i}") for i in range(3)]
+    for queue_index, minute, unowned, solved in sorted(tickets, key=lambda t: t[1]):
+        clock.freeze(base + timedelta(minutes=minute))
+        t = create_ticket(agent, subject=f"Ticket at {minute}", queue_id=queues[queue_index]["id"],
+                          assignee_id=agent.user_id)
+        if unowned:
+            patch_ticket(agent, t["key"], assignee_id=None)
+        if solved:
+            patch_ticket(agent, t["key"], status="solved")
+    now = 120.5
+    clock.freeze(base + timedelta(minutes=now))
+    jobs.run_until_idle(db)
+
+    stats = _stats(agent, within_minutes=within, limit=200)
+    for i, queue in enumerate(queues):
+        mine = [(minute, unowned) for q, minute, unowned, solved in tickets if q == i and not solved]
+        due = [minute + 60 for minute, _ in mine]
+        oldest = min((minute for minute, _ in mine), default=None)
+        assert stats[queue["name"]] == {
+            "depth": len(mine),
+            "oldest_created_at": None if oldest is None else (base + timedelta(minutes=oldest)).isoformat()
+            .replace("+00:00", "Z"),
+            "oldest_age_minutes": None if oldest is None else now - oldest,
+            "unassigned": sum(1 for _, unowned in mine if unowned),
+            "breached": sum(1 for d in due if d <= now),
+            "at_risk": sum(1 for d in due if now < d <= now + within),
+            "at_risk_within_minutes": within,
+        }, (queue["name"], tickets)
+
+
+_runs = itertools.count(1)
