@@ -316,13 +316,14 @@ def _messages(intake: Intake, values: dict[str, Any]) -> list[tuple[str, dict[st
 
 def detail(written: Written) -> dict[str, Any]:
     """The new ticket as GET /tickets/{key} shows it, built from what the write had in hand (nothing is read
-    back): its columns, its SLA policy and targets."""
+    back): its columns, its problem's key, its SLA policy and targets."""
     sla = written.sla
     policy = {"id": sla.policy_id, "name": sla.policy_name} if sla.policy_id is not None else None
     values = written.values
     return TicketDetail.model_validate({
         **values, "key": f"T-{values['id']}",
         "follow_up_of_key": None if values["follow_up_of_id"] is None else f"T-{values['follow_up_of_id']}",
+        "problem_key": written.problem["problem_key"] if written.problem else None,
         "sla_policy": policy, "sla": sla.targets(clock.now())}).model_dump(mode="json")
 
 

@@ -5,6 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from tierline.flows import people as people_flow
+from tierline.flows import user_views
+from tierline.flows.user_views import UserWorkRead
 from tierline.people import service, teams
 from tierline.people.schemas import (
     Role,
@@ -15,7 +17,6 @@ from tierline.people.schemas import (
     TeamUpdate,
     Tier,
     UserCreate,
-    UserRead,
     UserUpdate,
 )
 from tierline.platform.auth.actor import Actor
@@ -26,12 +27,12 @@ from tierline.platform.schemas import Id
 router = APIRouter(prefix="/api/v1", tags=["people"])
 
 
-@router.post("/users", status_code=201, response_model=UserRead)
-def create_user(body: UserCreate, db: DB, actor: Annotated[Actor, require("users:write")]) -> UserRead:
-    return UserRead.model_validate(service.create_user(db, actor=actor, **body.model_dump()))
+@router.post("/users", status_code=201, response_model=UserWorkRead)
+def create_user(body: UserCreate, db: DB, actor: Annotated[Actor, require("users:write")]) -> UserWorkRead:
+    return user_views.view(db, service.create_user(db, actor=actor, **body.model_dump()))
 
 
-@router.get("/users", response_model=Page[UserRead])
+@router.get("/users", response_model=Page[UserWorkRead])
 def list_users(
     db: DB,
     _: Annotated[Actor, require("users:read")],
@@ -45,21 +46,21 @@ def list_users(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page:
-    rows, next_cursor = service.list_users(db, role=role, team_id=team_id, active=active, available=available,
-                                           tier=tier, skill=skill, q=q, limit=limit, cursor=cursor)
-    return Page[UserRead](items=[UserRead.model_validate(r) for r in rows], next_cursor=next_cursor)
+    """Each user with their open work against `max_open_tickets` (one statement for the page)."""
+    return user_views.list_(db, role=role, team_id=team_id, active=active, available=available, tier=tier,
+                            skill=skill, q=q, limit=limit, cursor=cursor)
 
 
-@router.get("/users/{user_id}", response_model=UserRead)
-def get_user(user_id: Id, db: DB, _: Annotated[Actor, require("users:read")]) -> UserRead:
-    return UserRead.model_validate(service.get_user(db, user_id=user_id))
+@router.get("/users/{user_id}", response_model=UserWorkRead)
+def get_user(user_id: Id, db: DB, _: Annotated[Actor, require("users:read")]) -> UserWorkRead:
+    return user_views.get(db, user_id=user_id)
 
 
-@router.patch("/users/{user_id}", response_model=UserRead)
+@router.patch("/users/{user_id}", response_model=UserWorkRead)
 def update_user(user_id: Id, body: UserUpdate, db: DB,
-                actor: Annotated[Actor, require("users:write")]) -> UserRead:
+                actor: Annotated[Actor, require("users:write")]) -> UserWorkRead:
     view = people_flow.update_user(db, actor=actor, user_id=user_id, **body.model_dump(exclude_unset=True))
-    return UserRead.model_validate(view)
+    return user_views.view(db, view)
 
 
 @router.post("/teams", status_code=201, response_model=TeamRead)

@@ -8,9 +8,10 @@ user who fixed it, to each of its linked tickets that is still unsolved: from a 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from tierline.components import service as components_service
@@ -24,6 +25,7 @@ from tierline.problems.models import (
     CLOSED,
     FIXED,
     INVESTIGATING,
+    KEY_PREFIX,
     KNOWN_ERROR,
     OPEN,
     STATUSES,
@@ -79,6 +81,25 @@ def get_by_key(session: Session, *, key: str, lock: bool = False) -> Problem:
     if problem_id is None:
         raise NotFound(f"{key!r} is not a problem key (PRB-<number>)")
     return get(session, problem_id=problem_id, lock=lock)
+
+
+def linked_ticket_ids(*, key: str) -> Select:
+    """A SELECT of the ids of the tickets linked to the problem `key` names, for a ticket list to filter by
+    (a key that names no problem selects nothing): every linked ticket, those linked when the problem was made
+    from earlier tickets included."""
+    problem_id = parse_key(key)
+    return select(ProblemTicket.ticket_id).where(ProblemTicket.problem_id == (problem_id or 0))
+
+
+def keys_of_tickets(session: Session, *, ticket_ids: Iterable[int]) -> dict[int, str]:
+    """ticket id -> the key of the problem it is linked to, for those of `ticket_ids` that are linked: one
+    statement for a page of tickets, by the links' unique index on the ticket."""
+    ids = sorted(set(ticket_ids))
+    if not ids:
+        return {}
+    rows = session.execute(select(ProblemTicket.ticket_id, ProblemTicket.problem_id)
+                           .where(ProblemTicket.ticket_id.in_(ids)))
+    return {ticket_id: f"{KEY_PREFIX}{problem_id}" for ticket_id, problem_id in rows}
 
 
 def list_(session: Session, *, query: ProblemQuery) -> tuple[list[Problem], str | None]:

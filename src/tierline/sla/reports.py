@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from tierline.components import service as components_service
@@ -15,6 +15,7 @@ from tierline.customers import service as customers_service
 from tierline.people import teams as people_teams
 from tierline.platform import clock
 from tierline.platform.auth import service as auth_service
+from tierline.platform.auth.models import User
 from tierline.platform.errors import Invalid, NotFound
 from tierline.platform.pagination import SortKey, paginate
 from tierline.sla import calendars
@@ -44,6 +45,7 @@ def at_risk(session: Session, *, within_minutes: float, team_id: int | None = No
     customers = customers_service.many_profiles(session, customer_ids={
         t.customer_id for t in tickets.values() if t.customer_id is not None})
     names = _Names(session)
+    names.read_users({t.assignee_id for t in tickets.values() if t.assignee_id is not None})
     items = []
     for clk in rows:
         ticket = tickets[clk.ticket_id]
@@ -60,6 +62,19 @@ def at_risk(session: Session, *, within_minutes: float, team_id: int | None = No
             "remaining_minutes": round(clk.target_minutes - ck.elapsed(session, clk, now), 1),
         })
     return items, next_cursor
+
+
+def breached_ticket_ids() -> Select[Any]:
+    """A SELECT of the ids of tickets with a missed target still unfinished (the breached items of `at_risk`),
+    for another domain's counts to correlate with its tickets (queue statistics)."""
+    return select(SlaClock.ticket_id).where(SlaClock.status == ck.BREACHED, SlaClock.completed_at.is_(None))
+
+
+def due_ticket_ids(*, before: datetime) -> Select[Any]:
+    """A SELECT of the ids of tickets with a running target falling due by `before` (the items of `at_risk`
+    that are not breached yet), to correlate as `breached_ticket_ids`."""
+    return select(SlaClock.ticket_id).where(SlaClock.status == ck.ACTIVE, SlaClock.completed_at.is_(None),
+                                            SlaClock.due_at.is_not(None), SlaClock.due_at <= before)
 
 
 def _percentile(values: list[float], q: float) -> float | None:
@@ -186,6 +201,13 @@ class _Names:
 
     def team(self, team_id: int | None) -> str | None:
         return self._get("team", team_id, lambda i: people_teams.get_team(self.session, team_id=i).name)
+
+    def read_users(self, user_ids: set[int]) -> None:
+        """Read the names of these users in one statement, so a page naming many assignees costs one."""
+        missing = sorted(i for i in user_ids if ("user", i) not in self._cache)
+        if missing:
+            found = dict(self.session.execute(select(User.id, User.name).where(User.id.in_(missing))).all())
+            self._cache.update({("user", i): found.get(i, f"user {i}") for i in missing})
 
     def user(self, user_id: int | None) -> str | None:
         return self._get("user", user_id, lambda i: auth_service.get_user(self.session, user_id=i).name)

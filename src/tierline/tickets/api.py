@@ -104,8 +104,7 @@ def _created(response: JSONResponse, created: dict) -> JSONResponse:
 @router.get("/tickets", response_model=TicketPage, tags=["tickets"])
 def list_tickets(query: Annotated[TicketQuery, Query()], db: DB,
                  actor: Annotated[Actor, require("tickets:read")]) -> Page:
-    rows, next_cursor = service.list_(db, actor=actor, query=query)
-    return TicketPage(items=[ticket_views.item(actor, r) for r in rows], next_cursor=next_cursor)
+    return ticket_views.page(db, actor, query)
 
 
 @router.get("/tickets/{key}", response_model=TicketView, tags=["tickets"])

@@ -15,10 +15,11 @@ same as a join written by hand.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, bindparam, exists, func, select, text
+from sqlalchemy import ColumnElement, Row, Select, bindparam, case, exists, func, select, text
 from sqlalchemy.orm import Session
 
 from tierline.platform.db import UTCDateTime, core_connection
@@ -142,6 +143,52 @@ def signature_window_others(session: Session, *, signature: str, since: datetime
     customers = set(session.scalars(select(Ticket.customer_id).where(*others, Ticket.customer_id.is_not(None))
                                     .distinct()))
     return count, customers
+
+
+# -- managing: what waits in each queue --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class QueueFigures:
+    """A queue's unsolved tickets, counted (`queue_statistics`)."""
+
+    depth: int
+    oldest_created_at: datetime | None
+    unassigned: int
+    breached: int
+    at_risk: int
+
+
+NO_FIGURES = QueueFigures(depth=0, oldest_created_at=None, unassigned=0, breached=0, at_risk=0)
+
+
+def _has(ids: Select[Any]) -> ColumnElement[bool]:
+    """Whether the ticket of the enclosing query is among `ids` (a SELECT of one column of ticket ids from
+    another domain's table): EXISTS correlated on the ticket's id, so each ticket costs an index probe of that
+    table, never a scan of it."""
+    return ids.where(ids.selected_columns[0] == Ticket.id).exists()
+
+
+def queue_statistics(session: Session, *, queue_ids: Sequence[int], breached_ids: Select[Any],
+                     due_ids: Select[Any]) -> dict[int, QueueFigures]:
+    """queue id -> its unsolved tickets (`depth`), the oldest one's creation, how many nobody owns, how many
+    are among `breached_ids` and how many others among `due_ids` (SELECTs of ticket ids from the SLA
+    domain's clocks: missed targets, targets due soon), for each of `queue_ids` holding any. One grouped
+    statement for a whole page of queues."""
+    if not queue_ids:
+        return {}
+    # Each ticket's risk once (2 breached, 1 due soon, 0 neither: a CASE stops at its first true branch), then
+    # counted per queue.
+    tickets = (select(Ticket.queue_id, Ticket.created_at, Ticket.assignee_id,
+                      case((_has(breached_ids), 2), (_has(due_ids), 1), else_=0).label("risk"))
+               .where(Ticket.queue_id.in_(sorted(set(queue_ids))), Ticket.status.in_(sm.UNSOLVED))
+               .subquery())
+    stmt = (select(tickets.c.queue_id, func.count(), func.min(tickets.c.created_at),
+                   func.count(case((tickets.c.assignee_id.is_(None), 1))),
+                   func.count(case((tickets.c.risk == 2, 1))), func.count(case((tickets.c.risk == 1, 1))))
+            .group_by(tickets.c.queue_id))
+    return {queue_id: QueueFigures(depth=int(depth), oldest_created_at=oldest, unassigned=int(unassigned),
+                                   breached=int(missed), at_risk=int(due))
+            for queue_id, depth, oldest, unassigned, missed, due in session.execute(stmt)}
 
 
 # -- assignment: the open work on each agent's desk --------------------------------------------------------

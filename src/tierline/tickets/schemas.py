@@ -31,6 +31,8 @@ MAX_CUSTOM_FIELDS = 100
 MAX_CUSTOM_FIELD_DEPTH = 4
 MAX_CUSTOM_FIELDS_BYTES = 16_384
 MAX_AFFECTED_USERS = 1_000_000_000  # a head count; the column is a 32-bit integer
+# A problem's key as a filter names it (problems.models.parse_key reads the same, case aside).
+PROBLEM_KEY_PATTERN = r"^[Pp][Rr][Bb]-[1-9][0-9]{0,17}$"
 
 
 def normalise_tags(tags: list[str]) -> list[str]:
@@ -267,7 +269,9 @@ class TicketRead(BaseModel):
     frustrated: bool = False
     signature: str | None = None
     waiting_reason: str | None = Field(default=None, description="why the ticket waits unassigned in its queue")
-    triage: dict[str, Any] | None = Field(default=None, description="what intake triage did, step by step")
+    triage: dict[str, Any] | None = Field(default=None, description="what intake triage did, step by step (lists "
+                                          "leave it out, null, unless `include=triage`)")
+    problem_key: str | None = Field(default=None, description="the problem the ticket is linked to (PRB-<n>)")
     sla_policy_id: int | None = None
     sla_due_at: datetime | None = Field(default=None, description="when the next running SLA target falls due")
     created_at: datetime
@@ -291,12 +295,16 @@ class TicketQuery(BaseModel):
     queue_id: Id | None = None
     tag: str | None = Field(default=None, max_length=64)
     requester_email: str | None = Field(default=None, max_length=320)
+    problem: str | None = Field(default=None, max_length=22, pattern=PROBLEM_KEY_PATTERN,
+                                description="the tickets linked to this problem (its key, PRB-<n>)")
     q: str | None = Field(default=None, max_length=500,
                           description="full text: subject, description, messages")
     created_after: UtcDateTime | None = Field(default=None, description="inclusive")
     created_before: UtcDateTime | None = Field(default=None, description="exclusive")
     order_by: Literal["created_at", "updated_at", "sla_due"] = Field(
         default="created_at", description="created_at, updated_at: newest first; sla_due: next SLA target first")
+    include: list[Literal["triage"]] | None = Field(
+        default=None, description="triage: each item carries its triage record (lists leave it out)")
     limit: int = Field(default=50, ge=1, le=200)
     cursor: str | None = Field(default=None, max_length=MAX_CURSOR_LENGTH,
                                description="the previous page's next_cursor, as it was given")

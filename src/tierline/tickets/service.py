@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select, bindparam, delete, func, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 from sqlalchemy.orm.exc import StaleDataError
 
 from tierline.components import service as components_service
@@ -28,11 +28,14 @@ from tierline.tickets import forms, indexing, queues
 from tierline.tickets import state_machine as sm
 from tierline.tickets.models import Ticket, TicketTag, parse_key
 from tierline.tickets.reads import (  # noqa: F401  (aggregate reads other domains use)
+    NO_FIGURES,
+    QueueFigures,
     any_under_sla_policy,
     created_between,
     finished_texts,
     join_created_between,
     open_work,
+    queue_statistics,
     signature_window_counts,
     signature_window_others,
     signature_window_reaches,
@@ -83,23 +86,37 @@ def get_by_key(session: Session, *, key: str, actor: Actor | None = None, lock: 
 
 # Filters on what a customer does not see: a customer filtering by them would learn it (which of their tickets
 # carry an internal tag, who works them, which queue holds them).
-STAFF_FILTERS = ("customer_id", "assignee_id", "unassigned", "team_id", "component_id", "queue_id", "tag")
+STAFF_FILTERS = ("customer_id", "assignee_id", "unassigned", "team_id", "component_id", "queue_id", "tag",
+                 "problem")
 
 
 def check_customer_query(actor: Actor, query: TicketQuery) -> None:
-    """403 naming each filter on staff-only data a customer asked for."""
+    """403 naming each filter on staff-only data a customer asked for, and `include`: what it adds (the triage
+    record) is not on a customer's allow-list, and a 403 says so where silence would look like an empty
+    record."""
     if not actor.is_customer_only:
         return
     refused = [name for name in STAFF_FILTERS if getattr(query, name) is not None]
-    if refused:
-        raise Forbidden(f"customers may not filter tickets by {', '.join(refused)}",
-                        errors=[{"field": name, "message": "staff-only data"} for name in refused])
+    asked = ["include"] if query.include else []
+    if refused or asked:
+        what = ([f"filter tickets by {', '.join(refused)}"] if refused else []) + (
+            ["include the triage record"] if asked else [])
+        raise Forbidden(f"customers may not {' or '.join(what)}",
+                        errors=[{"field": name, "message": "staff-only data"} for name in refused + asked])
 
 
-def list_(session: Session, *, actor: Actor, query: TicketQuery) -> tuple[list[Ticket], str | None]:
-    """Newest first (by created_at or updated_at), keyset-paginated, with the filters a user expects."""
+def list_(session: Session, *, actor: Actor, query: TicketQuery,
+          linked_ids: Select | None = None) -> tuple[list[Ticket], str | None]:
+    """Newest first (by created_at or updated_at), keyset-paginated, with the filters a user expects.
+    `linked_ids`, a SELECT of ticket ids from another domain's table (a problem's links), keeps only those
+    tickets. The triage record, some kilobytes of JSON per ticket, is not even read unless
+    `include=triage`: a list shows it only then."""
     check_customer_query(actor, query)
     stmt = select(Ticket)
+    if not query.include or "triage" not in query.include:
+        stmt = stmt.options(defer(Ticket.triage, raiseload=True))
+    if linked_ids is not None:
+        stmt = stmt.where(Ticket.id.in_(linked_ids))
     for name in ("status", "priority", "type"):
         values = getattr(query, name)
         if values:
