@@ -233,7 +233,20 @@ def validate(session: Session, actions: Any, *, path: str = "actions") -> list[t
             continue
         problems = VALIDATORS[kind](session, action.get("value"))
         errors += [(f"{here}.value{suffix}", reason) for suffix, reason in problems]
-    return errors
+    return errors or _queue_and_team(session, actions, path)
+
+
+def _queue_and_team(session: Session, actions: list[dict[str, Any]], path: str) -> list[tuple[str, str]]:
+    """A rule that sets a queue of one team and another team would route against itself: the queue decides
+    the ticket's team (triage.pipeline._route), so the pair is refused when the rule is saved."""
+    queues = [a["value"] for a in actions if a["type"] == "set_queue"]
+    teams = [(i, a["value"]) for i, a in enumerate(actions) if a["type"] == "set_team"]
+    if not queues or not teams:
+        return []
+    owner = _queue(session, queues[0]).team_id
+    return [(f"{path}.{i}.value", f"queue {queues[0]} belongs to team {owner}, and a ticket in it belongs to "
+                                  "that team: drop set_team, or set a queue of this team")
+            for i, team in teams if owner is not None and team != owner]
 
 
 # -- applying ------------------------------------------------------------------------------------------
