@@ -42,7 +42,7 @@ from tierline.tickets import service as tickets_service
 from tierline.tickets.schemas import MAX_TAGS, Priority, TicketType, Tier, Urgency
 from tierline.triage.conditions import MAX_TEXT, is_number
 from tierline.triage.facts import Facts, is_id
-from tierline.triage.impact import priority_from_impact
+from tierline.triage.impact import effective_urgency, priority_from_impact
 from tierline.triage.schemas import ActionType
 from tierline.triage.types import ActionResult
 
@@ -302,9 +302,11 @@ def _priority_from_impact(facts: Facts, rule_id: int, rule_name: str, _value: An
     if not is_number(score):
         return ActionResult(rule_id=rule_id, type="set_priority_from_impact", value=None, applied=False,
                             note="the ticket has no impact score")
-    urgency = draft.urgency if draft.urgency in URGENCIES else None  # unknown urgency counts as medium
+    urgency = effective_urgency(draft, facts.signals)  # none given counts as medium, a full outage as high
     priority = priority_from_impact(int(score), urgency)
     result = APPLIERS["set_priority"](facts, rule_id, rule_name, priority)
+    if urgency is not None and draft.urgency != urgency:
+        urgency = f"{urgency} (full outage)"
     urgency = urgency or "medium (not given)"
     return ActionResult(rule_id=rule_id, type="set_priority_from_impact", value=priority, applied=result.applied,
                         note=result.note or f"impact {score} x urgency {urgency} -> {priority}")

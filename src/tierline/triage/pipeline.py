@@ -145,6 +145,21 @@ def _assign(session: Session, draft: Draft, trigger: str, assign: str) -> dict[s
     return result.as_dict()
 
 
+def _outage_priority(draft: Draft, found: Signals, score: int) -> dict[str, Any] | None:
+    """A new ticket that reads as a full outage is at least as urgent as its impact at high urgency: "Production
+    is down" from an enterprise customer is a P1 whatever a classifier guessed or the default said. A priority
+    the caller gave stands, and rules (which run next) may still set another. Returns the record's entry."""
+    if not found.production_down or "priority" in draft.caller_set:
+        return None
+    urgency = impact.effective_urgency(draft, found)
+    floor = impact.priority_from_impact(score, urgency)
+    if floor >= draft.priority:  # "P1" < "P2": only ever more urgent
+        return None
+    was, draft.priority = draft.priority, floor
+    return {"priority": floor, "was": was,
+            "reason": f"full outage: impact {score} ({impact.impact_level(score)}) x urgency {urgency}"}
+
+
 def _signature_component(draft: Draft, previous: str | None, trigger: str) -> int | None:
     """The component a recurrence signature counts: one a person (the caller, an agent's change) or a rule
     set, and on later runs one that already counted. A classifier's guess, or a component merely named in the
@@ -172,10 +187,13 @@ def triage(session: Session, *, actor: Actor, ticket: Any, trigger: str, caller_
     predictions = _predict(session, draft) if trigger == "create" else []
     scored = impact.score(draft=draft, signals=found)
     draft.impact_score = scored.score
+    raised = _outage_priority(draft, found, scored.score) if trigger == "create" else None
     matched, actions = rules.evaluate(session, draft=draft, signals=found, trigger=trigger)
     for prediction in predictions:  # rules beat predictions: a field a rule set is no longer predicted
         if prediction["applied"] and PREDICTED_FIELDS[prediction["target"]] in draft.rule_set:
             prediction["applied"], prediction["overridden_by_rule"] = False, True
+        elif prediction["applied"] and raised is not None and prediction["target"] == "priority":
+            prediction["applied"], prediction["overridden_by_outage"] = False, True
     if "priority" in draft.rule_set or trigger != "create":
         scored = impact.score(draft=draft, signals=found)  # rules may have changed what impact reads
         draft.impact_score = scored.score
@@ -197,6 +215,7 @@ def triage(session: Session, *, actor: Actor, ticket: Any, trigger: str, caller_
         "signals": found.as_dict(),
         "prediction": predictions,
         "impact": {"score": scored.score, "explain": scored.explain},
+        "outage_priority": raised,
         "matched_rules": [m.as_dict() for m in matched],
         "actions": [a.as_dict() for a in actions],
         "queue": routed["queue_id"],
