@@ -106,7 +106,8 @@ def _route(session: Session, draft: Draft, trigger: str) -> dict[str, Any]:
             if draft.queue_id is None and assignment.tier_has_queues(session, tier=draft.tier):
                 note = (f"team {draft.team_id} has no {draft.tier or 'L1'} queue and there is none of no team: "
                         "the ticket keeps the team and waits in no queue")
-    elif draft.queue_id is None:
+    elif draft.queue_id is None and (trigger == "create" or "queue_id" not in explicit):
+        # (a queue a change takes away stays away; a new ticket's null queue is routed)
         draft.queue_id = assignment.default_queue(session, tier=draft.tier or "L1", team_id=draft.team_id,
                                                   component_id=draft.component_id)
     if draft.queue_id is not None:
