@@ -1,6 +1,6 @@
 """Issue 12, finding 7: "one customer's outage split in two problems because the classifier gave one ticket
 another component (same customer, same DB-5012 code)". A recurrence signature counts the component only when a
-person or a rule set it; a classifier's guess (or a component the text merely names) never splits a problem."""
+person set it; a classifier's guess, a component the text names or a rule's never splits a problem."""
 
 from __future__ import annotations
 
@@ -53,7 +53,26 @@ def test_a_guessed_component_does_not_split_one_outage_into_two_problems(agent, 
     assert {t["key"] for t in detail["tickets"]} == {t["key"] for t in [*tickets, odd]}
 
 
-def test_a_component_a_person_or_a_rule_sets_counts(admin, agent, guessing):
+def test_a_rule_that_fills_an_empty_component_does_not_split_it_either(admin, agent, guessing):
+    # The demo's rule: a DB- code without a component is the database's. It fires only where the classifier
+    # guessed nothing, so counting its component would split the outage again.
+    rule = admin.post("/api/v1/triage/rules", json={
+        "name": "Database error without a component", "position": 1, "conditions": {"all": [
+            {"field": "error_code", "op": "matches", "value": "^DB-\\d{4}$"},
+            {"field": "component", "op": "is_empty"}]},
+        "actions": [{"type": "set_component", "value": guessing["store"]}]})
+    assert rule.status_code == 201, rule.text
+    vague = ("DB-5012 again", "Seeing DB-5012 since this morning, please help.")
+    tickets = [_ticket(agent, c, vague) for c in ("acme", "beta", "corp", "beta")]
+    assert {t["component_id"] for t in tickets} == {guessing["store"]}  # the rule's
+    odd = _ticket(agent, "acme", SLOW_TEXT)
+    assert odd["component_id"] == guessing["console"]  # the classifier's: the rule did not fire
+    assert {t["signature"] for t in [*tickets, odd]} == {"DB-5012|c:-"}
+    [problem] = agent.get("/api/v1/problems").json()["items"]
+    assert problem["ticket_count"] == 5
+
+
+def test_a_component_a_person_sets_counts_and_keeps_counting(agent, guessing):
     given = _ticket(agent, "acme", SLOW_TEXT, component_id=guessing["store"])
     assert given["signature"] == f"DB-5012|c:{guessing['store']}"
     guessed = _ticket(agent, "beta", DATABASE_TEXT)
@@ -63,9 +82,3 @@ def test_a_component_a_person_or_a_rule_sets_counts(admin, agent, guessing):
     assert r.json()["signature"] == f"DB-5012|c:{guessing['console']}"
     r = agent.patch(f"/api/v1/tickets/{guessed['key']}", json={"priority": "P2"})
     assert r.json()["signature"] == f"DB-5012|c:{guessing['console']}"
-    rule = admin.post("/api/v1/triage/rules", json={
-        "name": "Deadlocks are the store's", "conditions": {"all": [
-            {"field": "description", "op": "contains", "value": "deadlock"}]},
-        "actions": [{"type": "set_component", "value": guessing["store"]}]})
-    assert rule.status_code == 201, rule.text
-    assert _ticket(agent, "corp", DATABASE_TEXT)["signature"] == f"DB-5012|c:{guessing['store']}"

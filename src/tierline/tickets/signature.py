@@ -4,8 +4,8 @@
 - the ticket's error code, normalised (upper case, separators as "-"): `DB-1042|c:12`; else
 - a text fingerprint `fp:<16 hex>`: `fp:3f2a9c0d11b4e7aa|c:-`.
 
-The component counts only when a person or a rule set it (triage.pipeline decides which `component_id` to
-pass): a classifier's guess, or a component merely named in the text, would split one problem in two.
+The component counts only when a person set it (triage.pipeline decides which `component_id` to pass): a
+classifier's guess, a component named in the text or a rule's would split one problem in two.
 
 The fingerprint is built so that the same problem written up by different customers collides and different
 problems do not (tests/tickets/test_signature.py shows both on a small realistic corpus):

@@ -162,13 +162,15 @@ def _outage_priority(draft: Draft, found: Signals, score: int) -> dict[str, Any]
 
 
 def _signature_component(draft: Draft, previous: str | None, trigger: str) -> int | None:
-    """The component a recurrence signature counts: one a person (the caller, an agent's change) or a rule
-    set, and on later runs one that already counted. A classifier's guess, or a component merely named in the
-    text, is left out: one customer's outage, written up twice, must not become two problems because one of
-    its tickets was guessed into another component (docs/problems.md)."""
+    """The component a recurrence signature counts: one a person set (the caller, an agent's change), and on
+    later runs one that already counted. A classifier's guess, a component merely named in the text and a
+    rule's `set_component` are left out: they are read from the same words the signature's base (the error
+    code, the fingerprint) already keys on, and whether they apply varies from one ticket to the next (a rule
+    that fills an empty component does not fire once a classifier guessed one). So one customer's outage,
+    written up twice, is not split into two problems by a guess (docs/problems.md)."""
     if draft.component_id is None:
         return None
-    if "component_id" in draft.caller_set or "component_id" in draft.rule_set:
+    if "component_id" in draft.caller_set and "component_id" not in draft.rule_set:
         return draft.component_id
     if trigger != "create" and component_of(previous) == draft.component_id:
         return draft.component_id
