@@ -304,8 +304,8 @@ def test_the_list_filters_by_every_field_a_user_expects(agent, factory, make_tea
     assert keys(customer_id=customer["id"]) == [a["key"]]
     assert keys(assignee_id=other_agent.id) == [a["key"]]
     assert keys(unassigned="true") == [b["key"]] and keys(unassigned="false") == [a["key"]]
-    # b named no queue: triage routed it to the default (the only) queue.
-    assert keys(team_id=team["id"]) == [a["key"]] and keys(queue_id=queue["id"]) == [b["key"], a["key"]]
+    # b named no queue: triage routed it to the default (the only) queue, whose team it takes.
+    assert keys(team_id=team["id"]) == [b["key"], a["key"]] and keys(queue_id=queue["id"]) == [b["key"], a["key"]]
     assert keys(component_id=parent["id"]) == [a["key"]]  # the subtree
     assert keys(component_id=child["id"]) == [a["key"]]
     assert keys(tag="sso") == [a["key"]]

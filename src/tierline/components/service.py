@@ -23,6 +23,7 @@ from tierline.platform import audit, clock, reference_cache
 from tierline.platform.auth.actor import Actor
 from tierline.platform.errors import Conflict, Invalid, NotFound
 from tierline.platform.pagination import SortKey, paginate
+from tierline.platform.wording import with_article
 
 _TREE_LOCK_KEY = 0x7431_C0E7  # arbitrary constant naming "the component tree"
 _UNSET: Any = object()
@@ -116,7 +117,8 @@ def _check_team(session: Session, team_id: int, *, field: str, kind: str) -> Non
     except NotFound as exc:
         raise Invalid(field, f"team {team_id} does not exist") from exc
     if team.kind != kind:
-        raise Invalid(field, f"team {team_id} ({team.name}) is a {team.kind} team; it must be a {kind} team")
+        raise Invalid(field, f"team {team_id} ({team.name}) is {with_article(team.kind)} team; it must be "
+                             f"{with_article(kind)} team")
 
 
 def _check_parent(session: Session, parent_id: int) -> None:

@@ -389,6 +389,8 @@ def new_ticket(session: Session, *, actor: Actor, data: TicketCreate,
             if name not in given:
                 values[name] = getattr(follow_up_of, name)
     service.check_references(session, values)
+    if {"team_id", "queue_id"} <= given:
+        service.check_queue_team(session, team_id=values["team_id"], queue_id=values["queue_id"])
     now = clock.now()
     return Ticket(**values, status=sm.OPEN if values["assignee_id"] is not None else sm.NEW,
                   follow_up_of_id=follow_up_of.id if follow_up_of is not None else None, frustrated=False,

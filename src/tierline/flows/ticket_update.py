@@ -22,6 +22,7 @@ from tierline.tickets.schemas import custom_fields_problem
 from tierline.tickets.service import (
     NOT_AUDITED,
     check_customer_fields,
+    check_queue_team,
     check_references,
     flush,
     get_by_key,
@@ -50,6 +51,8 @@ def update(session: Session, *, actor: Actor, ticket: Ticket, changes: dict[str,
         raise Conflict(f"ticket {ticket.key} is closed, and closed is final; a customer reply opens a "
                        "follow-up ticket", allowed=[])
     check_references(session, changes)
+    if {"team_id", "queue_id"} <= changes.keys():
+        check_queue_team(session, team_id=changes["team_id"], queue_id=changes["queue_id"])
     before = audit.snapshot(ticket)
     for field in PLAIN_FIELDS:
         if field in changes:

@@ -19,6 +19,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    PlainSerializer,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
@@ -54,6 +55,18 @@ def _utc(value: datetime) -> datetime:
 # A timezone-aware instant in a request, given back in UTC: a naive time, or one that falls outside the years
 # 1 to 9999 once in UTC, is a 422 naming the field.
 UtcDateTime = Annotated[AwareDatetime, AfterValidator(_utc)]
+
+
+# -- durations in answers ------------------------------------------------------------------------------------
+
+def tenth(minutes: float) -> float:
+    """A duration as people read it: to 0.1 of its unit."""
+    return round(minutes, 1)
+
+
+# Minutes in an answer: rounded to 0.1 when serialised (68.43789 reads 68.4), however precisely the row keeps
+# them (clocks keep full precision: a sum of rounded segments would drift).
+Minutes = Annotated[float, PlainSerializer(tenth, return_type=float)]
 
 
 # -- email addresses ----------------------------------------------------------------------------------------

@@ -136,10 +136,16 @@ def complete(session: Session, actor: Actor, clk: SlaClock, at: datetime) -> Non
         events.record(session, actor, clk, "achieved", at=at, details={"elapsed_minutes": clk.consumed_minutes})
 
 
+def _over(clk: SlaClock) -> bool:
+    """A stopped clock's consumed time is past its target (its closed segments are all it has run)."""
+    return clk.consumed_minutes > clk.target_minutes + EPSILON
+
+
 def uncomplete(clk: SlaClock, at: datetime) -> None:
-    """A reopened ticket's resolution clock resumes with the time it had consumed."""
+    """A reopened ticket's resolution clock resumes with the time it had consumed: breached still if it is past
+    its target and breached it."""
     clk.completed_at = clk.final_minutes = clk.achieved_at = None
-    clk.status = BREACHED if clk.breached_at is not None else ACTIVE
+    clk.status = BREACHED if clk.breached_at is not None and _over(clk) else ACTIVE
     run(clk, at)
 
 
@@ -165,27 +171,53 @@ def cancel(session: Session, actor: Actor, clk: SlaClock, at: datetime) -> None:
 def resume(session: Session, actor: Actor, clk: SlaClock, at: datetime) -> None:
     """A cancelled clock whose metric applies again: the same clock runs on from the time it had consumed
     (breached still, if it was); the caller then drives it (a pause status pauses it again at once)."""
-    clk.status = BREACHED if clk.breached_at is not None else ACTIVE
+    clk.status = BREACHED if clk.breached_at is not None and _over(clk) else ACTIVE
     run(clk, at)
     events.record(session, actor, clk, "resumed", at=at, details={"consumed_minutes": clk.consumed_minutes})
 
 
-def retarget(session: Session, clk: SlaClock, policy: SlaPolicy, target: dict[str, Any]) -> bool:
-    """Point a clock at a (new) policy's target; consumed time is re-measured if the unit changed.
-
-    A breached clock keeps the target it breached against: the breach is its record, and a clock shown as
-    breached of a 30-minute target after 1 minute would say something that never happened."""
-    if clk.breached_at is not None:
-        return False
+def retarget(session: Session, actor: Actor, clk: SlaClock, policy: SlaPolicy, target: dict[str, Any],
+             at: datetime) -> bool:
+    """Point a clock at a (new) policy's target at `at` and judge it against that target: consumed time is
+    re-measured if the unit changed, then `judge` says where the clock stands. A clock past its old target that
+    no sweep had caught yet is breached first, at its due instant: that breach truly happened."""
     new_calendar = policy.calendar_id if target.get("business_hours") else None
     unit_changed = bool(target.get("business_hours")) != clk.business_hours or new_calendar != clk.calendar_id
     if (clk.policy_id, clk.target_minutes) == (policy.id, float(target["minutes"])) and not unit_changed:
         return False
+    _breach_if_overdue(session, actor, clk, at)
+    before = clk.target_minutes
     clk.policy_id, clk.target_minutes = policy.id, float(target["minutes"])
     clk.business_hours, clk.calendar_id = bool(target.get("business_hours")), new_calendar
     if unit_changed:
         clk.consumed_minutes = _measure_segments(session, clk)
+    if clk.target_minutes != before or unit_changed:
+        judge(session, actor, clk, at, previous_target=before)
     return True
+
+
+def judge(session: Session, actor: Actor, clk: SlaClock, at: datetime, *, previous_target: float) -> None:
+    """Where a clock whose target just changed stands against the new one, from the time it has consumed.
+
+    Past it: breached, at `at`, the instant the target changed (not when it would have fallen due under a
+    target the ticket did not have then); a clock that had breached before stays breached without a second
+    breach. Within it: a breach of the old target stays a fact (`breached_at`, its `sla_events` row, the
+    compliance report) but the clock no longer shows `breached`: it runs (or stays paused) towards the new
+    target, and breaches again if it misses that. A 1-minute target missed at 1.17 minutes and then raised to
+    30 minutes is not shown as a breach of 30 minutes."""
+    over = elapsed(session, clk, at) > clk.target_minutes + EPSILON
+    if over and clk.status != BREACHED:
+        if clk.breached_at is None:
+            mark_breached(session, actor, clk, at)
+            clk.due_at = at  # due since the target changed: what the ticket shows and at-risk orders by
+        else:
+            clk.status = BREACHED
+    elif not over and clk.status == BREACHED:
+        clk.status = ACTIVE if clk.running_since is not None else PAUSED
+        events.record(session, actor, clk, "retargeted", at=at,
+                      details={"from_minutes": previous_target, "to_minutes": clk.target_minutes,
+                               "breach_kept": True, "breached_at": clk.breached_at.isoformat()
+                               if clk.breached_at is not None else None})
 
 
 def place(session: Session, clk: SlaClock, policy: SlaPolicy) -> None:

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from tierline.platform.schemas import Id
+from tierline.platform.schemas import Id, Minutes
 from tierline.sla.policies import uncovered
 
 Interval = list[str]
@@ -53,7 +53,7 @@ class BusinessTimeAnswer(BaseModel):
     start: datetime
     due_at: datetime | None = None
     end: datetime | None = None
-    business_minutes: float | None = None
+    business_minutes: Minutes | None = None
 
 
 ComplianceGroup = Literal["priority", "team", "policy", "customer_plan", "assignee", "queue", "component"]
@@ -171,14 +171,14 @@ class ClockRead(BaseModel):
     """A ticket's target as Zendesk users read it; minutes are business minutes when business_hours."""
 
     metric: Metric
-    target_minutes: float
+    target_minutes: Minutes
     business_hours: bool
     due_at: datetime | None
     status: Literal["active", "paused", "achieved", "breached", "cancelled"] = Field(
         description="cancelled: the target stopped applying (a priority, policy or match change); its consumed "
                     "time and any breach stay, and it resumes if the target applies again")
-    elapsed_minutes: float
-    remaining_minutes: float
+    elapsed_minutes: Minutes
+    remaining_minutes: Minutes
     breached_at: datetime | None
     achieved_at: datetime | None
     completed_at: datetime | None = None
@@ -201,7 +201,7 @@ class AtRiskItem(BaseModel):
     due_at: datetime
     breached: bool = Field(default=False, description="the target is already missed (the ticket is unsolved)")
     breached_at: datetime | None = None
-    target_minutes: float
+    target_minutes: Minutes
     business_hours: bool
     remaining_minutes: float = Field(description="in the target's unit, rounded to 0.1; negative once breached")
 

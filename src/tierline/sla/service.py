@@ -124,6 +124,7 @@ def reconcile(session: Session, *, actor: Actor, ticket: Any, at: datetime | Non
     if existing is None:
         existing = ck.clocks_of(session, ticket.id)
     work: list[tuple[SlaClock, dict[str, Any] | None]] = []  # (clock, its audit snapshot; None when new)
+    finished: list[tuple[SlaClock, dict[str, Any]]] = []  # completed clocks and their current target
     for metric in METRICS:
         clk = existing.get(metric)
         target = policies.target_for(policy, metric, ticket.priority) if policy is not None else None
@@ -137,7 +138,7 @@ def reconcile(session: Session, *, actor: Actor, ticket: Any, at: datetime | Non
             continue
         if clk is not None and clk.status == ck.CANCELLED:
             work.append((clk, ck.snapshot_for_audit(clk)))
-            ck.retarget(session, clk, policy, target)
+            ck.retarget(session, actor, clk, policy, target, at)
             ck.resume(session, actor, clk, at)
             if clk.metric == "first_response" and ticket.first_response_at is not None:
                 ck.complete(session, actor, clk, at)  # answered while its target did not apply
@@ -151,9 +152,16 @@ def reconcile(session: Session, *, actor: Actor, ticket: Any, at: datetime | Non
                 work.append((clk, None))
         else:
             work.append((clk, ck.snapshot_for_audit(clk)))
-            ck.retarget(session, clk, policy, target)
+            if clk.completed_at is None:
+                ck.retarget(session, actor, clk, policy, target, at)
+            else:  # decided against the target it had; re-targeted only if it runs again (below)
+                finished.append((clk, target))
     for clk, _ in work:
         _drive(session, actor, clk, policy, ticket, at, agent_replied, customer_wrote, system_update)
+    for clk, target in finished:
+        if clk.completed_at is None:  # a reopened resolution, a new periodic-update cycle
+            ck.retarget(session, actor, clk, policy, target, at)
+    for clk, _ in work:
         ck.place(session, clk, policy)
     if any(before is None for _, before in work):
         session.flush()  # the new clocks' ids, for their audit snapshots

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from tierline.platform import audit, jobs
 from tierline.platform.auth.actor import Actor
+from tierline.platform.schemas import tenth
 from tierline.sla import clocks as ck
 from tierline.sla import events
 from tierline.sla.models import SlaClock, SlaEvent, SlaPolicy
@@ -152,8 +153,9 @@ def fire_breach(session: Session, clock_id: int, now: datetime) -> OnBreach | No
     _succeeded(clk)
     audit.record_update(session, SLA_ACTOR, clk, before, action="sla_clocks.breach", exclude=_AUDIT_EXCLUDE)
     on_breach = policy.on_breach or {}
+    minutes = tenth(clk.target_minutes)
     return OnBreach(ticket_id=clk.ticket_id,
-                    reason=f"SLA breach: {clk.metric} target of {clk.target_minutes:g} minutes",
+                    reason=f"SLA breach: {clk.metric} target of {minutes:g} minute{'s' * (minutes != 1)}",
                     bump_priority=bool(on_breach.get("bump_priority")),
                     escalate_tier=bool(on_breach.get("escalate_tier")), clock_id=clk.id,
                     escalate_exclude_types=tuple(on_breach.get("escalate_exclude_types",

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from tierline.platform import audit, clock
 from tierline.platform.auth.actor import Actor
 from tierline.platform.errors import Invalid, NotFound
+from tierline.platform.wording import with_article
 from tierline.tickets.models import TYPES, TicketForm
 
 # Ticket fields a form may require; `custom_fields.<name>` may be required too.
@@ -174,7 +175,7 @@ def check_solvable(session: Session, ticket: Any) -> None:
     """422 listing every missing field, before a ticket may become solved."""
     missing = missing_fields(session, ticket)
     if missing:
-        raise Invalid(errors=[(name, f"is required before a {ticket.type} ticket is solved (ticket form)")
+        raise Invalid(errors=[(name, f"is required before {with_article(ticket.type)} ticket is solved (ticket form)")
                               for name in missing])
 
 

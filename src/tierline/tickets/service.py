@@ -250,6 +250,19 @@ def check_references(session: Session, values: dict[str, Any]) -> None:
         raise Invalid(errors=errors)
 
 
+def check_queue_team(session: Session, *, team_id: int | None, queue_id: int | None) -> None:
+    """A ticket's team is its queue's: a caller naming a queue of one team and another team (or none) in the
+    same request is refused, naming `team_id`, rather than left to disagree (routing makes the queue's team
+    the ticket's whenever the queue is set). Run after `check_references`."""
+    if queue_id is None:
+        return
+    queue = queue_info(session, queue_id=queue_id)
+    if queue.team_id is not None and team_id != queue.team_id:
+        other = f", or name a queue of team {team_id}" if team_id is not None else ""
+        raise Invalid("team_id", f"queue {queue_id} ({queue.name}) belongs to team {queue.team_id}, and a ticket "
+                                 f"in it belongs to that team: leave team_id out{other}")
+
+
 def sync_tags(session: Session, ticket: Ticket) -> None:
     """Bring the ticket_tags lookup rows in line with `ticket.tags`."""
     current = set(session.scalars(select(TicketTag.tag).where(TicketTag.ticket_id == ticket.id)))

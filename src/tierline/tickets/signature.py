@@ -4,6 +4,9 @@
 - the ticket's error code, normalised (upper case, separators as "-"): `DB-1042|c:12`; else
 - a text fingerprint `fp:<16 hex>`: `fp:3f2a9c0d11b4e7aa|c:-`.
 
+The component counts only when a person set it (triage.pipeline decides which `component_id` to pass): a
+classifier's guess, a component named in the text or a rule's would split one problem in two.
+
 The fingerprint is built so that the same problem written up by different customers collides and different
 problems do not (tests/tickets/test_signature.py shows both on a small realistic corpus):
 1. lower case; URLs, emails, UUIDs, hex ids, numbers and id-like tokens (`req_8f3k`, `pg-prod-123`, `45s`,
@@ -184,6 +187,14 @@ def normalise_error_code(code: str | None) -> str | None:
 def signature_for(*, error_code: str | None, subject: str, description: str, component_id: int | None) -> str:
     base = normalise_error_code(error_code) or fingerprint(subject=subject, description=description)
     return f"{base}|c:{'-' if component_id is None else component_id}"
+
+
+def component_of(signature: str | None) -> int | None:
+    """The component id a signature counts (None: `c:-`, or no signature)."""
+    if not signature or "|c:" not in signature:
+        return None
+    part = signature.rsplit("|c:", 1)[1]
+    return int(part) if part.isdigit() else None
 
 
 def is_recurrence_signature(signature: str | None) -> bool:

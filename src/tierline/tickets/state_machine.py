@@ -16,6 +16,7 @@ from typing import Any
 
 from tierline.platform import clock
 from tierline.platform.errors import Conflict
+from tierline.platform.wording import with_article
 from tierline.settings import get_settings
 
 NEW, OPEN, PENDING_CUSTOMER, ON_HOLD, SOLVED, CLOSED = (
@@ -75,7 +76,7 @@ def check(status: str, target: str, *, solved_at: datetime | None, now: datetime
     elif status == SOLVED and target == OPEN:
         reason = f"the reopen window ({reopen_window().days} days after solving) has passed"
     else:
-        reason = f"a {status} ticket cannot become {target}"
+        reason = f"{with_article(status)} ticket cannot become {target}"
     raise Conflict(f"cannot change status from {status} to {target}: {reason}", allowed=targets)
 
 

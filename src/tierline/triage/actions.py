@@ -42,7 +42,7 @@ from tierline.tickets import service as tickets_service
 from tierline.tickets.schemas import MAX_TAGS, Priority, TicketType, Tier, Urgency
 from tierline.triage.conditions import MAX_TEXT, is_number
 from tierline.triage.facts import Facts, is_id
-from tierline.triage.impact import priority_from_impact
+from tierline.triage.impact import effective_urgency, priority_from_impact
 from tierline.triage.schemas import ActionType
 from tierline.triage.types import ActionResult
 
@@ -233,7 +233,20 @@ def validate(session: Session, actions: Any, *, path: str = "actions") -> list[t
             continue
         problems = VALIDATORS[kind](session, action.get("value"))
         errors += [(f"{here}.value{suffix}", reason) for suffix, reason in problems]
-    return errors
+    return errors or _queue_and_team(session, actions, path)
+
+
+def _queue_and_team(session: Session, actions: list[dict[str, Any]], path: str) -> list[tuple[str, str]]:
+    """A rule that sets a queue of one team and another team would route against itself: the queue decides
+    the ticket's team (triage.pipeline._route), so the pair is refused when the rule is saved."""
+    queues = [a["value"] for a in actions if a["type"] == "set_queue"]
+    teams = [(i, a["value"]) for i, a in enumerate(actions) if a["type"] == "set_team"]
+    if not queues or not teams:
+        return []
+    owner = _queue(session, queues[0]).team_id
+    return [(f"{path}.{i}.value", f"queue {queues[0]} belongs to team {owner}, and a ticket in it belongs to "
+                                  "that team: drop set_team, or set a queue of this team")
+            for i, team in teams if owner is not None and team != owner]
 
 
 # -- applying ------------------------------------------------------------------------------------------
@@ -289,9 +302,11 @@ def _priority_from_impact(facts: Facts, rule_id: int, rule_name: str, _value: An
     if not is_number(score):
         return ActionResult(rule_id=rule_id, type="set_priority_from_impact", value=None, applied=False,
                             note="the ticket has no impact score")
-    urgency = draft.urgency if draft.urgency in URGENCIES else None  # unknown urgency counts as medium
+    urgency = effective_urgency(draft, facts.signals)  # none given counts as medium, a full outage as high
     priority = priority_from_impact(int(score), urgency)
     result = APPLIERS["set_priority"](facts, rule_id, rule_name, priority)
+    if urgency is not None and draft.urgency != urgency:
+        urgency = f"{urgency} (full outage)"
     urgency = urgency or "medium (not given)"
     return ActionResult(rule_id=rule_id, type="set_priority_from_impact", value=priority, applied=result.applied,
                         note=result.note or f"impact {score} x urgency {urgency} -> {priority}")

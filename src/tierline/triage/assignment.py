@@ -318,6 +318,24 @@ def default_queue(session: Session, *, tier: str | None, team_id: int | None,
     return rows[0].id
 
 
+def team_queue(session: Session, *, tier: str | None, team_id: int | None) -> int | None:
+    """A queue of `tier` (None: L1) a ticket of team `team_id` may sit in, for a team someone named: the team's
+    own (the lowest id), else one that belongs to no team. None when there is neither: no queue of another
+    team is ever picked, since the queue decides the ticket's team."""
+    tier = tier or "L1"
+    rows = [q for q in queues.directory(session).values() if q.tier == tier]  # in id order
+    for wanted in ((team_id, None) if team_id is not None else (None,)):
+        for queue in rows:
+            if queue.team_id == wanted:
+                return queue.id
+    return None
+
+
+def tier_has_queues(session: Session, *, tier: str | None) -> bool:
+    tier = tier or "L1"
+    return any(q.tier == tier for q in queues.directory(session).values())
+
+
 def route_queue(session: Session, *, tier: str, draft: Draft) -> int | None:
     """The queue of `tier` a ticket should land in, as intake routes: among the tier's queues, those where
     someone can take it (tier, team, availability, capacity and the component's required skills) come first;

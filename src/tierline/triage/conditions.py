@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from tierline.components import service as components_service
 from tierline.customers.schemas import Plan
 from tierline.platform.errors import NotFound
+from tierline.platform.wording import with_article
 from tierline.tickets.schemas import Channel, Priority, TicketType
 from tierline.triage import regex_guard
 from tierline.triage.facts import CUSTOM_PREFIX, STATIC_FIELDS, Facts, PatternKey, is_id, is_number, reader
@@ -163,7 +164,7 @@ def _condition_problems(session: Session, condition: Any, path: str) -> Errors:
         errors.append((f"{path}.op", f"unknown op {op!r}; ops: {', '.join(ALL_OPS)}"))
     elif kind is not None and op not in OPS[kind]:
         allowed = ", ".join(OPS[kind])
-        errors.append((f"{path}.op", f"{op} is not valid for {field} (a {kind} field); use one of {allowed}"))
+        errors.append((f"{path}.op", f"{op} is not valid for {field} ({with_article(kind)} field); use one of {allowed}"))
     if errors:
         return errors
     return _value_problems(session, field, kind, op, condition.get("value"), f"{path}.value")

@@ -142,6 +142,15 @@ def impact_level(score: int) -> str:
     return IMPACT_LEVELS[-1][0]
 
 
+def effective_urgency(draft: Draft, signals: Signals | None) -> str | None:
+    """The urgency the matrix reads: the ticket's, when someone gave one; else high for a full outage (the
+    production-down wording: "production is down", "prod down", "outage", "all our users are locked out"),
+    since nothing is more time-critical than a customer who cannot work; else None (medium)."""
+    if draft.urgency in URGENCY_LEVELS:
+        return draft.urgency
+    return "high" if signals is not None and signals.production_down else None
+
+
 def priority_from_impact(score: int, urgency: str | None) -> str:
     """P1..P4 from the impact score and the ticket's urgency (low|medium|high; None is medium), ITIL style."""
     urgency = urgency or "medium"

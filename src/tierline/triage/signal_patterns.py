@@ -223,6 +223,15 @@ PRODUCTION_DOWN: tuple[Rx, ...] = (
        r"(?:completely\s+|totally\s+)?(?:unavailable|not (?:loading|responding|accessible|reachable))",
        "unavailable", "loading", "responding", "accessible", "reachable"),
     rx(_NOBODY, *_NOBODY_WORDS),
+    # A bare "outage" is a full one, unless it says otherwise ("planned outage", "a partial outage").
+    rx(r"(?<!planned )(?<!scheduled )(?<!maintenance )(?<!partial )(?<!minor )(?<!brief )(?<!short )"
+       r"(?<!previous )(?<!earlier )(?<!last )outage\b", "outage"),
+    # Every user of the customer stopped: "all our users are locked out", "everyone is locked out".
+    rx(r"all\s+(?:of\s+)?(?:our\s+|the\s+|my\s+|their\s+)?(?:\d[\d,]*\s+)?(?:users|staff|employees|agents|"
+       r"seats|people|accounts|members)\s+(?:are\s+|were\s+|have\s+been\s+|got\s+|get\s+)?(?:now\s+)?"
+       r"(?:locked out|logged out|blocked|down|offline|unable|cannot|can't|can not)\b", "all"),
+    rx(r"(?:everyone|everybody)\s+(?:is\s+|was\s+|has\s+been\s+|got\s+)?(?:locked out|logged out|blocked|"
+       r"offline|unable|cannot|can't|can not)\b", "everyone", "everybody"),
 )
 
 DATA_LOSS: tuple[Rx, ...] = (
