@@ -83,7 +83,8 @@ def get_by_key(session: Session, *, key: str, actor: Actor | None = None, lock: 
 
 # Filters on what a customer does not see: a customer filtering by them would learn it (which of their tickets
 # carry an internal tag, who works them, which queue holds them).
-STAFF_FILTERS = ("customer_id", "assignee_id", "unassigned", "team_id", "component_id", "queue_id", "tag")
+STAFF_FILTERS = ("customer_id", "assignee_id", "unassigned", "team_id", "component_id", "queue_id", "tier",
+                 "tag")
 
 
 def check_customer_query(actor: Actor, query: TicketQuery) -> None:
@@ -100,7 +101,7 @@ def list_(session: Session, *, actor: Actor, query: TicketQuery) -> tuple[list[T
     """Newest first (by created_at or updated_at), keyset-paginated, with the filters a user expects."""
     check_customer_query(actor, query)
     stmt = select(Ticket)
-    for name in ("status", "priority", "type"):
+    for name in ("status", "priority", "type", "tier"):
         values = getattr(query, name)
         if values:
             stmt = stmt.where(getattr(Ticket, name).in_(values))
