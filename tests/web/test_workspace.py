@@ -74,8 +74,9 @@ def test_filters_and_search_are_kept_in_the_url(admin, ann, desk):
 
 
 def test_assigned_to_me_shows_only_my_tickets(admin, ann, desk, factory):
+    bob = factory.user(roles=["agent_l1"], email="bob@support.example")
     mine = new_ticket(admin, subject="Mine")
-    other = new_ticket(admin, subject="Not mine")
+    other = new_ticket(admin, subject="Not mine", assignee_id=bob.id)
     page = ann.get(f"/tickets/{mine['key']}").text
     r = ann.post(f"/tickets/{mine['key']}/take", {"version": _version(page)})
     assert r.status_code == 303
@@ -101,7 +102,7 @@ def test_an_empty_reply_is_refused_inline(admin, ann, desk, factory):
 
 
 def test_solving_without_the_forms_mandatory_fields_shows_each_missing_field_inline(admin, ann, desk, factory):
-    t = new_ticket(admin, type="bug")
+    t = new_ticket(admin, type="bug", subject="Invoice PDF is blank", description="Every invoice renders empty.")
     page = ann.get(f"/tickets/{t['key']}").text
     assert '<span class="req"' in page
     form = _fields_form(page)

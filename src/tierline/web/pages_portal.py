@@ -10,6 +10,7 @@ are sent to their workspace.
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -36,7 +37,7 @@ def my_tickets(request: Request, db: DB, viewer: Annotated[Viewer, page("tickets
     return render(request, "portal_list.html", viewer, tickets=[{
         "key": t.key, "subject": t.subject, "status": present.STATUS_LABELS.get(t.status, t.status),
         "updated": present.when(t.updated_at), "created": present.when(t.created_at)} for t in tickets],
-        next_url=f"{PORTAL_HOME}?cursor={next_cursor}" if next_cursor else None)
+        next_url=f"{PORTAL_HOME}?{urlencode({'cursor': next_cursor})}" if next_cursor else None)
 
 
 def _ticket_page(request: Request, db: DB, viewer: Viewer, key: str, *, status: int = 200,

@@ -129,8 +129,7 @@ def triage_record(record: Mapping[str, Any] | None) -> dict[str, Any] | None:
     signals = record.get("signals") or {}
     signal_rows = [(name, _scalar(value)) for name, value in signals.items()
                    if value not in (None, False, [], {}, "", 0)]
-    rules = [{"name": m.get("name") or f"rule {m.get('rule_id', '?')}",
-              "why": _scalar({k: v for k, v in m.items() if k not in ("name", "rule_id")})}
+    rules = [{"name": m.get("name") or f"rule {m.get('rule_id', '?')}", "why": _scalar(m.get("conditions"))}
              for m in record.get("matched_rules") or [] if isinstance(m, Mapping)]
     actions = [_scalar(a) for a in record.get("actions") or []]
     predictions = [{"target": p.get("target"), "label": _scalar(p.get("label", p.get("value"))),
@@ -140,9 +139,8 @@ def triage_record(record: Mapping[str, Any] | None) -> dict[str, Any] | None:
                                ("overridden by a rule" if p.get("overridden_by_rule") else "not applied")}
                    for p in record.get("prediction") or [] if isinstance(p, Mapping)]
     impact = record.get("impact") or {}
-    parts = [{"factor": _scalar(part.get("factor", part.get("name"))),
-              "value": _scalar(part.get("value", part.get("points"))),
-              "note": _scalar({k: v for k, v in part.items() if k not in ("factor", "name", "value", "points")})}
+    parts = [{"factor": _scalar(part.get("factor")), "value": _scalar(part.get("points")),
+              "note": "" if part.get("detail") in (None, "") else _scalar(part.get("detail"))}
              for part in impact.get("explain") or [] if isinstance(part, Mapping)]
     candidate = record.get("assignee_candidate") or {}
     problem = record.get("problem") or {}
