@@ -167,10 +167,13 @@ def _nav(viewer: Viewer | None) -> list[tuple[str, str]]:
 def render(request: Request, template: str, viewer: Viewer | None, *, status: int = 200,
            fragment: str | None = None, **context: Any) -> HTMLResponse:
     """`template` with the viewer and `context`; an htmx request for a page that has `fragment` gets only it."""
-    name = fragment if fragment is not None and request.headers.get("HX-Request") else template
+    partial = request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request")
+    name = fragment if fragment is not None and partial else template
     tokens = {"viewer": viewer, "csrf_token": viewer.csrf_token if viewer else "", "nav": _nav(viewer),
               "path": request.url.path}
-    return templates.TemplateResponse(request, name, {**tokens, **context}, status_code=status)
+    response = templates.TemplateResponse(request, name, {**tokens, **context}, status_code=status)
+    response.headers["Vary"] = "HX-Request"  # the page and its fragment share a URL; caches keep them apart
+    return response
 
 
 # -- refusals shown on the page ------------------------------------------------------------------------------
