@@ -72,7 +72,8 @@ def test_the_login_page_and_the_static_files_are_open(client):
     assert login.status_code == 200 and "text/html" in login.headers["content-type"]
     assert 'name="password"' in login.text
     for asset, kind in (("/static/htmx.min.js", "javascript"), ("/static/console.css", "css"),
-                        ("/static/console.js", "javascript"), ("/static/htmx.LICENSE.txt", "text/plain")):
+                        ("/static/console.js", "javascript"), ("/static/htmx.LICENSE.txt", "text/plain"),
+                        ("/static/chart.umd.min.js", "javascript")):
         r = client.get(asset)
         assert r.status_code == 200 and kind in r.headers["content-type"], asset
 
