@@ -106,6 +106,7 @@ def org(admin, factory, live) -> dict[str, Any]:  # noqa: ANN001
                      description="Since this morning every CSV export of the monthly report is empty.",
                      queue_id=queue["id"], tier="L1", requester_email="carl@acme.example")
     admin.post(f"/api/v1/tickets/{bug['key']}/messages", json={"body": SECRET_NOTE, "public": False})
+    admin.post(f"/api/v1/tickets/{bug['key']}/messages", json={"body": "Thanks, we are looking into it."})
     return {"bug": bug, "component": component, "queue": queue}
 
 
@@ -141,8 +142,9 @@ def test_an_agent_works_a_ticket_from_the_queue_to_solved(browser, live, org):
     page.wait_for_function("document.querySelectorAll('table.tickets tbody tr[data-row]').length === 1")
     page.locator("#q").evaluate("input => input.blur()")
     page.keyboard.press("j")
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"**/tickets/{key}")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.endswith(f"/tickets/{key}"), page.url
     assert "Internal note" in page.inner_text("#conversation") and SECRET_NOTE in page.content()
 
     page.get_by_label("Public reply").fill("Thanks Carl, we can reproduce it and are on it.")
@@ -169,8 +171,9 @@ def test_an_agent_works_a_ticket_from_the_queue_to_solved(browser, live, org):
     # g q goes back to the queues; the phone layout has no sideways scrolling.
     page.locator("h1").click()
     page.keyboard.press("g")
-    page.keyboard.press("q")
-    page.wait_for_url("**/queues")
+    with page.expect_navigation():
+        page.keyboard.press("q")
+    assert page.url.endswith("/queues"), page.url
     phone = browser.new_context(viewport={"width": 390, "height": 844}, storage_state=context.storage_state())
     small = phone.new_page()
     small.goto(live + "/queues?view=all")
@@ -190,8 +193,10 @@ def test_a_customer_sees_their_ticket_and_no_internal_note_anywhere(browser, liv
     _login(page, live, "carl@acme.example", "/")
     assert page.url.endswith("/portal"), page.url
     assert key in page.content() and "Dashboard loads slowly" not in page.content()  # Dora's tickets
-    page.get_by_role("link", name=key, exact=True).click()
-    page.wait_for_url(f"**/portal/tickets/{key}")
+    with page.expect_navigation():
+        page.get_by_role("link", name=key, exact=True).click()
+    assert page.url.endswith(f"/portal/tickets/{key}"), page.url
+    assert "Thanks, we are looking into it." in page.inner_text(".conversation")
     page.get_by_label("Reply").fill("It is still empty today.")
     page.get_by_role("button", name="Send", exact=True).click()
     page.locator(".conversation").get_by_text("It is still empty today.").wait_for()

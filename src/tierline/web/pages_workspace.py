@@ -152,7 +152,7 @@ def queue_page(request: Request, db: DB, viewer: Annotated[Viewer, page("tickets
 def _queue_choices(db: Session, viewer: Viewer, filters: Filters) -> dict[str, Any]:
     my_queues = _my_queues(db, viewer)
     components, _ = components_service.list_(db, limit=200)
-    title = "Assigned to me" if filters.view == "mine" else "All tickets"
+    title = "Assigned to me" if filters.view == "mine" else "All open tickets"
     if filters.view == "queue":
         title = next((f"{q['name']} ({q['tier']})" for q in my_queues if q["id"] == filters.queue), None) or \
             present.queue_names(db).get(filters.queue or 0, "Queue")
