@@ -131,7 +131,8 @@ def test_an_agent_works_a_ticket_from_the_queue_to_solved(browser, live, org):
     assert page.url.endswith("/queues?view=all"), page.url
     rows = page.locator("table.tickets tbody tr[data-row]")
     assert rows.count() == 4
-    assert rows.first.locator("td.key").inner_text() == key, "sorted by SLA due: the P1 first"
+    dues = page.eval_on_selector_all("table.tickets time[data-due]", "els => els.map(e => e.dataset.due)")
+    assert len(dues) == 4 and dues == sorted(dues), "sorted by SLA due, soonest first"
     assert "Acme Corp" in rows.first.inner_text() and "$480k" in rows.first.inner_text()
     _shot(page, "queue")
 
