@@ -189,3 +189,14 @@ def test_every_change_writes_its_audit_event(admin, ann, desk, factory):
     before = factory.count(AuditEvent)
     ann.post(f"/tickets/{t['key']}/messages", {"kind": "note", "body": "checked the logs"})
     assert factory.count(AuditEvent) > before
+
+
+def test_the_tier_filter_narrows_the_list_and_is_staff_only(admin, ann, desk, factory, client):
+    first = new_ticket(admin, subject="First-touch question", tier="L1", queue_id=desk["l1"]["id"])
+    deep = new_ticket(admin, subject="Deep platform issue", tier="L2", queue_id=desk["l2"]["id"])
+    page = ann.get("/queues?view=all&tier=L2").text
+    assert deep["key"] in page and first["key"] not in page
+    assert [t["key"] for t in admin.get("/api/v1/tickets?tier=L1").json()["items"]] == [first["key"]]
+    customer = factory.api(client, roles=["customer"], email="carl@acme.example")
+    refused = customer.get("/api/v1/tickets?tier=L1")
+    assert refused.status_code == 403 and refused.json()["errors"][0]["field"] == "tier"
