@@ -82,3 +82,9 @@ def test_pages_work_on_a_phone_and_carry_labels(person):
     page = agent.get("/queues").text
     assert 'name="viewport"' in page and '<label for="q">' in page
     assert "/static/htmx.min.js" in page and "https://" not in page  # nothing from a CDN
+
+
+def test_the_login_page_sends_someone_already_signed_in_on(person):
+    agent = person(["agent_l1"], "ann@support.example")
+    assert agent.get("/login").headers["location"] == "/queues"
+    assert agent.get("/login?next=/tokens").headers["location"] == "/tokens"

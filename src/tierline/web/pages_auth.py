@@ -44,7 +44,15 @@ async def home(request: Request, reads: ReadDB) -> Response:
 
 
 @router.get(LOGIN)
-def login_page(request: Request, next: str | None = None) -> Response:  # noqa: A002
+async def login_page(request: Request, reads: ReadDB, next: str | None = None) -> Response:  # noqa: A002
+    """The login form; someone already signed in goes on to where they were headed."""
+    if request.cookies.get(request.app.state.settings.session_cookie_name):
+        try:
+            viewer = await current_viewer(request, reads)
+        except LoginRequired:
+            viewer = None
+        if viewer is not None:
+            return RedirectResponse(safe_next(next) or viewer.home, status_code=303)
     return render(request, "login.html", None, next=safe_next(next) or "", email="", error=None)
 
 
