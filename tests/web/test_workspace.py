@@ -58,6 +58,7 @@ def test_the_queue_lists_tickets_sorted_by_sla_due_with_customer_plan_and_arr(ad
     assert "Acme Corp" in html and "enterprise" in html and "$240k" in html
     assert html.index(urgent["key"]) < html.index(first["key"]), "the P1's target falls due first"
     assert 'data-due="' in html and 'class="due' in html
+    assert "<strong>2</strong> New" in html, "the view's unsolved counts by status"
 
 
 def test_filters_and_search_are_kept_in_the_url(admin, ann, desk):

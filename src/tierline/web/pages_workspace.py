@@ -24,7 +24,7 @@ from tierline.platform.errors import Invalid, NotFound
 from tierline.platform.pagination import MAX_CURSOR_LENGTH
 from tierline.platform.schemas import Id
 from tierline.problems import service as problems_service
-from tierline.tickets import forms, messages, queues, service
+from tierline.tickets import forms, messages, queues, reads, service
 from tierline.tickets import state_machine as sm
 from tierline.tickets.models import TYPES, Ticket
 from tierline.tickets.schemas import (
@@ -142,11 +142,16 @@ def queue_page(request: Request, db: DB, viewer: Annotated[Viewer, page("tickets
     except ValidationError as exc:
         refusal = refusal_of(exc)
         return render(request, "queues.html", viewer, status=422, refusal=refusal, filters=Filters(), rows=[],
-                      next_url=None, **_queue_choices(db, viewer, Filters()))
+                      next_url=None, counts=[], **_queue_choices(db, viewer, Filters()))
     tickets, next_cursor = service.list_(db, actor=viewer.actor, query=filters.query(viewer))
     next_url = filters.url(cursor=next_cursor) if next_cursor else None
+    counts = reads.unsolved_counts(db, queue_id=filters.queue if filters.view == "queue" else None,
+                                   assignee_id=viewer.actor.user_id if filters.view == "mine" else None)
     return render(request, "queues.html", viewer, fragment="_ticket_table.html", filters=filters,
-                  rows=_rows(db, tickets), next_url=next_url, refusal=None, **_queue_choices(db, viewer, filters))
+                  rows=_rows(db, tickets), next_url=next_url, refusal=None, counts=[
+                      {"status": s, "label": present.STATUS_LABELS[s], "count": n,
+                       "url": filters.url(status=[s], cursor=None)} for s, n in counts.items()],
+                  **_queue_choices(db, viewer, filters))
 
 
 def _queue_choices(db: Session, viewer: Viewer, filters: Filters) -> dict[str, Any]:
