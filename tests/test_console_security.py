@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fastapi import APIRouter
 from fastapi.routing import iter_route_contexts
 
 from tests.test_route_security import _url
@@ -88,9 +89,18 @@ def test_the_console_leaves_the_apis_paths_and_errors_to_the_api(client):
     assert not any(p.startswith(("/login", "/queues", "/portal")) for p in client.get("/openapi.json").json()["paths"])
 
 
-def test_an_unknown_console_page_is_a_404_page(client):
-    r = client.get("/no-such-page")
-    assert r.status_code == 404 and "text/html" in r.headers["content-type"]
+def test_the_console_takes_only_its_own_paths(app, client):
+    assert client.get("/no-such-page").status_code == 404
+    later = APIRouter()
+
+    @later.get("/_later")
+    def _later() -> dict[str, str]:
+        return {"mounted": "after the console"}
+
+    app.include_router(later)
+    assert client.get("/_later").json() == {"mounted": "after the console"}
+    wrong = client.put("/queues", follow_redirects=False)
+    assert wrong.status_code == 405 and "text/html" in wrong.headers["content-type"]
 
 
 def test_a_next_that_leaves_the_site_is_dropped(client):

@@ -2,9 +2,9 @@
 
 Its own application, not routes of the API's: its pages answer people (HTML, a redirect to the login page for
 an anonymous visitor) where the API answers programs (problem+json, 401), so each has its own error handlers,
-and the console stays out of the OpenAPI, the fuzzer and the API's route walks. The mount claims every path the
-API does not (`/api/...`, `/openapi.json`, `/docs`, `/metrics`), so an unknown API path is still the API's 404
-and a wrong method its 405.
+and the console stays out of the OpenAPI, the fuzzer and the API's route walks. The mount claims only the paths of
+its own pages and static files, never the API's (`/api/...`, `/openapi.json`, `/docs`, `/metrics`), so an unknown
+path is still the API's 404 and a wrong method on an API route its 405.
 """
 
 from __future__ import annotations
@@ -32,11 +32,15 @@ STATIC = "/static"
 
 
 class ConsoleMount(Mount):
-    """A mount at the root that leaves the API's paths to the API."""
+    """A mount at the root that takes only the console's own paths: the API's stay the API's, and so does any
+    route mounted after the console (or an unknown path: the API's 404)."""
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         path = scope.get("path", "")
         if path == "/api" or any(path.startswith(prefix) for prefix in API_PREFIXES):
+            return Match.NONE, {}
+        if scope.get("type") != "http" or not any(
+                route.matches(scope)[0] != Match.NONE for route in self.app.router.routes):
             return Match.NONE, {}
         return super().matches(scope)
 
