@@ -122,6 +122,15 @@ def _scalar(value: Any) -> str:
     return "—" if value is None or value == "" else str(value)
 
 
+def _action(action: Mapping[str, Any]) -> str:
+    """`set_queue 3`, `add_tags database (not applied: ...)`."""
+    text = f"{str(action.get('type', '?')).replace('_', ' ')} {_scalar(action.get('value'))}"
+    if not action.get("applied", True):
+        text += " (not applied)"
+    note = action.get("note")
+    return f"{text}: {note}" if note else text
+
+
 def triage_record(record: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """The intake's triage record as the ticket page lists it: why the ticket went where it went."""
     if not record:
@@ -131,7 +140,7 @@ def triage_record(record: Mapping[str, Any] | None) -> dict[str, Any] | None:
                    if value not in (None, False, [], {}, "", 0)]
     rules = [{"name": m.get("name") or f"rule {m.get('rule_id', '?')}", "why": _scalar(m.get("conditions"))}
              for m in record.get("matched_rules") or [] if isinstance(m, Mapping)]
-    actions = [_scalar(a) for a in record.get("actions") or []]
+    actions = [_action(a) for a in record.get("actions") or [] if isinstance(a, Mapping)]
     predictions = [{"target": p.get("target"), "label": _scalar(p.get("label", p.get("value"))),
                     "confidence": f"{float(p['confidence']):.0%}" if isinstance(p.get("confidence"), (int, float))
                     else "—",
