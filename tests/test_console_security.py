@@ -11,7 +11,8 @@ import pytest
 from fastapi import APIRouter
 from fastapi.routing import iter_route_contexts
 
-from tests.test_route_security import _url
+from tests.test_route_security import _auth_dependencies, _url
+from tierline.platform import rbac
 from tierline.platform.db import Database
 from tierline.settings import Settings
 from tierline.web.console import create_console
@@ -61,6 +62,13 @@ def test_every_console_page_refuses_a_forged_session_cookie(client, method, path
     client.cookies.set("tierline_session", "forged.value")
     r = client.request(method, _url(path, route), follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/login")
+
+
+@pytest.mark.parametrize(("method", "path", "route"), GUARDED, ids=_ids(GUARDED))
+def test_every_console_page_declares_exactly_one_permission_check_of_the_matrix(method, path, route):
+    checks = _auth_dependencies(route.dependant)
+    assert len(checks) == 1, f"{method} {path} declares {len(checks)} page() dependencies; it needs exactly one"
+    assert checks[0].permission is None or checks[0].permission in rbac.PERMISSIONS
 
 
 def test_the_root_sends_an_anonymous_visitor_to_the_login_page(client):
