@@ -101,7 +101,7 @@ def list_(session: Session, *, actor: Actor, query: TicketQuery) -> tuple[list[T
     """Newest first (by created_at or updated_at), keyset-paginated, with the filters a user expects."""
     check_customer_query(actor, query)
     stmt = select(Ticket)
-    for name in ("status", "priority", "type", "tier"):
+    for name in ("status", "priority", "type"):
         values = getattr(query, name)
         if values:
             stmt = stmt.where(getattr(Ticket, name).in_(values))
@@ -109,6 +109,8 @@ def list_(session: Session, *, actor: Actor, query: TicketQuery) -> tuple[list[T
         value = getattr(query, name)
         if value is not None:
             stmt = stmt.where(getattr(Ticket, name) == value)
+    if query.tier:
+        stmt = stmt.where(Ticket.tier.in_(query.tier))
     if query.unassigned is not None:
         assigned = Ticket.assignee_id.is_not(None)
         stmt = stmt.where(~assigned if query.unassigned else assigned)
