@@ -34,6 +34,8 @@ demo: install
 # process. Any other pytest option goes in PYTEST_ARGS.
 PYTEST_WORKERS ?= 2
 test: install-test
+	@command -v chromium >/dev/null 2>&1 || [ "$$CI" = "true" ] || echo "No Chromium on this machine: the \
+	browser tests are skipped (apt-get install chromium runs them; CI never skips them)."
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # CI's fuzzing stage on its own (.ci/fuzz): schemathesis over the whole API of a fresh `tierline serve`, on a

@@ -28,6 +28,7 @@ from tierline.sla import api as sla_api
 from tierline.tickets import api as tickets_api
 from tierline.triage import api as triage_api
 from tierline.triage import api_tiers as triage_tiers_api
+from tierline.web import console
 
 ROUTERS = [
     platform_api.router,
@@ -96,4 +97,5 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     for router in ROUTERS:
         app.include_router(router)
     openapi.install(app, default_body_limit=settings.max_body_bytes)
+    console.mount(app, database, settings)  # last: the web console takes every path the API does not
     return app

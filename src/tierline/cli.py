@@ -65,7 +65,8 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
     if workers > 1 and settings.database_url.startswith("sqlite"):
         err.print("[red]several HTTP workers need PostgreSQL[/red]")
         raise typer.Exit(2)
-    console.print(f"Tierline serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    console.print(f"Tierline serving on http://{host}:{port}\n  web console: http://{host}:{port}/\n"
+                  f"  API docs:    http://{host}:{port}/docs", highlight=False)
     uvicorn.run("tierline.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level=settings.log_level.lower(), access_log=False)
 

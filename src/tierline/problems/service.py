@@ -257,3 +257,9 @@ def unsolved_ticket_ids(session: Session, *, problem_id: int, after: int, limit:
                Ticket.id > after)
         .order_by(Ticket.id).limit(limit)
     ))
+
+
+def for_ticket(session: Session, *, ticket_id: int) -> Problem | None:
+    """The problem a ticket is linked to, if any (a ticket links to at most one)."""
+    return session.scalar(select(Problem).join(ProblemTicket, ProblemTicket.problem_id == Problem.id)
+                          .where(ProblemTicket.ticket_id == ticket_id))

@@ -206,3 +206,18 @@ def open_work(session: Session, *, user_ids: list[int]) -> dict[int, tuple[int, 
         return {}
     rows = core_connection(session).execute(_OPEN_WORK, {"ids": user_ids})
     return {uid: (int(n), int(load)) for uid, n, load in rows}
+
+
+# -- the workspace: how much unsolved work a queue or a person holds ----------------------------------------
+
+def unsolved_counts(session: Session, *, queue_id: int | None = None,
+                    assignee_id: int | None = None) -> dict[str, int]:
+    """Unsolved tickets by status, of a queue, of an assignee, or of everyone (a queue's counts, as the
+    console shows them above its list). One grouped count on the status and key indexes."""
+    stmt = select(Ticket.status, func.count(Ticket.id)).where(Ticket.status.in_(sm.UNSOLVED))
+    if queue_id is not None:
+        stmt = stmt.where(Ticket.queue_id == queue_id)
+    if assignee_id is not None:
+        stmt = stmt.where(Ticket.assignee_id == assignee_id)
+    found = dict(session.execute(stmt.group_by(Ticket.status)).all())
+    return {status: int(found.get(status, 0)) for status in sm.UNSOLVED}

@@ -293,6 +293,7 @@ class TicketQuery(BaseModel):
     team_id: Id | None = None
     component_id: Id | None = Field(default=None, description="matches the component and its descendants")
     queue_id: Id | None = None
+    tier: list[Tier] | None = None
     tag: str | None = Field(default=None, max_length=64)
     requester_email: str | None = Field(default=None, max_length=320)
     problem: str | None = Field(default=None, max_length=22, pattern=PROBLEM_KEY_PATTERN,

@@ -86,8 +86,8 @@ def get_by_key(session: Session, *, key: str, actor: Actor | None = None, lock: 
 
 # Filters on what a customer does not see: a customer filtering by them would learn it (which of their tickets
 # carry an internal tag, who works them, which queue holds them).
-STAFF_FILTERS = ("customer_id", "assignee_id", "unassigned", "team_id", "component_id", "queue_id", "tag",
-                 "problem")
+STAFF_FILTERS = ("customer_id", "assignee_id", "unassigned", "team_id", "component_id", "queue_id", "tier",
+                 "tag", "problem")
 
 
 def check_customer_query(actor: Actor, query: TicketQuery) -> None:
@@ -125,6 +125,8 @@ def list_(session: Session, *, actor: Actor, query: TicketQuery,
         value = getattr(query, name)
         if value is not None:
             stmt = stmt.where(getattr(Ticket, name) == value)
+    if query.tier:
+        stmt = stmt.where(Ticket.tier.in_(query.tier))
     if query.unassigned is not None:
         assigned = Ticket.assignee_id.is_not(None)
         stmt = stmt.where(~assigned if query.unassigned else assigned)

@@ -5,10 +5,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from tierline.platform import clock
 from tierline.platform.auth import service, throttle
 from tierline.platform.auth.actor import Actor
+from tierline.platform.auth.models import User, WebSession
 from tierline.platform.auth.schemas import LoginIn, LoginOut, Me, TokenCreate, TokenCreated, TokenRead
 from tierline.platform.deps import DB, ReadDB, authenticated, require, session_serializer
 from tierline.platform.errors import Invalid, Unauthorized
@@ -21,16 +23,24 @@ router = APIRouter(prefix="/api/v1", tags=["auth"])
 @router.post("/auth/login", response_model=LoginOut, responses={429: {
     "description": "too many failed logins for this email from this address; Retry-After says for how long"}})
 def login(body: LoginIn, request: Request, response: Response, db: DB, reads: ReadDB) -> LoginOut:
-    """The password is checked on a read session; a failure is counted in a transaction of its own, committed
-    at once (this request's rolls back with its 401), so every process sees it."""
+    user, ws = sign_in(request, response, db, reads, email=body.email, password=body.password)
+    return LoginOut(user_id=user.id, email=user.email, roles=user.roles, csrf_token=ws.csrf_token,
+                    expires_at=ws.expires_at)
+
+
+def sign_in(request: Request, response: Response, db: Session, reads: Session, *, email: str,
+            password: str) -> tuple[User, WebSession]:
+    """Check a password and start a session, setting its cookies on `response` (the API's login and the web
+    console's share it). The password is checked on a read session; a failure is counted in a transaction of
+    its own, committed at once (this request's rolls back with its 401), so every process sees it."""
     settings = request.app.state.settings
     address = throttle.client_address(request.client.host if request.client else None,
                                       request.headers.getlist("x-forwarded-for"), settings.trusted_proxies)
-    user = service.verify_login(reads, email=body.email, password=body.password, address=address)
+    user = service.verify_login(reads, email=email, password=password, address=address)
     if user is None:
         reads.close()
         with request.app.state.database.unit_of_work() as counting:
-            throttle.record_failure(counting, email=service.normalise_email(body.email), address=address)
+            throttle.record_failure(counting, email=service.normalise_email(email), address=address)
         raise Unauthorized("wrong email or password")
     max_age = timedelta(hours=settings.session_max_age_hours)
     ws, raw = service.start_session(db, user=user, address=address, max_age=max_age)
@@ -40,8 +50,7 @@ def login(body: LoginIn, request: Request, response: Response, db: DB, reads: Re
                         path="/")
     response.set_cookie(settings.csrf_cookie_name, ws.csrf_token, max_age=int(max_age.total_seconds()),
                         httponly=False, samesite="strict", secure=secure, path="/")
-    return LoginOut(user_id=user.id, email=user.email, roles=user.roles, csrf_token=ws.csrf_token,
-                    expires_at=ws.expires_at)
+    return user, ws
 
 
 @router.post("/auth/logout", status_code=204)
