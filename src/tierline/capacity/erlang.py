@@ -156,5 +156,5 @@ def servers_needed(traffic: float, aht: float, level: float, t: float) -> int:
             raise ValueError(f"no staffing up to {MAX_SERVERS} servers meets the level")
 
 
-# In a contact centre a server is an agent; in Tierline's capacity model it is one open-ticket slot.
+# A server is an agent: a person on shift (capacity/shifts.py), as in a contact centre.
 agents_needed = servers_needed
