@@ -30,6 +30,7 @@ import math
 import statistics
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from tierline.capacity import erlang
@@ -136,11 +137,15 @@ class HourQueue:
     def stable(self) -> bool:
         return erlang.is_stable(self.servers, self.traffic)
 
+    @cached_property
+    def pw(self) -> float:
+        return erlang.erlang_c(self.servers, self.traffic)
+
     def service_level(self, t: float) -> float:
-        return erlang.service_level(self.servers, self.traffic, self.aht, t)
+        return erlang.service_level(self.servers, self.traffic, self.aht, t, pw=self.pw)
 
     def probability_of_waiting(self) -> float:
-        return erlang.erlang_c(self.servers, self.traffic)
+        return self.pw
 
     def with_servers(self, extra: int) -> HourQueue:
         return HourQueue(self.bucket, self.weight, self.rate, self.traffic, self.aht, self.servers + extra)
@@ -194,11 +199,11 @@ def weekly_answer_time(hours: list[HourQueue], level: float) -> float | None:
         return None
     if weekly_service_level(hours, 0.0) >= level:
         return 0.0
-    hi = 1.0
+    hi, limit = 1.0, 64.0 * MAX_TARGET_MINUTES
     while weekly_service_level(hours, hi) < level:
-        hi *= 2
-        if hi > 64 * MAX_TARGET_MINUTES:
+        if hi >= limit:
             return None  # reached only in the limit
+        hi = min(hi * 2, limit)
     lo = 0.0
     for _ in range(80):
         mid = (lo + hi) / 2
