@@ -214,12 +214,12 @@ def test_a_target_met_last_quarter_is_not_loosened_on_the_models_word_alone(db, 
 
 def test_people_are_on_shift_in_their_own_time_zone(db, admin, desk):
     # Tokyo's 09:00-17:00 ends as London's desk opens (17:00 JST is 09:00 BST): nobody serves it.
+    seed_quarter(db, agent_ids=desk["agents"], team_id=desk["team_id"])
     tokyo = _people(admin, 3, timezone="Asia/Tokyo")
     for agent_id in desk["agents"]:
         assert admin.patch(f"/api/v1/users/{agent_id}", json={"available": False}).status_code == 200
     r = admin.patch(f"/api/v1/teams/{desk['team_id']}", json={"member_ids": desk["agents"] + tokyo})
     assert r.status_code == 200, r.text
-    seed_quarter(db, agent_ids=desk["agents"], team_id=desk["team_id"])
     fr = _row(_compute(admin, team_id=desk["team_id"]), "P3", "first_response")
     assert fr["recommended_minutes"] is None and "nobody serving this policy is on shift" in fr["inputs"]["reason"]
     assert fr["inputs"]["staffing"]["timezones_now"] == {"Asia/Tokyo": 3}

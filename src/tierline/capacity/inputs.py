@@ -150,8 +150,8 @@ class Unit:
     def describe(self) -> dict[str, Any]:
         if self.calendar is None:
             return {"unit": self.name, "calendar": None, "timezone": self.timezone,
-                    "hours": "round the clock: no calendar applies, so agents are taken as on duty at all "
-                             "hours"}
+                    "hours": "round the clock: no calendar applies, so every hour is open and agents "
+                             "serve it during their shifts"}
         return {"unit": self.name, "timezone": self.timezone,
                 "calendar": {"id": self.calendar_id, "name": self.calendar_name, "timezone": self.timezone}}
 
