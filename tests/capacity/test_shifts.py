@@ -46,6 +46,10 @@ def test_an_overnight_shift_runs_into_the_next_morning():
     assert shift.hours_per_week == 40
 
 
+def test_a_whole_day_is_a_shift():
+    assert parse_shift("00:00-24:00").hours_per_week == 120
+
+
 def test_a_stored_time_zone_that_is_not_one_counts_as_utc():
     hours = on_shift_hours(week_steps(), parse_shift("09:00-17:00"), ["Mars/Olympus"])
     assert hours["Mars/Olympus"][9] == 1.0

@@ -63,7 +63,7 @@ def parse_shift(text: str, *, field_name: str = "shift") -> Shift:
     end = int(match.group(3)) * 60 + int(match.group(4))
     if start >= 1440 or end > 1440:
         raise Invalid(field_name, "a shift starts before 24:00 and ends at 24:00 at the latest")
-    if start == end % 1440:
+    if start == end:
         raise Invalid(field_name, "a shift needs a length: start and end are the same time")
     return Shift(start=start, end=end)
 
