@@ -9,8 +9,9 @@ import json
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, Group
 from rich.table import Table
+from rich.text import Text
 
 from tierline.platform.auth.actor import Actor
 from tierline.platform.db import get_database
@@ -36,32 +37,43 @@ def _percent(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
-def _table(run: dict[str, Any]) -> Table:
-    """One row per policy, priority and metric; every column may wrap, so the table fits any terminal."""
-    table = Table(title=f"SLA recommendations for {run['quarter']} at service level {run['service_level']:.0%}, "
-                        f"from {run['observed_quarter']} (run {run['run_id'][:8]})",
-                  caption="Handle time is agent working time (first agent touch to solve, less pending and "
-                          "on-hold time); agents are people on shift in their time zones. A target met last "
-                          "quarter is not loosened unless today's staffing needs it. `--json` prints every "
-                          "input; apply one with POST /api/v1/sla/recommendations/{id}/apply.",
-                  caption_justify="left", show_lines=False)
-    for name, justify in (("id", "right"), ("policy", "left"), ("prio", "left"), ("metric", "left"),
-                          ("current", "right"), ("recommended", "right"), ("achieved %", "right"),
-                          ("P(wait)", "right")):
-        table.add_column(name, justify=justify, overflow="fold")
-    table.add_column("key inputs", overflow="fold", ratio=1)
-    items = run["items"]
-    for n, item in enumerate(items):
-        inputs = item["inputs"]
-        policy = (inputs.get("policy") or {}).get("name", "(no policy)")
-        pw = inputs.get("probability_of_waiting") if item["metric"] == "first_response" else None
-        last = n + 1 == len(items) or items[n + 1]["policy_id"] != item["policy_id"]
-        table.add_row(str(item["id"]), policy, item["priority"], item["metric"].replace("_", " "),
+def _policy_table(name: str, items: list[dict[str, Any]]) -> Table:
+    table = Table(title=name, title_justify="left", expand=False)
+    for column, justify in (("id", "right"), ("prio", "left"), ("metric", "left"), ("current", "right"),
+                            ("recommended", "right"), ("achieved %", "right"), ("P(wait)", "right")):
+        table.add_column(column, justify=justify, overflow="fold")
+    for item in items:
+        pw = item["inputs"].get("probability_of_waiting") if item["metric"] == "first_response" else None
+        table.add_row(str(item["id"]), item["priority"], item["metric"].replace("_", " "),
                       _minutes(item["current_minutes"], item["current_business_hours"]),
                       _minutes(item["recommended_minutes"], item["business_hours"]),
-                      _percent(item["achieved_percent"]), "-" if pw is None else f"{pw:.2f}",
-                      inputs.get("summary", ""), end_section=last)
+                      _percent(item["achieved_percent"]), "-" if pw is None else f"{pw:.2f}")
     return table
+
+
+def _render(run: dict[str, Any]) -> Group:
+    """A small table per policy, its key inputs beneath as wrapped lines: every part fits any terminal width,
+    and no column has to be squeezed to a few letters to make room for the longest one."""
+    parts: list[Any] = [Text(f"SLA recommendations for {run['quarter']} at service level "
+                             f"{run['service_level']:.0%}, from {run['observed_quarter']} (run {run['run_id'][:8]})",
+                             style="bold")]
+    by_policy: dict[Any, list[dict[str, Any]]] = {}
+    for item in run["items"]:
+        by_policy.setdefault(item["policy_id"], []).append(item)
+    for items in by_policy.values():
+        policy = items[0]["inputs"].get("policy") or {}
+        name = f"{policy['name']} (policy {policy['id']})" if policy else "No active SLA policy"
+        parts += [Text(""), _policy_table(name, items)]
+        notes = Text()
+        for item in items:
+            notes.append(f"#{item['id']} {item['priority']} {item['metric'].replace('_', ' ')}: ", style="bold")
+            notes.append(item["inputs"].get("summary", "") + "\n")
+        parts.append(notes)
+    parts.append(Text("Handle time is agent working time (first agent touch to solve, less pending and on-hold "
+                      "time); agents are people on shift in their own time zones. A target met last quarter is "
+                      "not loosened unless today's staffing needs it. --json prints every input; apply one with "
+                      "POST /api/v1/sla/recommendations/{id}/apply.", style="dim"))
+    return Group(*parts)
 
 
 @app.command("recommend")
@@ -100,4 +112,4 @@ def recommend(
     if as_json:
         print(json.dumps(data, indent=2))
         return
-    Console().print(_table(data))
+    Console().print(_render(data))

@@ -329,8 +329,8 @@ def first_response(cap: Capacity, priority: str, level: float, current: dict[str
     traffic = sum(h.weight * h.traffic for h in hours) / weight
     busiest = max(hours, key=lambda h: (h.traffic / max(h.servers, 1e-9), h.weight))
     inputs.update({
-        "hours": [h.as_dict() for h in hours],
-        "hours_rule": "the open hours in which this priority's tickets arrived; tickets: how many over the "
+        "hours_of_week": [h.as_dict() for h in hours],
+        "hours_of_week_rule": "the open hours in which this priority's tickets arrived; tickets: how many over the "
                       "quarter, arrivals_per_hour: the queue's work per open hour, agents: whole people on "
                       "shift serving the policy, offered_load_erlangs: arrivals x handle time",
         "agents_on_shift": {"min": min(h.servers for h in hours), "max": max(h.servers for h in hours),
@@ -422,7 +422,7 @@ def _duration(minutes: float | None) -> str:
 def summary(metric: str, minutes: float | None, inputs: dict[str, Any]) -> str:
     """The key inputs in one line, for tables."""
     parts = []
-    if metric == "first_response" and "hours" in inputs:
+    if metric == "first_response" and "hours_of_week" in inputs:
         people = inputs["agents_on_shift"]
         parts += [f"{people['min']}-{people['max']} agents on shift",
                   f"AHT {_duration(inputs.get('aht_minutes'))}", f"A={inputs.get('offered_load_erlangs') or 0:.2f}",
