@@ -63,6 +63,21 @@ def whole_minutes(value: float) -> float:
     return float(min(MAX_TARGET_MINUTES, max(1, math.ceil(value - 1e-9))))
 
 
+def met_at_current(values: list[float], current: dict[str, Any] | None, achieved_percent: float | None
+                   ) -> tuple[float | None, str]:
+    """(percent of the priority's measured tickets within the current target, where that was read from).
+
+    The current target may not be the one last quarter's clocks ran against (a policy changed since), so
+    what the tickets took is compared with it directly; without a comparable target or any measured ticket,
+    the clocks' achieved share stands in."""
+    if current is not None and values:
+        minutes = float(current["minutes"])
+        within = sum(1 for v in values if v <= minutes + 1e-9)
+        return round(100.0 * within / len(values), 2), (
+            f"{within} of the {len(values)} measured tickets took no longer than the current target")
+    return achieved_percent, "the share of last quarter's SLA clocks achieved"
+
+
 def observed(values: list[float]) -> dict[str, Any]:
     return {"samples": len(values), "p50": _r(nearest_rank(values, 0.5)),
             "p75": _r(nearest_rank(values, 0.75)), "p90": _r(nearest_rank(values, 0.9)),
@@ -149,6 +164,11 @@ class HourQueue:
 
     def with_servers(self, extra: int) -> HourQueue:
         return HourQueue(self.bucket, self.weight, self.rate, self.traffic, self.aht, self.servers + extra)
+
+    def scaled(self, effort: float) -> HourQueue:
+        """The same hour if each ticket took only `effort` (0-1) of its handle time."""
+        return HourQueue(self.bucket, self.weight, self.rate, self.traffic * effort, max(1e-6, self.aht * effort),
+                         self.servers)
 
     def as_dict(self) -> dict[str, Any]:
         return {"hour": hour_label(self.bucket), "tickets": round(self.weight), "arrivals_per_hour": _r(self.rate),
@@ -240,6 +260,52 @@ def extra_agents_needed(hours: list[HourQueue], level: float, t: float) -> int |
     return hi
 
 
+# -- calibration against last quarter --------------------------------------------------------------------
+
+CALIBRATION_STEPS = 24
+
+
+def calibrate(then: list[HourQueue] | None, level: float, observed_minutes: float | None
+              ) -> tuple[float | None, dict[str, Any]]:
+    """The share of the working time that is the agent's effort, so that the model, with last quarter's
+    people, answers `level` of the tickets within what they actually achieved (`observed_minutes`).
+
+    Working time is the time a ticket sat open with an agent, and agents hold several tickets at once: taken
+    whole as effort, it makes every queue look busier than it was. The largest share (at most 1) with which
+    the model reproduces last quarter is the effort; None when no share can (the people on shift cannot
+    explain who answered: hours with nobody on shift carry too many arrivals)."""
+    info: dict[str, Any] = {"observed_minutes": _r(observed_minutes), "service_level": level}
+    if then is None or observed_minutes is None:
+        return 1.0, {**info, "effort_share": 1.0,
+                     "why": "no record of who did last quarter's work or of its first responses: the whole working "
+                            "time is taken as effort"}
+
+    def explains(effort: float) -> bool:
+        t = weekly_answer_time([h.scaled(effort) for h in then], level)
+        return t is not None and t <= observed_minutes + 1e-9
+
+    whole = weekly_answer_time(then, level)
+    info["model_minutes_with_whole_working_time"] = _r(whole)
+    if explains(1.0):
+        return 1.0, {**info, "effort_share": 1.0,
+                     "why": "with the whole working time as effort the model already answers last quarter's "
+                            f"{_pct(level):g}% within what the team achieved: nothing to calibrate"}
+    if not explains(1e-6):
+        return None, {**info, "effort_share": None,
+                      "why": "no share of the working time lets last quarter's people on shift explain its first "
+                             "responses (tickets were answered in hours the shifts leave unstaffed): the capacity "
+                             "model is not used, the observed first response is"}
+    lo, hi = 1e-6, 1.0
+    for _ in range(CALIBRATION_STEPS):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if explains(mid) else (lo, mid)
+    return lo, {**info, "effort_share": _r(lo),
+                "why": f"taken whole, the working time would have kept last quarter's people from answering "
+                       f"{_pct(level):g}% within the {observed_minutes:.0f} minutes they achieved (the model said "
+                       f"{'never' if whole is None else f'{whole:.0f}'}); agents hold several tickets at once, so "
+                       f"the effort per ticket is taken as the {_pct(lo):g}% of it that reproduces last quarter"}
+
+
 # -- the never-loosen rule ----------------------------------------------------------------------------------
 
 def decide(candidate: float, *, metric: str, level: float, current: float | None, achieved_percent: float | None,
@@ -325,6 +391,15 @@ def first_response(cap: Capacity, priority: str, level: float, current: dict[str
     hours = hour_queues(cap, priority, aht)
     if not hours:
         return None, {**inputs, "reason": f"the calendar has no open hours in {cap.quarter.label}"}
+    then = hour_queues(cap, priority, aht, then=True) if cap.agents_then is not None else None
+    achieved_fr = nearest_rank([s.first_response for s in cap.of_priority(priority) if s.first_response is not None],
+                               level)
+    effort, calibration = calibrate(then, level, achieved_fr)
+    inputs["calibration"] = calibration
+    inputs["working_time_aht_minutes"] = _r(sum(h.weight * h.aht for h in hours) / sum(h.weight for h in hours))
+    if effort is not None and effort < 1.0:
+        hours = [h.scaled(effort) for h in hours]
+        then = None if then is None else [h.scaled(effort) for h in then]
     weight = sum(h.weight for h in hours)
     traffic = sum(h.weight * h.traffic for h in hours) / weight
     busiest = max(hours, key=lambda h: (h.traffic / max(h.servers, 1e-9), h.weight))
@@ -340,9 +415,8 @@ def first_response(cap: Capacity, priority: str, level: float, current: dict[str
         "probability_of_waiting": _r(weekly_probability_of_waiting(hours)),
         "reachable_service_level": _r(reachable_level(hours)),
     })
-    then = hour_queues(cap, priority, aht, then=True) if cap.agents_then is not None else None
     model_now = model_then = None
-    if current is not None:
+    if current is not None and effort is not None:
         minutes = float(current["minutes"])
         model_now = weekly_service_level(hours, minutes)
         inputs["predicted_service_level_at_current_target"] = _r(model_now)
@@ -353,21 +427,29 @@ def first_response(cap: Capacity, priority: str, level: float, current: dict[str
     if all(h.servers == 0 for h in hours):
         return None, {**inputs, "reason": "nobody serving this policy is on shift in its open hours: no active, "
                                           "available agent with an agent role works them"}
-    wait = weekly_answer_time(hours, level)
-    if wait is None:
+    wait = weekly_answer_time(hours, level) if effort is not None else None
+    if wait is None and effort is not None:
         unstable = [hour_label(h.bucket) for h in hours if not h.stable]
         return None, {**inputs, "unstable_hours": unstable,
                       "reason": f"unstable: in {len(unstable)} of {len(hours)} hours the work outgrows the people "
                                 f"on shift (offered load >= agents), and {_pct(1 - reachable_level(hours)):g}% of "
                                 f"{priority} tickets arrive in them, more than {_pct(1 - level):g}% may miss; no "
                                 "first-response target is met until staffing grows"}
-    inputs["answer_time_minutes"] = _r(wait)
-    inputs["service_level_at_answer_time"] = _r(weekly_service_level(hours, wait))
+    if wait is not None:
+        inputs["answer_time_minutes"] = _r(wait)
+        inputs["service_level_at_answer_time"] = _r(weekly_service_level(hours, wait))
     sample, info = under_load(cap, priority, "first_response")
     seen = nearest_rank([s.first_response for s in sample], level)
     inputs["observed_first_response"] = {**info, **observed([s.first_response for s in sample]),
                                          "quantile_minutes": _r(seen)}
-    if seen is not None and seen > wait:
+    if wait is None:
+        if seen is None:
+            return None, {**inputs, "reason": "no first response was measured last quarter"}
+        inputs["binding"] = "observed first response"
+        inputs["binding_note"] = "the capacity model cannot explain last quarter (calibration), so the observed " \
+                                 "first response at the level sets the candidate"
+        candidate = whole_minutes(seen)
+    elif seen is not None and seen > wait:
         inputs["binding"] = "observed first response"
         inputs["binding_note"] = (f"people are free often enough that a ticket waits {wait:.1f} minutes at this "
                                   f"level, but the team answered within {seen:.0f}: reaction time, not capacity, "
@@ -376,11 +458,14 @@ def first_response(cap: Capacity, priority: str, level: float, current: dict[str
     else:
         inputs["binding"] = "capacity (Erlang C)"
         candidate = whole_minutes(wait)
+    met, met_rule = met_at_current([s.first_response for s in cap.of_priority(priority)
+                                    if s.first_response is not None], current, achieved_percent)
     chosen, decision = decide(candidate, metric="first_response", level=level,
                               current=None if current is None else float(current["minutes"]),
-                              achieved_percent=achieved_percent, capacity_minutes=whole_minutes(wait),
+                              achieved_percent=met,
+                              capacity_minutes=None if wait is None else whole_minutes(wait),
                               model_now=model_now, model_then=model_then)
-    inputs["decision"] = decision
+    inputs["decision"] = {**decision, "met_rule": met_rule}
     return chosen, inputs
 
 
@@ -404,10 +489,12 @@ def resolution(cap: Capacity, priority: str, level: float, current: dict[str, An
     value = nearest_rank(values, level)
     inputs.update({"sources": dict(Counter(s.resolution_source for s in sample)),
                    "observed_resolution": observed(values), "quantile_minutes": _r(value)})
+    met, met_rule = met_at_current([s.resolution for s in cap.of_priority(priority) if s.resolution is not None],
+                                   current, achieved_percent)
     chosen, decision = decide(whole_minutes(value), metric="resolution", level=level,
                               current=None if current is None else float(current["minutes"]),
-                              achieved_percent=achieved_percent)
-    inputs["decision"] = decision
+                              achieved_percent=met)
+    inputs["decision"] = {**decision, "met_rule": met_rule}
     return chosen, inputs
 
 
