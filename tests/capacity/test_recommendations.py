@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -29,13 +30,13 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 # Open one hour a weekday, so two tickets a weekday are an arrival rate of exactly 2 per open hour.
 CALENDAR = {"name": "Morning desk", "timezone": "Europe/London",
             "hours": {d: [["09:00", "10:00"]] for d in WEEKDAYS}}
-# Each ticket: created at 09:mm, first agent touch a minute later, pending the customer from 24 minutes after
+# Each ticket: created at 09:mm, first agent touch 30 minutes later, pending the customer from 24 minutes after
 # that until 09:10 the next business day, solved at 09:50. In business minutes of the one-hour calendar:
-FIRST_RESPONSE = 1.0
+FIRST_RESPONSE = 30.0
 WORKING = 24.0 + 40.0       # touch -> pending, then 09:10 -> 09:50: the agent's working time
-ARRIVALS = (5, 20)          # minutes past nine of the day's two tickets
-ELAPSED = {5: 54.0 + 50.0, 20: 39.0 + 50.0}  # first touch to solve with the pause left in
-RESOLUTION = 25.0 + 40.0   # the resolution clock, paused while pending (the policy's default)
+ARRIVALS = ((0, False), (5, False))  # minutes past nine of the day's two tickets (not slow)
+ELAPSED = {0: 30.0 + 50.0, 5: 25.0 + 50.0}  # first touch to solve with the pause left in
+RESOLUTION = 54.0 + 40.0   # the resolution clock, paused while pending (the policy's default)
 RATE = float(len(ARRIVALS))  # tickets per open hour
 LOAD = RATE * WORKING / 60.0  # Erlangs
 
@@ -62,31 +63,34 @@ def _quarter_weekdays(label: str) -> list[date]:
 
 
 def seed_quarter(db, *, agent_ids: list[int], team_id: int, label: str = "2026Q3", priority: str = "P3",
-                 tags: list[str] | None = None) -> int:
-    """Two tickets per weekday of the quarter, taken in turn by the agents, through intake, messages and
-    ticket updates under a frozen clock (so the audit trail holds every status change at its instant)."""
+                 day_plan: Callable[[date, int], tuple[tuple[int, bool], ...]] | None = None) -> int:
+    """Two tickets per weekday of the quarter (or what `day_plan(day, weekday number)` says: minutes past nine,
+    and whether the ticket is slow, solved a business day later), taken in turn by the agents, through intake,
+    messages and ticket updates under a frozen clock (so the audit trail holds every status change at its
+    instant)."""
     n = 0
     with db.unit_of_work() as session:
         agents = [auth_service.actor_for(auth_service.get_user(session, user_id=a), via="token")
                   for a in agent_ids]
-        for day in _quarter_weekdays(label):
-            for minute in ARRIVALS:
+        for i, day in enumerate(_quarter_weekdays(label)):
+            for minute, slow in (ARRIVALS if day_plan is None else day_plan(day, i)):
                 agent, agent_id = agents[n % len(agents)], agent_ids[n % len(agents)]
                 n += 1
                 with clock.frozen(_at(day, 9, minute)):
                     ticket = intake.create_ticket(session, actor=SYSTEM, data=TicketCreate(
                         subject="Export fails", description="The nightly export fails with E42.",
-                        requester_email="ops@customer.example", priority=priority, team_id=team_id,
-                        tags=tags or []))
-                with clock.frozen(_at(day, 9, minute + 1)):
+                        requester_email="ops@customer.example", priority=priority, team_id=team_id))
+                with clock.frozen(_at(day, 9, minute + 30)):
                     messages.create(session, actor=agent, ticket_key=ticket.key, body="Looking into it now.")
                     ticket_update.update(session, actor=agent, ticket=ticket, changes={"assignee_id": agent_id})
-                with clock.frozen(_at(day, 9, minute + 25)):
+                with clock.frozen(_at(day, 9, minute + 54)):
                     ticket_update.update(session, actor=agent, ticket=ticket,
                                          changes={"status": "pending_customer"})
                 following = _next_weekday(day)
                 with clock.frozen(_at(following, 9, 10)):
                     ticket_update.update(session, actor=agent, ticket=ticket, changes={"status": "open"})
+                if slow:
+                    following = _next_weekday(following)
                 with clock.frozen(_at(following, 9, 50)):
                     ticket_update.update(session, actor=agent, ticket=ticket, changes={"status": "solved"})
     return n
@@ -166,11 +170,13 @@ def test_handle_time_is_working_time_and_agents_are_people_on_shift(db, admin, d
     assert len(inputs["hours_of_week"]) == 5 and inputs["busiest_hour"]["timezone"] == "Europe/London"
     pw = erlang.erlang_c(4, LOAD)
     assert inputs["probability_of_waiting"] == pytest.approx(pw, abs=1e-6) and 0.05 < pw < 0.95
-    expected = erlang.answer_time(4, LOAD, WORKING, 0.9)
-    assert inputs["binding"] == "capacity (Erlang C)"
-    assert fr["recommended_minutes"] == math.ceil(expected) < 60
-    assert inputs["decision"]["outcome"] == "tighter"
+    # The model explains last quarter as it is (its people would have answered 90% within 25 minutes; they
+    # answered in 30): no calibration, and the team's reaction time, not capacity, sets the target.
+    assert inputs["calibration"]["effort_share"] == 1.0
+    assert inputs["answer_time_minutes"] == pytest.approx(erlang.answer_time(4, LOAD, WORKING, 0.9), abs=1e-4)
     assert inputs["observed_first_response"]["quantile_minutes"] == pytest.approx(FIRST_RESPONSE)
+    assert inputs["binding"] == "observed first response"
+    assert fr["recommended_minutes"] == FIRST_RESPONSE and inputs["decision"]["outcome"] == "tighter"
     assert res["recommended_minutes"] == RESOLUTION and res["inputs"]["decision"]["outcome"] == "tighter"
     assert res["inputs"]["sources"] == {"sla_clock": n}
 
@@ -199,17 +205,33 @@ def test_a_met_target_loosens_when_fewer_people_are_on_shift_and_only_as_far_as_
     assert fr["recommended_minutes"] is None and fr["inputs"]["reason"].startswith("unstable")
 
 
-def test_a_target_met_last_quarter_is_not_loosened_on_the_models_word_alone(db, admin, desk):
-    # Every ticket was answered in a minute, so a 10-minute target was met; the model, with the same people,
-    # predicts a miss: it overstates the work, and cannot justify loosening what was met.
-    _set_first_response_target(admin, desk, 10)
-    seed_quarter(db, agent_ids=desk["agents"], team_id=desk["team_id"])
-    fr = _row(_compute(admin, team_id=desk["team_id"], service_level=0.9), "P3", "first_response")
-    decision = fr["inputs"]["decision"]
-    assert fr["achieved_percent"] == 100.0 and decision["met_last_quarter"] is True
-    assert decision["candidate_minutes"] > 10 and fr["recommended_minutes"] == 10
-    assert decision["outcome"] == "kept" and "does not support loosening" in decision["why"]
-    assert "does not support loosening" in fr["inputs"]["summary"]
+def test_a_met_resolution_target_is_not_loosened_for_a_slow_busy_hour(db, admin, desk):
+    # Finding 7 suggested loosening P1 resolution from 8 h to 20 h 29 min. Here Mondays and Tuesdays are the
+    # busy days (three tickets, one on other days), and on nine Mondays a ticket took a day longer: 92% of
+    # tickets met the 2-hour target, but the busy days' 90th percentile did not. The target stays.
+    r = admin.patch(f"/api/v1/sla/policies/{desk['policy_id']}", json={"targets": [
+        {"metric": "first_response", "priority": "P3", "minutes": 60, "business_hours": True},
+        {"metric": "resolution", "priority": "P3", "minutes": 120, "business_hours": True}]})
+    assert r.status_code == 200, r.text
+    mondays: list[date] = []
+
+    def plan(day: date, _: int) -> tuple[tuple[int, bool], ...]:
+        if day.weekday() == 0:
+            mondays.append(day)
+        if day.weekday() in (0, 1):
+            return ((0, day.weekday() == 0 and len(mondays) <= 9), (2, False), (4, False))
+        return ((0, False),)
+
+    n = seed_quarter(db, agent_ids=desk["agents"], team_id=desk["team_id"], day_plan=plan)
+    res = _row(_compute(admin, team_id=desk["team_id"], service_level=0.9), "P3", "resolution")
+    decision = res["inputs"]["decision"]
+    assert res["inputs"]["busy_hours"] == ["Mon 09:00", "Tue 09:00"]
+    assert decision["candidate_minutes"] == RESOLUTION + 60 > 120
+    assert decision["achieved_percent"] == pytest.approx(100 * (n - 9) / n, abs=0.01)
+    assert decision["achieved_percent"] >= 90
+    assert res["achieved_percent"] >= 90  # the clocks, decided inside the quarter, say the same
+    assert res["recommended_minutes"] == 120 and decision["outcome"] == "kept"
+    assert "nothing supports loosening" in decision["why"] and "nothing supports loosening" in res["inputs"]["summary"]
 
 
 def test_people_are_on_shift_in_their_own_time_zone(db, admin, desk):
