@@ -511,8 +511,13 @@ def summary(metric: str, minutes: float | None, inputs: dict[str, Any]) -> str:
     parts = []
     if metric == "first_response" and "hours_of_week" in inputs:
         people = inputs["agents_on_shift"]
-        parts += [f"{people['min']}-{people['max']} agents on shift",
-                  f"AHT {_duration(inputs.get('aht_minutes'))}", f"A={inputs.get('offered_load_erlangs') or 0:.2f}",
+        effort = (inputs.get("calibration") or {}).get("effort_share")
+        aht = f"AHT {_duration(inputs.get('aht_minutes'))}"
+        if effort is not None and effort < 1:
+            share = f"{100 * effort:.0f}%" if effort >= 0.1 else f"{100 * effort:.2g}%"
+            aht += f" ({share} of {_duration(inputs.get('working_time_aht_minutes'))} working time)"
+        parts += [f"{people['min']}-{people['max']} agents on shift", aht,
+                  f"A={inputs.get('offered_load_erlangs') or 0:.2f}",
                   f"Pw={inputs.get('probability_of_waiting') or 0:.2f}"]
         if "answer_time_minutes" in inputs:
             parts.append(f"wait {_duration(inputs['answer_time_minutes'])}")
