@@ -83,7 +83,7 @@ def test_a_met_target_is_kept_when_the_model_cannot_be_checked_against_last_quar
     minutes, inputs = capacity_targets.first_response(cap, "P3", 0.9, current, achieved_percent=97.0)
     decision = inputs["decision"]
     assert inputs["predicted_service_level_at_current_target"] < 0.9
-    assert decision["achieved_percent"] == 100.0 and "took no longer than the current target" in decision["met_rule"]
+    assert decision["met_percent"] == 100.0 and "took no longer than the current target" in decision["met_rule"]
     assert decision["candidate_minutes"] > 10 and minutes == 10
     assert decision["outcome"] == "kept" and "does not support loosening" in decision["why"]
 
@@ -120,7 +120,7 @@ def test_a_missed_target_follows_the_evidence():
     current = {"minutes": 60, "business_hours": False}
     loose, inputs = capacity_targets.resolution(cap, "P3", 0.9, current, achieved_percent=95.0)
     assert loose == 601 and inputs["decision"]["outcome"] == "looser"
-    assert inputs["decision"]["achieved_percent"] == 0.0  # what the tickets took, not what the clocks said
+    assert inputs["decision"]["met_percent"] == 0.0  # what the tickets took, not what the clocks said
 
 
 def test_a_met_resolution_target_is_not_loosened_for_a_slow_busy_hour():
@@ -133,7 +133,7 @@ def test_a_met_resolution_target_is_not_loosened_for_a_slow_busy_hour():
     minutes, inputs = capacity_targets.resolution(cap, "P3", 0.9, current, achieved_percent=None)
     decision = inputs["decision"]
     assert inputs["measured_in_busy_hours"] == 33 and decision["candidate_minutes"] == 600
-    assert decision["achieved_percent"] == pytest.approx(100 * 58 / 62, abs=0.01)
+    assert decision["met_percent"] == pytest.approx(100 * 58 / 62, abs=0.01)
     assert minutes == 60 and decision["outcome"] == "kept" and "nothing supports loosening" in decision["why"]
 
 

@@ -320,7 +320,7 @@ def decide(candidate: float, *, metric: str, level: float, current: float | None
     capacity needs (`capacity_minutes`), never to the observed reaction time. Resolution has no model, so a
     met resolution target is kept. A target missed, or with no record, follows the evidence."""
     base: dict[str, Any] = {
-        "candidate_minutes": candidate, "current_minutes": current, "achieved_percent": achieved_percent,
+        "candidate_minutes": candidate, "current_minutes": current, "met_percent": achieved_percent,
         "level_percent": _pct(level),
         "rule": "a target met last quarter is never loosened beyond what the evidence supports: only a drop "
                 "in staffing the capacity model confirms (it predicted last quarter's result and predicts a "
