@@ -405,9 +405,10 @@ def first_response(cap: Capacity, priority: str, level: float, current: dict[str
     busiest = max(hours, key=lambda h: (h.traffic / max(h.servers, 1e-9), h.weight))
     inputs.update({
         "hours_of_week": [h.as_dict() for h in hours],
-        "hours_of_week_rule": "the open hours in which this priority's tickets arrived; tickets: how many over the "
-                      "quarter, arrivals_per_hour: the queue's work per open hour, agents: whole people on "
-                      "shift serving the policy, offered_load_erlangs: arrivals x handle time",
+        "hours_of_week_rule": "the open hours in which this priority's tickets arrived; tickets: how many over "
+                              "the quarter, arrivals_per_hour: the queue's work per open hour, agents: whole "
+                              "people on shift serving the policy, offered_load_erlangs: arrivals x handle time "
+                              "(the calibrated effort)",
         "agents_on_shift": {"min": min(h.servers for h in hours), "max": max(h.servers for h in hours),
                             "mean": _r(sum(h.weight * h.servers for h in hours) / weight, 3)},
         "offered_load_erlangs": _r(traffic), "aht_minutes": _r(sum(h.weight * h.aht for h in hours) / weight),
