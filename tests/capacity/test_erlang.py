@@ -67,6 +67,39 @@ def test_more_servers_never_make_waiting_more_likely(n, a):
 
 
 @settings(max_examples=200, deadline=None)
+@given(n=servers, a1=traffic, a2=traffic)
+def test_more_load_never_makes_waiting_less_likely(n, a1, a2):
+    lo, hi = sorted((a1, a2))
+    assert erlang.erlang_c(n, lo) <= erlang.erlang_c(n, hi) + 1e-12
+
+
+@settings(max_examples=200, deadline=None)
+@given(n=servers, a1=traffic, a2=traffic, h=aht, t=minutes)
+def test_more_load_never_raises_the_service_level(n, a1, a2, h, t):
+    lo, hi = sorted((a1, a2))
+    assert erlang.service_level(n, hi, h, t) <= erlang.service_level(n, lo, h, t) + 1e-12
+
+
+@settings(max_examples=200, deadline=None)
+@given(n=servers, a=traffic, h=aht, t=minutes)
+def test_more_agents_never_lower_the_service_level(n, a, h, t):
+    assert erlang.service_level(n, a, h, t) <= erlang.service_level(n + 1, a, h, t) + 1e-12
+
+
+@settings(max_examples=100, deadline=None)
+@given(n=servers, a=traffic, h=aht, t=minutes)
+def test_a_given_probability_of_waiting_changes_nothing(n, a, h, t):
+    assert erlang.service_level(n, a, h, t, pw=erlang.erlang_c(n, a)) == erlang.service_level(n, a, h, t)
+
+
+def test_it_matches_textbook_waiting_probabilities_beyond_ten_erlangs():
+    # Pw for 2 Erlangs on 3 agents (4/9) and 20 Erlangs on 25 agents, the textbook closed form's values.
+    assert erlang.erlang_c(3, 2.0) == pytest.approx(4 / 9, abs=1e-12)
+    assert erlang.erlang_c(25, 20.0) == pytest.approx(brute_force_erlang_c(25, Fraction(20)), rel=1e-12)
+    assert erlang.mean_wait(3, 2.0, 6.0) == pytest.approx(4 / 9 * 6.0, abs=1e-12)
+
+
+@settings(max_examples=200, deadline=None)
 @given(n=servers, a=traffic, h=aht, t1=minutes, t2=minutes)
 def test_the_service_level_grows_with_the_answer_time(n, a, h, t1, t2):
     lo, hi = sorted((t1, t2))

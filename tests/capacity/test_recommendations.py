@@ -1,39 +1,44 @@
-"""Capacity-based SLA targets: a quarter of seeded tickets, the Erlang C recommendation, staffing halved,
-applying one to its policy (audited, once), bad input, the CLI."""
+"""Capacity-based SLA targets over HTTP: a quarter of seeded tickets worked by people on shift, the Erlang C
+recommendation per policy and priority, staffing changes, the rule that a met target is not loosened without
+evidence, applying one to its policy (audited, once), bad input, the CLI (finding 7 of issue 12)."""
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from tests.helpers import SYSTEM
 from tierline.capacity import erlang
-from tierline.capacity import targets as capacity_targets
-from tierline.capacity.inputs import Capacity, Staffing, TicketSample, Unit, parse_quarter
+from tierline.capacity.inputs import parse_quarter
 from tierline.capacity.models import SlaRecommendation
 from tierline.cli import app as cli
 from tierline.flows import intake, messages, ticket_update
 from tierline.platform import clock
 from tierline.platform.auth import service as auth_service
 from tierline.sla.models import SlaPolicy
+from tierline.tickets import service as tickets_service
 from tierline.tickets.schemas import TicketCreate
 
 LONDON = ZoneInfo("Europe/London")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
-# Open one hour a weekday, so one ticket a weekday is an arrival rate of exactly 1 per open hour.
+# Open one hour a weekday, so two tickets a weekday are an arrival rate of exactly 2 per open hour.
 CALENDAR = {"name": "Morning desk", "timezone": "Europe/London",
             "hours": {d: [["09:00", "10:00"]] for d in WEEKDAYS}}
-# A ticket created at 09:05, answered at 09:06, solved at 09:50 the next business day:
-FIRST_RESPONSE = 1.0           # business minutes
-HANDLE = 54.0 + 50.0           # first touch 09:06 -> 10:00, then 09:00 -> 09:50
-RESOLUTION = 55.0 + 50.0       # created 09:05 -> 10:00, then 09:00 -> 09:50
+# Each ticket: created at 09:mm, first agent touch 30 minutes later, pending the customer from 24 minutes after
+# that until 09:10 the next business day, solved at 09:50. In business minutes of the one-hour calendar:
+FIRST_RESPONSE = 30.0
+WORKING = 24.0 + 40.0       # touch -> pending, then 09:10 -> 09:50: the agent's working time
+ARRIVALS = ((0, False), (5, False))  # minutes past nine of the day's two tickets (not slow)
+ELAPSED = {0: 30.0 + 50.0, 5: 25.0 + 50.0}  # first touch to solve with the pause left in
+RESOLUTION = 54.0 + 40.0   # the resolution clock, paused while pending (the policy's default)
+RATE = float(len(ARRIVALS))  # tickets per open hour
+LOAD = RATE * WORKING / 60.0  # Erlangs
 
 
 def _at(day: date, hh: int, mm: int) -> datetime:
@@ -57,32 +62,55 @@ def _quarter_weekdays(label: str) -> list[date]:
     return out
 
 
-def seed_quarter(db, *, agent_id: int, team_id: int, label: str = "2026Q3", priority: str = "P3") -> int:
-    """One ticket per weekday of the quarter, through the intake and message services under a frozen clock."""
-    days = _quarter_weekdays(label)
+def seed_quarter(db, *, agent_ids: list[int], team_id: int, label: str = "2026Q3", priority: str = "P3",
+                 day_plan: Callable[[date, int], tuple[tuple[int, bool], ...]] | None = None) -> int:
+    """Two tickets per weekday of the quarter (or what `day_plan(day, weekday number)` says: minutes past nine,
+    and whether the ticket is slow, solved a business day later), taken in turn by the agents, through intake,
+    messages and ticket updates under a frozen clock (so the audit trail holds every status change at its
+    instant)."""
+    n = 0
     with db.unit_of_work() as session:
-        agent = auth_service.actor_for(auth_service.get_user(session, user_id=agent_id), via="token")
-        for day in days:
-            with clock.frozen(_at(day, 9, 5)):
-                ticket = intake.create_ticket(session, actor=SYSTEM, data=TicketCreate(
-                    subject="Export fails", description="The nightly export fails with E42.",
-                    requester_email="ops@customer.example", priority=priority, team_id=team_id))
-            with clock.frozen(_at(day, 9, 6)):
-                messages.create(session, actor=agent, ticket_key=ticket.key, body="Looking into it now.")
-            with clock.frozen(_at(_next_weekday(day), 9, 50)):
-                ticket_update.update(session, actor=agent, ticket=ticket, changes={"status": "solved"})
-    return len(days)
+        agents = [auth_service.actor_for(auth_service.get_user(session, user_id=a), via="token")
+                  for a in agent_ids]
+        for i, day in enumerate(_quarter_weekdays(label)):
+            for minute, slow in (ARRIVALS if day_plan is None else day_plan(day, i)):
+                agent, agent_id = agents[n % len(agents)], agent_ids[n % len(agents)]
+                n += 1
+                with clock.frozen(_at(day, 9, minute)):
+                    ticket = intake.create_ticket(session, actor=SYSTEM, data=TicketCreate(
+                        subject="Export fails", description="The nightly export fails with E42.",
+                        requester_email="ops@customer.example", priority=priority, team_id=team_id))
+                with clock.frozen(_at(day, 9, minute + 30)):
+                    messages.create(session, actor=agent, ticket_key=ticket.key, body="Looking into it now.")
+                    ticket_update.update(session, actor=agent, ticket=ticket, changes={"assignee_id": agent_id})
+                with clock.frozen(_at(day, 9, minute + 54)):
+                    ticket_update.update(session, actor=agent, ticket=ticket,
+                                         changes={"status": "pending_customer"})
+                following = _next_weekday(day)
+                with clock.frozen(_at(following, 9, 10)):
+                    ticket_update.update(session, actor=agent, ticket=ticket, changes={"status": "open"})
+                if slow:
+                    following = _next_weekday(following)
+                with clock.frozen(_at(following, 9, 50)):
+                    ticket_update.update(session, actor=agent, ticket=ticket, changes={"status": "solved"})
+    return n
+
+
+def _people(admin, n: int, *, timezone: str = "Europe/London") -> list[int]:
+    ids = []
+    for _ in range(n):
+        i = len(admin.get("/api/v1/users", params={"limit": 200}).json()["items"])
+        r = admin.post("/api/v1/users", json={"email": f"l1-{i}@example.com", "name": f"Agent {i}",
+                                              "roles": ["agent_l1"], "timezone": timezone})
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+    return ids
 
 
 @pytest.fixture
 def desk(admin):
-    """A team of two L1 agents (two tickets at once each), a one-hour-a-day calendar and a policy."""
-    agents = []
-    for i in range(2):
-        r = admin.post("/api/v1/users", json={"email": f"l1-{i}@example.com", "name": f"Agent {i}",
-                                              "roles": ["agent_l1"], "max_open_tickets": 2})
-        assert r.status_code == 201, r.text
-        agents.append(r.json()["id"])
+    """A team of four L1 agents in London, a one-hour-a-day calendar and a policy."""
+    agents = _people(admin, 4)
     team = admin.post("/api/v1/teams", json={"name": "Desk", "kind": "support", "member_ids": agents}).json()
     cal = admin.post("/api/v1/sla/calendars", json=CALENDAR).json()
     policy = admin.post("/api/v1/sla/policies", json={
@@ -101,12 +129,20 @@ def _compute(api, expect: int = 201, **body):
     return r.json()
 
 
-def _row(run: dict, priority: str, metric: str) -> dict:
-    return next(i for i in run["items"] if (i["priority"], i["metric"]) == (priority, metric))
+def _row(run: dict, priority: str, metric: str, policy_id: int | None = None) -> dict:
+    return next(i for i in run["items"] if (i["priority"], i["metric"]) == (priority, metric)
+                and (policy_id is None or i["policy_id"] == policy_id))
 
 
-def test_it_recommends_from_last_quarter_and_the_target_grows_when_staffing_halves(db, admin, desk):
-    n = seed_quarter(db, agent_id=desk["agents"][0], team_id=desk["team_id"])
+def _set_first_response_target(admin, desk, minutes: int) -> None:
+    r = admin.patch(f"/api/v1/sla/policies/{desk['policy_id']}", json={"targets": [
+        {"metric": "first_response", "priority": "P3", "minutes": minutes, "business_hours": True},
+        {"metric": "resolution", "priority": "P3", "minutes": 600, "business_hours": True}]})
+    assert r.status_code == 200, r.text
+
+
+def test_handle_time_is_working_time_and_agents_are_people_on_shift(db, admin, desk):
+    n = seed_quarter(db, agent_ids=desk["agents"], team_id=desk["team_id"])
     run = _compute(admin, team_id=desk["team_id"], service_level=0.9)
     assert run["quarter"] == "2026Q4" and run["observed_quarter"] == "2026Q3"
     assert len(run["items"]) == 8
@@ -114,64 +150,157 @@ def test_it_recommends_from_last_quarter_and_the_target_grows_when_staffing_halv
 
     # Beside the current target and the rate achieved last quarter, with the inputs that drove it.
     assert (fr["policy_id"], fr["current_minutes"]) == (desk["policy_id"], 60)
-    assert fr["current_business_hours"] is True
     assert fr["business_hours"] is True and fr["calendar_id"] == desk["calendar_id"]
     assert fr["achieved_percent"] == 100.0 and res["achieved_percent"] == 100.0
     inputs = fr["inputs"]
     assert inputs["tickets"] == n and inputs["arrivals_by_priority"]["P3"] == n
-    assert inputs["staffing"]["agents_by_tier"] == {"L1": 2, "L2": 0, "L3": 0}
-    assert inputs["servers"] == 4 and inputs["handle_time"]["estimate"] is True
-    assert inputs["busy_hour"]["arrivals_per_hour"] == pytest.approx(1.0)
-    assert inputs["busy_hour"]["label"].endswith("09:00")
-    assert inputs["busy_hour"]["timezone"] == "Europe/London"
-    assert inputs["aht_minutes"] == pytest.approx(HANDLE)
-    # Erlang C on the busy hour, recomputed independently: capacity, not reaction time, sets this target.
-    expected = erlang.answer_time(4, HANDLE / 60.0, HANDLE, 0.9)
-    assert inputs["binding"] == "capacity (Erlang C)"
-    assert fr["recommended_minutes"] == math.ceil(expected)
+    assert inputs["policy"]["name"] == "Standard"
+
+    # Handle time: the agent's working time, not the elapsed time with the customer's pause in it.
+    handle = inputs["handle_time"]["by_priority"]["P3"]
+    assert handle["mean_minutes"] == pytest.approx(WORKING)
+    assert handle["mean_elapsed_minutes"] == pytest.approx(sum(ELAPSED.values()) / 2)
+    assert handle["mean_paused_minutes"] == pytest.approx(sum(ELAPSED.values()) / 2 - WORKING)
+    assert inputs["handle_time"]["sources"] == {"status history": n}
+
+    # Servers: the four people on shift in the open hour, not their open-ticket slots.
+    assert inputs["staffing"]["agents_now"] == 4 and inputs["staffing"]["agents_then"] == 4
+    assert inputs["agents_on_shift"] == {"min": 4, "max": 4, "mean": 4.0}
+    assert inputs["offered_load_erlangs"] == pytest.approx(LOAD)
+    assert len(inputs["hours_of_week"]) == 5 and inputs["busiest_hour"]["timezone"] == "Europe/London"
+    pw = erlang.erlang_c(4, LOAD)
+    assert inputs["probability_of_waiting"] == pytest.approx(pw, abs=1e-6) and 0.05 < pw < 0.95
+    # The model explains last quarter as it is (its people would have answered 90% within 25 minutes; they
+    # answered in 30): no calibration, and the team's reaction time, not capacity, sets the target.
+    assert inputs["calibration"]["effort_share"] == 1.0
+    assert inputs["answer_time_minutes"] == pytest.approx(erlang.answer_time(4, LOAD, WORKING, 0.9), abs=1e-4)
     assert inputs["observed_first_response"]["quantile_minutes"] == pytest.approx(FIRST_RESPONSE)
-    assert res["recommended_minutes"] == math.ceil(RESOLUTION - 1e-9)
+    assert inputs["binding"] == "observed first response"
+    assert fr["recommended_minutes"] == FIRST_RESPONSE and inputs["decision"]["outcome"] == "tighter"
+    assert res["recommended_minutes"] == RESOLUTION and res["inputs"]["decision"]["outcome"] == "tighter"
     assert res["inputs"]["sources"] == {"sla_clock": n}
 
     # Priorities without tickets recommend nothing, and say why.
     p1 = _row(run, "P1", "first_response")
     assert p1["recommended_minutes"] is None and "too few P1 tickets" in p1["inputs"]["reason"]
 
-    # Half the staff: the same load on two slots takes far longer to answer.
-    r = admin.patch(f"/api/v1/users/{desk['agents'][1]}", json={"available": False})
+
+def test_a_met_target_loosens_when_fewer_people_are_on_shift_and_only_as_far_as_they_need(db, admin, desk):
+    seed_quarter(db, agent_ids=desk["agents"], team_id=desk["team_id"])
+    r = admin.patch(f"/api/v1/users/{desk['agents'][3]}", json={"available": False})
     assert r.status_code == 200, r.text
-    halved = _compute(admin, team_id=desk["team_id"], service_level=0.9)
-    fr2 = _row(halved, "P3", "first_response")
-    assert fr2["inputs"]["servers"] == 2
-    assert fr2["recommended_minutes"] == math.ceil(erlang.answer_time(2, HANDLE / 60.0, HANDLE, 0.9))
-    assert fr2["recommended_minutes"] > fr["recommended_minutes"]
-    assert _row(halved, "P3", "resolution")["recommended_minutes"] == res["recommended_minutes"]
+    fr = _row(_compute(admin, team_id=desk["team_id"], service_level=0.9), "P3", "first_response")
+    inputs = fr["inputs"]
+    assert inputs["staffing"]["agents_now"] == 3 and inputs["agents_on_shift"]["max"] == 3
+    assert inputs["predicted_service_level_at_current_target_with_last_quarters_people"] >= 0.9
+    assert inputs["predicted_service_level_at_current_target"] < 0.9
+    assert fr["recommended_minutes"] == math.ceil(erlang.answer_time(3, LOAD, WORKING, 0.9)) > 60
+    assert inputs["decision"]["outcome"] == "looser"
+    assert inputs["extra_agents_needed_for_current_target"] == 1
 
-    # A stricter service level asks for a longer target from the same staffing.
-    strict = _row(_compute(admin, team_id=desk["team_id"], service_level=0.95), "P3", "first_response")
-    assert strict["recommended_minutes"] > fr2["recommended_minutes"]
-
-
-def test_reaction_time_binds_when_slots_are_plentiful(db, admin, desk):
-    for agent_id in desk["agents"]:
-        assert admin.patch(f"/api/v1/users/{agent_id}", json={"max_open_tickets": 200}).status_code == 200
-    seed_quarter(db, agent_id=desk["agents"][0], team_id=desk["team_id"])
+    # Two people cannot carry the work at all: unstable, and said so.
+    r = admin.patch(f"/api/v1/users/{desk['agents'][2]}", json={"available": False})
+    assert r.status_code == 200, r.text
     fr = _row(_compute(admin, team_id=desk["team_id"]), "P3", "first_response")
+    assert fr["recommended_minutes"] is None and fr["inputs"]["reason"].startswith("unstable")
+
+
+def test_a_met_resolution_target_is_not_loosened_for_a_slow_busy_hour(db, admin, desk):
+    # Finding 7 suggested loosening P1 resolution from 8 h to 20 h 29 min. Here Mondays and Tuesdays are the
+    # busy days (three tickets, one on other days), and on nine Mondays a ticket took a day longer: 92% of
+    # tickets met the 2-hour target, but the busy days' 90th percentile did not. The target stays.
+    r = admin.patch(f"/api/v1/sla/policies/{desk['policy_id']}", json={"targets": [
+        {"metric": "first_response", "priority": "P3", "minutes": 60, "business_hours": True},
+        {"metric": "resolution", "priority": "P3", "minutes": 120, "business_hours": True}]})
+    assert r.status_code == 200, r.text
+    mondays: list[date] = []
+
+    def plan(day: date, _: int) -> tuple[tuple[int, bool], ...]:
+        if day.weekday() == 0:
+            mondays.append(day)
+        if day.weekday() in (0, 1):
+            return ((0, day.weekday() == 0 and len(mondays) <= 9), (2, False), (4, False))
+        return ((0, False),)
+
+    n = seed_quarter(db, agent_ids=desk["agents"], team_id=desk["team_id"], day_plan=plan)
+    res = _row(_compute(admin, team_id=desk["team_id"], service_level=0.9), "P3", "resolution")
+    decision = res["inputs"]["decision"]
+    assert res["inputs"]["busy_hours"] == ["Mon 09:00", "Tue 09:00"]
+    assert decision["candidate_minutes"] == RESOLUTION + 60 > 120
+    assert decision["met_percent"] == pytest.approx(100 * (n - 9) / n, abs=0.01)
+    assert decision["met_percent"] >= 90
+    assert res["achieved_percent"] >= 90  # the clocks, decided inside the quarter, say the same
+    assert res["recommended_minutes"] == 120 and decision["outcome"] == "kept"
+    assert "nothing supports loosening" in decision["why"] and "nothing supports loosening" in res["inputs"]["summary"]
+
+
+def test_people_are_on_shift_in_their_own_time_zone(db, admin, desk):
+    # Tokyo's 09:00-17:00 ends as London's desk opens (17:00 JST is 09:00 BST): nobody serves it.
+    seed_quarter(db, agent_ids=desk["agents"], team_id=desk["team_id"])
+    tokyo = _people(admin, 3, timezone="Asia/Tokyo")
+    for agent_id in desk["agents"]:
+        assert admin.patch(f"/api/v1/users/{agent_id}", json={"available": False}).status_code == 200
+    r = admin.patch(f"/api/v1/teams/{desk['team_id']}", json={"member_ids": desk["agents"] + tokyo})
+    assert r.status_code == 200, r.text
+    fr = _row(_compute(admin, team_id=desk["team_id"]), "P3", "first_response")
+    assert fr["recommended_minutes"] is None and "nobody serving this policy is on shift" in fr["inputs"]["reason"]
+    assert fr["inputs"]["staffing"]["timezones_now"] == {"Asia/Tokyo": 3}
+
+    late = _row(_compute(admin, team_id=desk["team_id"], shift="10:00-18:00"), "P3", "first_response")
+    assert late["inputs"]["agents_on_shift"]["max"] == 3 and late["recommended_minutes"] is not None
+    assert late["inputs"]["staffing"]["shift"] == "10:00-18:00"
+
+
+def test_every_active_policy_and_priority_is_covered(db, admin, desk):
+    vip = admin.post("/api/v1/sla/policies", json={
+        "name": "VIP", "position": 0, "match": {"tags_any": ["vip"]},
+        "targets": [{"metric": "first_response", "priority": "P1", "minutes": 15, "business_hours": False}]})
+    assert vip.status_code == 201, vip.text
+    seed_quarter(db, agent_ids=desk["agents"], team_id=desk["team_id"])
+    run = _compute(admin, team_id=desk["team_id"])
+    assert len(run["items"]) == 16
+    assert {(i["policy_id"], i["priority"], i["metric"]) for i in run["items"]} == {
+        (p, pr, m) for p in (desk["policy_id"], vip.json()["id"]) for pr in ("P1", "P2", "P3", "P4")
+        for m in ("first_response", "resolution")}
+    vip_p3 = _row(run, "P3", "first_response", vip.json()["id"])
+    assert vip_p3["current_minutes"] is None and vip_p3["inputs"]["tickets"] == 0
+    assert vip_p3["recommended_minutes"] is None and "too few P3 tickets" in vip_p3["inputs"]["reason"]
+    # Its P1 target runs in calendar minutes, so its plan does too.
+    assert _row(run, "P1", "first_response", vip.json()["id"])["business_hours"] is False
+    assert _row(run, "P3", "first_response", desk["policy_id"])["recommended_minutes"] is not None
+
+
+def test_reaction_time_binds_when_people_are_plentiful(db, admin, desk):
+    more = _people(admin, 6)
+    r = admin.patch(f"/api/v1/teams/{desk['team_id']}", json={"member_ids": desk["agents"] + more})
+    assert r.status_code == 200, r.text
+    seed_quarter(db, agent_ids=desk["agents"] + more, team_id=desk["team_id"])
+    fr = _row(_compute(admin, team_id=desk["team_id"], service_level=0.8), "P3", "first_response")
     assert fr["inputs"]["answer_time_minutes"] == 0.0
     assert fr["inputs"]["binding"] == "observed first response"
     assert fr["recommended_minutes"] == FIRST_RESPONSE
 
 
-def test_an_overloaded_team_gets_no_first_response_target_and_is_told_why(db, admin, desk):
+def test_an_unstaffed_team_gets_no_first_response_target_and_is_told_why(db, admin, desk):
+    seed_quarter(db, agent_ids=desk["agents"], team_id=desk["team_id"])
     for agent_id in desk["agents"]:
-        assert admin.patch(f"/api/v1/users/{agent_id}", json={"max_open_tickets": 0}).status_code == 200
-    seed_quarter(db, agent_id=desk["agents"][0], team_id=desk["team_id"])
+        assert admin.patch(f"/api/v1/users/{agent_id}", json={"available": False}).status_code == 200
     fr = _row(_compute(admin, team_id=desk["team_id"]), "P3", "first_response")
-    assert fr["recommended_minutes"] is None and "no active, available agent" in fr["inputs"]["reason"]
+    assert fr["recommended_minutes"] is None and "nobody serving this policy" in fr["inputs"]["reason"]
+
+
+def test_working_time_reads_the_status_history_of_the_tickets_it_measures(db, desk):
+    seed_quarter(db, agent_ids=desk["agents"], team_id=desk["team_id"])
+    q = parse_quarter("2026Q3")
+    with db.unit_of_work() as session:
+        rows = tickets_service.work_records(session, start=q.start, end=q.end, team_id=desk["team_id"])
+    first = rows[0]
+    assert first.first_touch_at == first.first_response_at and first.assignee_id == desk["agents"][0]
+    assert first.first_touch_at.tzinfo is not None
 
 
 def test_applying_a_recommendation_changes_the_policy_once_and_is_audited(db, admin, agent, desk, factory):
-    seed_quarter(db, agent_id=desk["agents"][0], team_id=desk["team_id"])
+    seed_quarter(db, agent_ids=desk["agents"], team_id=desk["team_id"])
     run = _compute(admin, team_id=desk["team_id"])
     fr = _row(run, "P3", "first_response")
     assert factory.audit_count(entity_type="sla_recommendations") == 8
@@ -213,7 +342,7 @@ def test_a_resolution_target_added_where_the_policy_had_none(db, admin, desk):
     r = admin.patch(f"/api/v1/sla/policies/{desk['policy_id']}", json={"targets": [
         {"metric": "first_response", "priority": "P3", "minutes": 60, "business_hours": True}]})
     assert r.status_code == 200, r.text
-    seed_quarter(db, agent_id=desk["agents"][0], team_id=desk["team_id"])
+    seed_quarter(db, agent_ids=desk["agents"], team_id=desk["team_id"])
     res = _row(_compute(admin, team_id=desk["team_id"]), "P3", "resolution")
     assert res["current_minutes"] is None and res["business_hours"] is True
     assert admin.post(f"/api/v1/sla/recommendations/{res['id']}/apply").status_code == 200
@@ -274,6 +403,8 @@ def test_a_policy_or_calendar_a_recommendation_names_can_still_be_deleted(admin,
     ({"quarter": "2026Q4", "team_id": 999}, "team_id"),
     ({"quarter": "2026Q4", "calendar_id": 999}, "calendar_id"),
     ({"quarter": "2026Q4", "colour": "red"}, "colour"),
+    ({"quarter": "2026Q4", "shift": "9-5"}, "shift"),
+    ({"quarter": "2026Q4", "shift": "09:00-09:00"}, "shift"),
 ])
 def test_bad_input_is_a_422_naming_the_field_and_stores_nothing(admin, factory, body, field):
     events = factory.audit_count()
@@ -302,21 +433,22 @@ def _run_cli(*args: str):
 
 
 def test_the_cli_prints_a_table_or_the_same_as_json(db, admin, desk):
-    seed_quarter(db, agent_id=desk["agents"][0], team_id=desk["team_id"])
+    seed_quarter(db, agent_ids=desk["agents"], team_id=desk["team_id"])
     r = _run_cli("sla", "recommend", "--quarter", "2026Q4", "--team-id", str(desk["team_id"]), "--json")
     assert r.exit_code == 0, r.output
     run = json.loads(r.output)
     fr = _row(run, "P3", "first_response")
     assert fr["current_minutes"] == 60 and fr["recommended_minutes"] >= 1
-    assert fr["inputs"]["handle_time"]["estimate"] is True
+    assert fr["inputs"]["handle_time"]["by_priority"]["P3"]["mean_minutes"] == pytest.approx(WORKING)
+    assert fr["inputs"]["hours_of_week"] and fr["inputs"]["decision"]["why"]
     listed = admin.get("/api/v1/sla/recommendations", params={"run_id": run["run_id"]}).json()["items"]
     assert sorted(i["id"] for i in listed) == sorted(i["id"] for i in run["items"])
 
     table = _run_cli("sla", "recommend", "--quarter", "2026Q4", "--service-level", "0.8",
                      "--team-id", str(desk["team_id"]))
     assert table.exit_code == 0, table.output
-    for text in ("first_response", "resolution", "P3", "achieved %", "key inputs", "estimate",
-                 "1h (business)"):
+    for text in ("first response", "resolution", "P3", "achieved %", "P(wait)", "Standard (policy",
+                 "1h (business)", "working time", "agents on shift"):
         assert text in table.output, text
 
 
@@ -326,38 +458,18 @@ def test_the_cli_refuses_a_bad_quarter_or_level_with_exit_2(db, factory):
     assert factory.count(SlaRecommendation) == 0 and factory.count(SlaPolicy) == 0
 
 
-samples = st.lists(st.tuples(st.sampled_from(("P1", "P2", "P3", "P4")), st.integers(0, 167),
-                             st.floats(0, 600), st.floats(1, 5_000)), min_size=5, max_size=80)
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_the_cli_table_fits_the_terminal(db, desk, width):
+    seed_quarter(db, agent_ids=desk["agents"], team_id=desk["team_id"])
+    r = CliRunner().invoke(cli, ["sla", "recommend", "--quarter", "2026Q4", "--team-id", str(desk["team_id"])],
+                           terminal_width=width, env={"COLUMNS": str(width)})
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    assert max(len(line) for line in lines) <= width
+    listed = [line.split(" ", 1)[0] for line in lines if line.startswith("#")]
+    assert len(listed) == 8  # every row's key inputs are there, none cut off
 
 
-def _capacity(rows, slots: int) -> Capacity:
-    tickets = [TicketSample(ticket_id=i, priority=p, bucket=b, arrived_closed=False, first_response=fr,
-                            handle=h, resolution=fr + h, resolution_source="timestamps")
-               for i, (p, b, fr, h) in enumerate(rows)]
-    return Capacity(quarter=parse_quarter("2026Q3"), team_id=None, unit=Unit(), open_hours=[13.0] * 168,
-                    weeks=13.0, samples=tickets, staffing=Staffing({"L1": 1, "L2": 0, "L3": 0},
-                                                                    {"L1": slots, "L2": 0, "L3": 0}))
-
-
-@settings(max_examples=60, deadline=None)
-@given(rows=samples, slots=st.integers(0, 40), more=st.integers(1, 40), level=st.floats(0.5, 0.99))
-def test_more_slots_never_lengthen_a_first_response_recommendation(rows, slots, more, level):
-    for priority in ("P1", "P4"):
-        few, _ = capacity_targets.first_response(_capacity(rows, slots), priority, level, None)
-        many, _ = capacity_targets.first_response(_capacity(rows, slots + more), priority, level, None)
-        if few is not None:
-            assert many is not None and many <= few
-
-
-@settings(max_examples=60, deadline=None)
-@given(rows=samples, level=st.floats(0.5, 0.98), step=st.floats(0.001, 0.5))
-def test_a_higher_service_level_never_shortens_a_recommendation(rows, level, step):
-    cap = _capacity(rows, 30)
-    higher = min(0.99, level + step)
-    for priority in ("P2", "P4"):
-        for compute in (lambda lv, p=priority: capacity_targets.first_response(cap, p, lv, None),
-                        lambda lv, p=priority: capacity_targets.resolution(cap, p, lv)):
-            low, _ = compute(level)
-            high, _ = compute(higher)
-            if low is not None and high is not None:
-                assert high >= low
+def test_the_cli_refuses_a_bad_shift_with_exit_2(db, factory):
+    assert _run_cli("sla", "recommend", "--quarter", "2026Q4", "--shift", "late").exit_code == 2
+    assert factory.count(SlaRecommendation) == 0

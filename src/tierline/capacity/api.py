@@ -16,7 +16,7 @@ from tierline.capacity.schemas import (
     RecommendedMetric,
 )
 from tierline.platform.auth.actor import Actor
-from tierline.platform.deps import DB, require
+from tierline.platform.deps import DB, ReadDB, require
 from tierline.platform.pagination import Cursor, Limit, Page
 from tierline.platform.schemas import Id
 
@@ -24,10 +24,11 @@ router = APIRouter(prefix="/api/v1/sla/recommendations", tags=["sla"])
 
 
 @router.post("", status_code=201, response_model=RecommendationRun)
-def compute(body: RecommendationCompute, db: DB, actor: Annotated[Actor, require("sla:write")]
-            ) -> RecommendationRun:
-    """Compute and store a recommendation per priority and metric for `quarter`, from the quarter before."""
-    return RecommendationRun.of(recommendations.compute(db, actor=actor, **body.model_dump()))
+def compute(body: RecommendationCompute, db: DB, reads: ReadDB,
+            actor: Annotated[Actor, require("sla:write")]) -> RecommendationRun:
+    """Compute and store a recommendation per active policy, priority and metric for `quarter`, from the
+    quarter before (computed on the read session; only the rows are written)."""
+    return RecommendationRun.of(recommendations.compute(db, actor=actor, reads=reads, **body.model_dump()))
 
 
 @router.get("", response_model=Page[RecommendationRead])

@@ -91,13 +91,14 @@ def erlang_c(servers: int, traffic: float) -> float:
     return min(1.0, max(0.0, servers * b / (servers - traffic * (1.0 - b))))
 
 
-def service_level(servers: int, traffic: float, aht: float, t: float) -> float:
-    """P(wait <= t) = 1 - Pw·exp(-(N - A)·t / aht); 0.0 for an unstable queue (N <= A)."""
+def service_level(servers: int, traffic: float, aht: float, t: float, *, pw: float | None = None) -> float:
+    """P(wait <= t) = 1 - Pw·exp(-(N - A)·t / aht); 0.0 for an unstable queue (N <= A). A caller asking for
+    many t of one queue passes its `pw` (erlang_c(servers, traffic)) to spare the recursion each time."""
     _check_positive("aht", aht)
     _check_time(t)
     if not is_stable(servers, traffic):
         return 0.0
-    pw = erlang_c(servers, traffic)
+    pw = erlang_c(servers, traffic) if pw is None else pw
     if pw == 0.0:
         return 1.0
     return min(1.0, max(0.0, 1.0 - pw * math.exp(-(servers - traffic) * t / aht)))
@@ -156,5 +157,5 @@ def servers_needed(traffic: float, aht: float, level: float, t: float) -> int:
             raise ValueError(f"no staffing up to {MAX_SERVERS} servers meets the level")
 
 
-# In a contact centre a server is an agent; in Tierline's capacity model it is one open-ticket slot.
+# A server is an agent: a person on shift (capacity/shifts.py), as in a contact centre.
 agents_needed = servers_needed

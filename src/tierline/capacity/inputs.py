@@ -1,28 +1,30 @@
 """Capacity inputs for SLA recommendations, read from one quarter of history.
 
-What a recommendation needs, per priority, measured in one unit of time (business minutes of a calendar, or
-calendar minutes when no calendar applies):
+What a recommendation needs, per SLA policy and priority, measured in one unit of time (business minutes of
+the policy's calendar, or calendar minutes when its targets run round the clock):
 
 - arrivals per hour of the week (168 buckets, Monday 00:00 first, in the calendar's time zone, UTC without
-  one), and how many open (staffed) hours each bucket had over the quarter, so a rate is arrivals per open
-  hour. A ticket created while the calendar is closed starts its business clock at the next opening and is
-  worked off with the backlog in the first business hour, so it is counted in the hour of its 30th business
-  minute;
-- handle times: until time tracking exists, the minutes from the first agent touch (`first_response_at`) to
-  `solved_at`, an estimate that includes time spent waiting on the customer;
+  one), and how many open hours each bucket had over the quarter, so a rate is arrivals per open hour. A
+  ticket created while the calendar is closed starts its business clock at the next opening and is worked
+  off with the backlog in the first business hour, so it is counted in the hour of its 30th business minute;
+- handle times: agent working time (capacity/work.py), from the first agent touch to solve less the time
+  the ticket waited on the customer, on hold or solved;
 - first-response and resolution minutes as observed (resolution from the ticket's SLA clock when it ran in
   the same unit, since the clock leaves out paused time; else from creation to solve);
-- staffing: active, available agents per tier (from their agent role) with their `max_open_tickets`. Every
-  such agent is taken to be on duty whenever the calendar is open (no shift schedules yet) and nobody is
-  on duty while it is closed.
+- the people serving the policy in each hour (capacity/shifts.py): today's active, available agents (an
+  agent role gives the tier) on shift in their own time zone while the calendar is open, each counted for
+  the share of their worked time that went to this policy's tickets last quarter (the policies' overall
+  shares for an agent without history). The same for the people who did last quarter's work, so the model
+  can be checked against what happened.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,7 +33,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tierline.people import service as people_service
-from tierline.platform.errors import Invalid
+from tierline.capacity.shifts import Shift, on_shift_hours
+from tierline.capacity.work import StatusChange, status_changes, working_time
+from tierline.platform.errors import Invalid, NotFound
 from tierline.sla import calendars
 from tierline.sla.business_time import (
     FIRST_YEAR,
@@ -146,48 +150,42 @@ class Unit:
     def describe(self) -> dict[str, Any]:
         if self.calendar is None:
             return {"unit": self.name, "calendar": None, "timezone": self.timezone,
-                    "hours": "round the clock: no calendar applies, so agents are taken as on duty at all "
-                             "hours"}
+                    "hours": "round the clock: no calendar applies, so every hour is open and agents "
+                             "serve it during their shifts"}
         return {"unit": self.name, "timezone": self.timezone,
                 "calendar": {"id": self.calendar_id, "name": self.calendar_name, "timezone": self.timezone}}
 
 
 # -- staffing -------------------------------------------------------------------------------------------
 
-@dataclass
-class Staffing:
-    agents_by_tier: dict[str, int]
-    slots_by_tier: dict[str, int]
-
-    @property
-    def agents(self) -> int:
-        return sum(self.agents_by_tier.values())
-
-    @property
-    def slots(self) -> int:
-        return sum(self.slots_by_tier.values())
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"agents_by_tier": dict(self.agents_by_tier), "slots_by_tier": dict(self.slots_by_tier),
-                "agents": self.agents, "slots": self.slots,
-                "slots_per_agent": round(self.slots / self.agents, 6) if self.agents else None}
+@dataclass(frozen=True)
+class Agent:
+    user_id: int
+    tier: str | None
+    timezone: str
 
 
-def staffing(session: Session, *, team_id: int | None) -> Staffing:
-    """Active, available agents (a tier from an agent role) of the team, or of everyone without a team."""
-    agents: Counter[str] = Counter()
-    slots: Counter[str] = Counter()
-    cursor = None
+def staffing_now(session: Session, *, team_id: int | None) -> list[Agent]:
+    """Active, available agents (a tier from an agent role) of the team, or everyone's without a team."""
+    agents, cursor = [], None
     while True:
         users, cursor = people_service.list_users(session, team_id=team_id, active=True, available=True,
                                                   limit=200, cursor=cursor)
-        for user in users:
-            if user.tier is not None:
-                agents[user.tier] += 1
-                slots[user.tier] += max(0, user.max_open_tickets)
+        agents += [Agent(user_id=u.id, tier=u.tier, timezone=u.timezone) for u in users if u.tier is not None]
         if cursor is None:
-            break
-    return Staffing(agents_by_tier={t: agents[t] for t in TIERS}, slots_by_tier={t: slots[t] for t in TIERS})
+            return agents
+
+
+def staffing_then(session: Session, *, user_ids: Iterable[int]) -> list[Agent]:
+    """The people who worked last quarter's tickets, whatever they are today (left, unavailable, promoted)."""
+    agents = []
+    for user_id in sorted(set(user_ids)):
+        try:
+            user = people_service.get_user(session, user_id=user_id)
+        except NotFound:
+            continue
+        agents.append(Agent(user_id=user.id, tier=user.tier, timezone=user.timezone))
+    return agents
 
 
 # -- one quarter of tickets -----------------------------------------------------------------------------
@@ -199,14 +197,22 @@ class TicketSample:
     bucket: int
     arrived_closed: bool
     first_response: float | None
-    handle: float | None
+    handle: float | None  # agent working time
     resolution: float | None
     resolution_source: str | None
+    policy_id: int | None = None
+    assignee_id: int | None = None
+    elapsed: float | None = None  # first touch to solve, pauses included
+    paused: float | None = None
+    handle_source: str | None = None
 
 
 @dataclass
 class Capacity:
-    """Everything a recommendation reads, for one quarter, one team (or all) and one unit of time."""
+    """Everything a recommendation for one policy reads: its quarter of tickets and the people serving it,
+    in one unit of time. `agents_now[b]` is how many people serve the policy, on average, in the open time
+    of hour-of-week `b` (shares of people, so not a whole number); `agents_then[b]` the same for the people
+    who did last quarter's work (None: not known)."""
 
     quarter: Quarter
     team_id: int | None
@@ -214,30 +220,29 @@ class Capacity:
     open_hours: list[float]
     weeks: float
     samples: list[TicketSample]
-    staffing: Staffing
+    agents_now: list[float]
+    agents_then: list[float] | None = None
+    staffing: dict[str, Any] = field(default_factory=dict)
 
     def staffed_buckets(self) -> list[int]:
         return [b for b in range(HOURS_OF_WEEK) if self.open_hours[b] > 0]
 
-    @property
-    def servers(self) -> int:
-        """Open-ticket slots on duty in any staffed hour (the same in every one until shifts exist)."""
-        return self.staffing.slots
+    def servers(self, bucket: int, *, then: bool = False) -> int:
+        """Whole people serving the policy in the hour: a share of a person answers nobody on their own."""
+        agents = self.agents_then if then else self.agents_now
+        return 0 if agents is None else int(agents[bucket] + 1e-9)
 
-    def arrivals(self, priority: str) -> list[int]:
-        counts = [0] * HOURS_OF_WEEK
-        for s in self.samples:
-            if s.priority == priority:
-                counts[s.bucket] += 1
-        return counts
-
-    def rates(self, priorities: Iterable[str]) -> dict[int, float]:
-        """Arrivals per open hour in each staffed bucket, summed over `priorities`."""
+    def arrivals(self, priorities: Iterable[str]) -> list[int]:
         wanted = set(priorities)
         counts = [0] * HOURS_OF_WEEK
         for s in self.samples:
             if s.priority in wanted:
                 counts[s.bucket] += 1
+        return counts
+
+    def rates(self, priorities: Iterable[str]) -> dict[int, float]:
+        """Arrivals per open hour in each staffed bucket, summed over `priorities`."""
+        counts = self.arrivals(priorities)
         return {b: counts[b] / self.open_hours[b] for b in self.staffed_buckets()}
 
     def of_priority(self, priority: str) -> list[TicketSample]:
@@ -245,6 +250,7 @@ class Capacity:
 
     def describe(self) -> dict[str, Any]:
         staffed = self.staffed_buckets()
+        on_duty = [self.agents_now[b] for b in staffed]
         return {
             "observed_quarter": self.quarter.label,
             "observed_from": self.quarter.start.isoformat(), "observed_to": self.quarter.end.isoformat(),
@@ -258,21 +264,114 @@ class Capacity:
             "arrival_rule": "arrivals per open hour of each hour of the week; a ticket created while the "
                             "calendar is closed is counted in the first business hour after, when its "
                             "clock starts and the backlog is worked off",
-            "staffing": self.staffing.as_dict(),
-            "staffing_rule": "active, available agents with an agent role (tier L1-L3) are on duty whenever "
-                             "the calendar is open and off while it is closed; each works up to "
-                             "max_open_tickets tickets at once, so each open ticket holds one of their "
-                             "slots (the servers of the queue) from first touch to solve",
+            "staffing": {**self.staffing,
+                         "agents_on_shift_min": round(min(on_duty), 3) if on_duty else None,
+                         "agents_on_shift_max": round(max(on_duty), 3) if on_duty else None,
+                         "agents_on_shift_mean": round(sum(on_duty) / len(on_duty), 3) if on_duty else None},
         }
 
 
-def _open_hours(unit: Unit, quarter: Quarter) -> list[float]:
-    hours = [0.0] * HOURS_OF_WEEK
+@dataclass
+class History:
+    """One quarter's tickets (all policies) and the steps of its calendar, in one unit of time."""
+
+    quarter: Quarter
+    team_id: int | None
+    unit: Unit
+    open_hours: list[float]
+    weeks: float
+    samples: list[TicketSample]
+    steps: list[tuple[datetime, int, float]]
+    _on_shift: dict[tuple[Shift, frozenset[str]], dict[str, list[float]]] = field(default_factory=dict,
+                                                                                   repr=False)
+
+    @cached_property
+    def shares(self) -> tuple[dict[int, dict[int | None, float]], dict[int | None, float]]:
+        return self.policy_shares()
+
+    def on_shift(self, shift: Shift, timezones: Iterable[str]) -> dict[str, list[float]]:
+        """`shifts.on_shift_hours` of this quarter's steps, computed once per shift and set of zones."""
+        key = (shift, frozenset(timezones))
+        if key not in self._on_shift:
+            self._on_shift[key] = on_shift_hours(self.steps, shift, key[1])
+        return self._on_shift[key]
+
+    def policy_shares(self) -> tuple[dict[int, dict[int | None, float]], dict[int | None, float]]:
+        """(per agent, the share of their working time that went to each policy's tickets; the same over
+        everyone), from the tickets they held when solved."""
+        per_agent: dict[int, Counter[int | None]] = defaultdict(Counter)
+        overall: Counter[int | None] = Counter()
+        for s in self.samples:
+            if s.handle is None:
+                continue
+            weight = max(s.handle, 1e-6)  # a ticket solved at first touch still took somebody's attention
+            overall[s.policy_id] += weight
+            if s.assignee_id is not None:
+                per_agent[s.assignee_id][s.policy_id] += weight
+        return ({a: _normalised(c) for a, c in per_agent.items()}, _normalised(overall))
+
+    def agents_for(self, policy_id: int | None, agents: list[Agent], shift: Shift) -> list[float]:
+        """People serving the policy in each hour of the week, on average over its open time."""
+        shares, overall = self.shares
+        by_zone = self.on_shift(shift, (a.timezone for a in agents))
+        serving = [0.0] * HOURS_OF_WEEK
+        for agent in agents:
+            share = shares.get(agent.user_id, overall).get(policy_id, 0.0) if (shares or overall) else 1.0
+            if share <= 0:
+                continue
+            hours = by_zone[agent.timezone]
+            for b in range(HOURS_OF_WEEK):
+                if self.open_hours[b] > 0:
+                    serving[b] += share * hours[b] / self.open_hours[b]
+        return serving
+
+    def for_policy(self, policy_id: int | None, *, now: list[Agent], then: list[Agent], shift: Shift
+                   ) -> Capacity:
+        shares, overall = self.shares
+        share_now = [round(shares.get(a.user_id, overall).get(policy_id, 0.0), 6) for a in now]
+        staffing = {
+            "agents_now": len(now),
+            "agents_now_by_tier": dict(Counter(a.tier for a in now if a.tier)),
+            "agents_now_with_history": sum(1 for a in now if a.user_id in shares),
+            "agent_equivalents_now": round(sum(share_now), 3),
+            "agents_then": len(then), "agents_then_equivalents": round(
+                sum(shares.get(a.user_id, {}).get(policy_id, 0.0) for a in then), 3),
+            "policy_share_overall": round(overall.get(policy_id, 0.0), 6),
+            "shift": shift.label, "shift_days": "Mon-Fri", "shift_hours_per_week": shift.hours_per_week,
+            "timezones_now": dict(Counter(a.timezone for a in now)),
+            "staffing_rule": (
+                "today's active, available agents with an agent role (tier L1-L3) are on shift "
+                f"{shift.label} on weekdays in their own time zone (no shift schedules are stored) and serve "
+                "the policy while its calendar is open; each counts for the share of their working time "
+                "that went to this policy's tickets last quarter (an agent without history: the policies' "
+                "overall shares), and each hour has as many servers as whole people on shift in it"),
+        }
+        samples = [s for s in self.samples if s.policy_id == policy_id]
+        return Capacity(quarter=self.quarter, team_id=self.team_id, unit=self.unit, open_hours=self.open_hours,
+                        weeks=self.weeks, samples=samples, agents_now=self.agents_for(policy_id, now, shift),
+                        agents_then=self.agents_for(policy_id, then, shift) if then else None,
+                        staffing=staffing)
+
+
+def _normalised(counts: Counter[int | None]) -> dict[int | None, float]:
+    total = sum(counts.values())
+    return {k: v / total for k, v in counts.items()} if total > 0 else {}
+
+
+def _steps(unit: Unit, quarter: Quarter) -> list[tuple[datetime, int, float]]:
+    steps = []
     t = quarter.start
     while t < quarter.end:
         nxt = t + _STEP
-        hours[unit.bucket(t)] += unit.minutes(t, nxt) / 60.0
+        steps.append((t, unit.bucket(t), unit.minutes(t, nxt)))
         t = nxt
+    return steps
+
+
+def _open_hours(steps: list[tuple[datetime, int, float]]) -> list[float]:
+    hours = [0.0] * HOURS_OF_WEEK
+    for _, bucket, minutes in steps:
+        hours[bucket] += minutes / 60.0
     return hours
 
 
@@ -289,30 +388,51 @@ def _same_unit(clk: SlaClock, unit: Unit) -> bool:
     return clk.business_hours and clk.calendar_id == unit.calendar_id
 
 
-def gather(session: Session, *, quarter: Quarter, team_id: int | None,
-           calendar: BusinessCalendarRecord | None, staff: Staffing | None = None) -> Capacity:
-    """Read `quarter`'s tickets (created in it; the team's, or all) and the staffing, in one unit of time."""
+@dataclass
+class Records:
+    """What the database holds of the quarter, read once per run and measured in each unit asked."""
+
+    rows: list[Any]
+    clocks: dict[int, SlaClock]
+    changes: dict[int, list[StatusChange]]
+
+
+def read_records(session: Session, *, quarter: Quarter, team_id: int | None) -> Records:
+    """The quarter's tickets (created in it; the team's, or all), their resolution clocks and status changes."""
+    rows = list(tickets_service.work_records(session, start=quarter.start, end=quarter.end, team_id=team_id))
+    return Records(rows=rows, clocks=_resolution_clocks(session, quarter, team_id),
+                   changes=status_changes(session, since=quarter.start, ticket_ids={r[0] for r in rows}))
+
+
+def gather(records: Records, *, quarter: Quarter, team_id: int | None,
+           calendar: BusinessCalendarRecord | None) -> History:
+    """The quarter's tickets measured in one unit of time (the calendar's business minutes, or calendar
+    minutes)."""
     unit = Unit.of(calendar)
-    clocks = _resolution_clocks(session, quarter, team_id)
-    rows = tickets_service.created_between(session, start=quarter.start, end=quarter.end, team_id=team_id)
     samples = []
-    for ticket_id, priority, created_at, first_response_at, solved_at in rows:
+    for ticket_id, priority, created_at, first_response_at, solved_at, assignee_id, policy_id, touched in \
+            records.rows:
         bucket, closed = unit.arrival(created_at)
         first_response = unit.minutes(created_at, first_response_at) if first_response_at else None
-        handle = None
-        if first_response_at is not None and solved_at is not None and solved_at >= first_response_at:
-            handle = unit.minutes(first_response_at, solved_at)
+        touch = min((t for t in (touched, first_response_at) if t is not None), default=None)
+        work = None
+        if touch is not None and solved_at is not None and solved_at >= touch:
+            work = working_time(unit.minutes, created_at=created_at, touch=touch, solved=solved_at,
+                                changes=records.changes.get(ticket_id, ()))
         resolution, source = None, None
         if solved_at is not None:
-            clk = clocks.get(ticket_id)
+            clk = records.clocks.get(ticket_id)
             if clk is not None and _same_unit(clk, unit):
                 resolution, source = float(clk.final_minutes), "sla_clock"
             else:
                 resolution, source = unit.minutes(created_at, solved_at), "timestamps"
-        samples.append(TicketSample(ticket_id=ticket_id, priority=priority, bucket=bucket,
-                                    arrived_closed=closed, first_response=first_response, handle=handle,
-                                    resolution=resolution, resolution_source=source))
+        samples.append(TicketSample(
+            ticket_id=ticket_id, priority=priority, bucket=bucket, arrived_closed=closed,
+            first_response=first_response, handle=None if work is None else work.working,
+            resolution=resolution, resolution_source=source, policy_id=policy_id, assignee_id=assignee_id,
+            elapsed=None if work is None else work.elapsed, paused=None if work is None else work.paused,
+            handle_source=None if work is None else work.source))
+    steps = _steps(unit, quarter)
     weeks = (quarter.end - quarter.start).total_seconds() / (7 * 86_400)
-    return Capacity(quarter=quarter, team_id=team_id, unit=unit, open_hours=_open_hours(unit, quarter),
-                    weeks=weeks, samples=samples,
-                    staffing=staff if staff is not None else staffing(session, team_id=team_id))
+    return History(quarter=quarter, team_id=team_id, unit=unit, open_hours=_open_hours(steps), weeks=weeks,
+                   samples=samples, steps=steps)

@@ -1,12 +1,12 @@
 """Capacity-based SLA targets, the service: compute a run from last quarter, store it, list it, apply one.
 
-For the quarter asked, from the quarter before it, per priority and metric (first_response, resolution):
-the policy that applies (the active one that timed most of that priority's tickets, else the first matching
-a bare ticket of that priority), its current target, the rate achieved (the quarter's SLA clocks), the unit
-of time (the policy's calendar, a given one, or calendar minutes), and the recommendation with every input
-that drove it. The maths is in capacity/erlang.py and capacity/targets.py; the inputs come from
-capacity/inputs.py. A run stores one audited row per priority and metric; applying a row writes its minutes
-into the policy's target, explicitly and audited, once.
+For the quarter asked, from the quarter before it, per active SLA policy, priority and metric (first_response,
+resolution): the policy's current target, the rate achieved (the quarter's SLA clocks of that policy), the
+unit of time (the policy's calendar, a given one, or calendar minutes), and the recommendation with every
+input that drove it. The maths is in capacity/erlang.py and capacity/targets.py; the inputs come from
+capacity/inputs.py (working time: capacity/work.py; people on shift: capacity/shifts.py). A run stores one
+audited row per policy, priority and metric; applying a row writes its minutes into the policy's target,
+explicitly and audited, once.
 """
 
 from __future__ import annotations
@@ -18,7 +18,17 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from tierline.capacity import targets as capacity_targets
-from tierline.capacity.inputs import Capacity, Quarter, gather, parse_quarter, staffing
+from tierline.capacity.inputs import (
+    Capacity,
+    History,
+    Quarter,
+    gather,
+    parse_quarter,
+    read_records,
+    staffing_now,
+    staffing_then,
+)
+from tierline.capacity.shifts import DEFAULT_SHIFT, Shift, parse_shift
 from tierline.capacity.models import SlaRecommendation
 from tierline.people import service as people_service
 from tierline.platform import audit, clock
@@ -32,57 +42,41 @@ from tierline.tickets.models import PRIORITIES, Ticket
 METRICS = ("first_response", "resolution")
 
 
-# -- current targets and achieved rates -------------------------------------------------------------------
+# -- policies and achieved rates ----------------------------------------------------------------------
 
-def _in_quarter(stmt: Any, quarter: Quarter, team_id: int | None) -> Any:
-    stmt = stmt.where(Ticket.created_at >= quarter.start, Ticket.created_at < quarter.end)
-    return stmt if team_id is None else stmt.where(Ticket.team_id == team_id)
-
-
-def policy_for(session: Session, *, quarter: Quarter, priority: str, metric: str, team_id: int | None,
-               ) -> tuple[SlaPolicy | None, str]:
-    """The active policy that timed most of the quarter's tickets of this priority for this metric; else
-    the first active policy matching a ticket of that priority with no other traits."""
-    active = policies.active_policies(session)
-    by_id = {p.id: p for p in active}
-    stmt = _in_quarter(select(SlaClock.policy_id, func.count()).join(Ticket, Ticket.id == SlaClock.ticket_id)
-                       .where(SlaClock.metric == metric, Ticket.priority == priority)
-                       .group_by(SlaClock.policy_id), quarter, team_id)
-    counts = sorted(((n, pid) for pid, n in session.execute(stmt) if pid in by_id),
-                    key=lambda x: (-x[0], by_id[x[1]].position, x[1]))
-    if counts:
-        return by_id[counts[0][1]], f"the active policy that timed most {priority} tickets of {quarter.label}"
-    traits = {"priority": priority, "type": None, "channel": None, "customer_plan": None, "tags": []}
-    for policy in active:
-        if policies.matches(policy, traits, set()):
-            return policy, f"the first active policy matching a {priority} ticket with no other facts"
-    return None, "no active policy applies"
+def policies_to_cover(session: Session) -> list[SlaPolicy | None]:
+    """Every active policy, in the order they are matched; [None] when there is none (the plan still says
+    what the tickets show, and why nothing can be applied)."""
+    return list(policies.active_policies(session)) or [None]
 
 
-def achieved(session: Session, *, quarter: Quarter, priority: str, metric: str, team_id: int | None
-             ) -> dict[str, Any]:
-    """Targets of this priority and metric decided (achieved or breached) in the quarter, as the compliance
-    report counts them."""
-    decided = or_(and_(SlaClock.achieved_at >= quarter.start, SlaClock.achieved_at < quarter.end),
-                  and_(SlaClock.breached_at >= quarter.start, SlaClock.breached_at < quarter.end))
-    stmt = (select(SlaClock.status, func.count()).join(Ticket, Ticket.id == SlaClock.ticket_id)
-            .where(decided, SlaClock.metric == metric, Ticket.priority == priority).group_by(SlaClock.status))
+def achieved(session: Session, *, quarter: Quarter, policy_id: int | None, priority: str, metric: str,
+             team_id: int | None) -> dict[str, Any]:
+    """Targets of this policy, priority and metric decided in the quarter, as the compliance report counts
+    them: breached if it breached there (a breach stays a fact, whatever the clock's status now), met if
+    achieved there without a breach."""
+    if policy_id is None:
+        return {"achieved": 0, "breached": 0, "percent": None, "rule": "no policy: no targets were timed"}
+    where = [SlaClock.policy_id == policy_id, SlaClock.metric == metric, Ticket.priority == priority]
     if team_id is not None:
-        stmt = stmt.where(Ticket.team_id == team_id)
-    counts = dict(session.execute(stmt).all())
-    breached = counts.get("breached", 0)
-    met = sum(n for status, n in counts.items() if status != "breached")
+        where.append(Ticket.team_id == team_id)
+    breached_in = and_(SlaClock.breached_at >= quarter.start, SlaClock.breached_at < quarter.end)
+    met_in = and_(SlaClock.achieved_at >= quarter.start, SlaClock.achieved_at < quarter.end,
+                  SlaClock.breached_at.is_(None))
+    stmt = (select(func.count().filter(breached_in), func.count().filter(met_in))
+            .join(Ticket, Ticket.id == SlaClock.ticket_id).where(*where, or_(breached_in, met_in)))
+    breached, met = (int(n or 0) for n in session.execute(stmt).one())
     total = met + breached
     return {"achieved": met, "breached": breached,
             "percent": round(100.0 * met / total, 2) if total else None,
-            "rule": f"{metric} targets of {priority} tickets achieved or breached in {quarter.label} "
-                    "(sla_clocks)"}
+            "rule": f"{metric} targets of the policy's {priority} tickets achieved or breached in "
+                    f"{quarter.label} (sla_clocks; a clock that breached counts as breached)"}
 
 
 # -- the service ------------------------------------------------------------------------------------------
 
 def _check_inputs(session: Session, quarter: str, service_level: float, team_id: int | None,
-                  calendar_id: int | None) -> tuple[Quarter, BusinessCalendarRecord | None]:
+                  calendar_id: int | None, shift: str) -> tuple[Quarter, BusinessCalendarRecord | None, Shift]:
     errors: list[tuple[str, str]] = []
     asked = None
     try:
@@ -102,9 +96,14 @@ def _check_inputs(session: Session, quarter: str, service_level: float, team_id:
             record = calendars.get_calendar(session, calendar_id=calendar_id)
         except NotFound:
             errors.append(("calendar_id", f"calendar {calendar_id} does not exist"))
+    shift_spec = None
+    try:
+        shift_spec = parse_shift(shift)
+    except Invalid as exc:
+        errors += [(e["field"], e["message"]) for e in exc.extra["errors"]]
     if errors:
         raise Invalid(errors=errors)
-    return asked, record
+    return asked, record, shift_spec
 
 
 def _unit_calendar(session: Session, policy: SlaPolicy | None, target: dict[str, Any] | None,
@@ -127,49 +126,64 @@ def _same_unit(policy: SlaPolicy | None, target: dict[str, Any] | None, cap: Cap
 
 
 def compute(session: Session, *, actor: Actor, quarter: str, service_level: float = 0.9,
-            team_id: int | None = None, calendar_id: int | None = None) -> list[SlaRecommendation]:
-    """Compute and store one run: a recommendation per priority and metric, each audited."""
-    asked, given = _check_inputs(session, quarter, service_level, team_id, calendar_id)
+            team_id: int | None = None, calendar_id: int | None = None, shift: str = DEFAULT_SHIFT,
+            reads: Session | None = None) -> list[SlaRecommendation]:
+    """Compute and store one run: a recommendation per active policy, priority and metric, each audited.
+
+    Everything is computed on `reads` (the request's read session; from the CLI the same session) and only
+    the rows and their audit events are written on `session`: no write lock is held while the plan computes."""
+    reads = session if reads is None else reads
+    asked, given, shift_spec = _check_inputs(reads, quarter, service_level, team_id, calendar_id, shift)
     observed = asked.previous()
-    staff = staffing(session, team_id=team_id)
-    gathered: dict[int | None, Capacity] = {}
+    records = read_records(reads, quarter=observed, team_id=team_id)
+    now_staff = staffing_now(reads, team_id=team_id)
+    # Who did last quarter's work: the people holding its solved tickets.
+    then_staff = staffing_then(reads, user_ids=(r[5] for r in records.rows if r[5] is not None and r[4]))
+    gathered: dict[int | None, History] = {}
     run_id, now = uuid.uuid4().hex, clock.now()
+    active = policies_to_cover(reads)
+    covered = {p.id for p in active if p is not None}
+    uncovered = sum(1 for r in records.rows if r[6] not in covered)
     rows = []
-    for priority in PRIORITIES:
-        for metric in METRICS:
-            policy, policy_rule = policy_for(session, quarter=observed, priority=priority, metric=metric,
-                                             team_id=team_id)
-            target = policies.target_for(policy, metric, priority) if policy is not None else None
-            record = _unit_calendar(session, policy, target, given)
-            key = record.id if record is not None else None
-            if key not in gathered:
-                gathered[key] = gather(session, quarter=observed, team_id=team_id, calendar=record,
-                                       staff=staff)
-            cap = gathered[key]
-            if metric == "first_response":
-                minutes, detail = capacity_targets.first_response(
-                    cap, priority, service_level, target if _same_unit(policy, target, cap) else None)
-            else:
-                minutes, detail = capacity_targets.resolution(cap, priority, service_level)
-            rate = achieved(session, quarter=observed, priority=priority, metric=metric, team_id=team_id)
-            inputs = {
-                "quarter": asked.label, **cap.describe(), "metric": metric, "priority": priority,
-                "policy": None if policy is None else {"id": policy.id, "name": policy.name,
-                                                       "rule": policy_rule},
-                "current_target": target, "achieved": rate, **detail,
-            }
-            inputs["summary"] = capacity_targets.summary(metric, minutes, inputs)
-            row = SlaRecommendation(
-                run_id=run_id, quarter=asked.label, service_level=float(service_level), team_id=team_id,
-                priority=priority, metric=metric, policy_id=policy.id if policy is not None else None,
-                current_minutes=float(target["minutes"]) if target else None,
-                current_business_hours=bool(target.get("business_hours")) if target else None,
-                recommended_minutes=minutes, business_hours=cap.unit.business_hours,
-                calendar_id=cap.unit.calendar_id, achieved_percent=rate["percent"],
-                inputs=audit.jsonable(inputs),
-                created_at=now, updated_at=now)
-            session.add(row)
-            rows.append(row)
+    for policy in active:
+        policy_id = None if policy is None else policy.id
+        caps: dict[int | None, Capacity] = {}
+        for priority in PRIORITIES:
+            for metric in METRICS:
+                target = policies.target_for(policy, metric, priority) if policy is not None else None
+                record = _unit_calendar(reads, policy, target, given)
+                key = record.id if record is not None else None
+                if key not in gathered:
+                    gathered[key] = gather(records, quarter=observed, team_id=team_id, calendar=record)
+                if key not in caps:
+                    caps[key] = gathered[key].for_policy(policy_id, now=now_staff, then=then_staff,
+                                                         shift=shift_spec)
+                cap = caps[key]
+                rate = achieved(reads, quarter=observed, policy_id=policy_id, priority=priority, metric=metric,
+                                team_id=team_id)
+                comparable = target if _same_unit(policy, target, cap) else None
+                plan = (capacity_targets.first_response if metric == "first_response"
+                        else capacity_targets.resolution)
+                minutes, detail = plan(cap, priority, service_level, comparable, rate["percent"])
+                inputs = {
+                    "quarter": asked.label, **cap.describe(), "metric": metric, "priority": priority,
+                    "policy": None if policy is None else {
+                        "id": policy.id, "name": policy.name, "position": policy.position,
+                        "rule": "every active policy is planned for, each from the tickets it timed"},
+                    "tickets_without_an_active_policy": uncovered,
+                    "current_target": target, "current_target_comparable": comparable is not None,
+                    "achieved": rate, **detail,
+                }
+                inputs["summary"] = capacity_targets.summary(metric, minutes, inputs)
+                rows.append(SlaRecommendation(
+                    run_id=run_id, quarter=asked.label, service_level=float(service_level), team_id=team_id,
+                    priority=priority, metric=metric, policy_id=policy_id,
+                    current_minutes=float(target["minutes"]) if target else None,
+                    current_business_hours=bool(target.get("business_hours")) if target else None,
+                    recommended_minutes=minutes, business_hours=cap.unit.business_hours,
+                    calendar_id=cap.unit.calendar_id, achieved_percent=rate["percent"],
+                    inputs=audit.jsonable(inputs), created_at=now, updated_at=now))
+    session.add_all(rows)
     session.flush()
     for row in rows:
         audit.record_create(session, actor, row)

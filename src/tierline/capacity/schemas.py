@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tierline.capacity.shifts import DEFAULT_SHIFT, SHIFT_PATTERN
 from tierline.platform.schemas import Id
 
 QUARTER_PATTERN = r"^[0-9]{4}[Qq][1-4]$"
@@ -27,6 +28,9 @@ class RecommendationCompute(BaseModel):
     team_id: Id | None = Field(default=None, description="one team's tickets and agents (default: everyone)")
     calendar_id: Id | None = Field(default=None, description="staffed hours and business minutes from this "
                                                               "calendar instead of the policies' own")
+    shift: str = Field(default=DEFAULT_SHIFT, pattern=SHIFT_PATTERN, examples=["08:00-16:00"],
+                       description="each agent's working hours on weekdays, in their own time zone (no shift "
+                                   "schedules are stored yet); a shift ending before it starts runs overnight")
 
 
 class RecommendationRead(BaseModel):
@@ -46,7 +50,8 @@ class RecommendationRead(BaseModel):
                                                           "inputs.reason)")
     business_hours: bool = Field(description="recommended_minutes are business minutes of calendar_id")
     calendar_id: int | None
-    achieved_percent: float | None = Field(description="targets met in the observed quarter (sla_clocks)")
+    achieved_percent: float | None = Field(description="the policy's targets of this priority and metric met in "
+                                                       "the observed quarter (sla_clocks)")
     inputs: dict[str, Any]
     created_at: datetime
     updated_at: datetime

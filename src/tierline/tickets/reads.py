@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from tierline.platform.db import UTCDateTime, core_connection
 from tierline.tickets import state_machine as sm
-from tierline.tickets.models import Ticket
+from tierline.tickets.models import Message, Ticket
 from tierline.tickets.workloads import AgentWorkload
 
 FINISHED: tuple[str, ...] = (sm.SOLVED, sm.CLOSED)
@@ -76,6 +76,25 @@ def join_created_between(stmt: Select[Any], ticket_id: ColumnElement[int], *, st
     if team_id is not None:
         stmt = stmt.where(Ticket.team_id == team_id)
     return stmt
+
+
+def work_records(session: Session, *, start: datetime, end: datetime,
+                 team_id: int | None = None) -> Sequence[Row[Any]]:
+    """(id, priority, created_at, first_response_at, solved_at, assignee_id, sla_policy_id, first_touch_at)
+    of the tickets created in [start, end), the team's or everyone's, by id. `first_touch_at` is the first
+    message an agent wrote on it, public reply or internal note (None: no agent ever wrote): where the agent's
+    work on the ticket visibly starts, which capacity planning measures working time from."""
+    # Correlated on the ticket, so it walks each ticket's messages by index rather than all messages.
+    touch = (select(func.min(Message.created_at)).where(Message.ticket_id == Ticket.id,
+                                                         Message.author_type == "agent")
+             .correlate(Ticket).scalar_subquery())
+    stmt = (select(Ticket.id, Ticket.priority, Ticket.created_at, Ticket.first_response_at, Ticket.solved_at,
+                   Ticket.assignee_id, Ticket.sla_policy_id, touch.label("first_touch_at"))
+            .where(Ticket.created_at >= start, Ticket.created_at < end)
+            .order_by(Ticket.id))
+    if team_id is not None:
+        stmt = stmt.where(Ticket.team_id == team_id)
+    return session.execute(stmt).all()
 
 
 # -- counting: tickets by signature inside a window --------------------------------------------------------

@@ -40,6 +40,7 @@ from tierline.tickets.reads import (  # noqa: F401  (aggregate reads other domai
     signature_window_others,
     signature_window_reaches,
     signature_window_tickets,
+    work_records,
 )
 from tierline.tickets.schemas import TicketQuery
 
