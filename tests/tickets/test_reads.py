@@ -38,6 +38,19 @@ def statements(db) -> Iterator[list[str]]:
         event.remove(db.engine, "before_cursor_execute", _count)
 
 
+def statements_per_page(db, api, path: str, limits: tuple[int, int], **params) -> list[int]:
+    """The statements each of two page sizes of a list costs. Both pages have a next one (the cursor costs the
+    same); a first request beforehand takes the token's and the caches' first reads out of the count."""
+    api.get(path, params={**params, "limit": 1})
+    counts = []
+    for limit in limits:
+        with statements(db) as seen:
+            r = api.get(path, params={**params, "limit": limit})
+        assert r.status_code == 200 and len(r.json()["items"]) == limit, r.text
+        counts.append(len(seen))
+    return counts
+
+
 def read(db, fn: Callable[..., Any], **kwargs: Any) -> tuple[Any, int]:
     """(what the read returns, how many statements it ran), in a read-only session."""
     with db.session(write=False) as session, statements(db) as seen:
