@@ -3,9 +3,12 @@ them by permission, and an L1 agent is refused where the API refuses them."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from tests.web.conftest import new_ticket, sla_policy
+from tierline.platform import clock
 
 PAGES = ["/sla", "/sla/capacity", "/tiers", "/problems", "/rules", "/rules/new", "/directory/people",
          "/directory/people/new", "/directory/teams", "/directory/teams/new", "/directory/customers",
@@ -71,3 +74,20 @@ def test_a_customer_is_sent_to_the_portal(person):
     for url in ("/sla", "/rules", "/directory/people", "/audit"):
         r = carl.get(url)
         assert (r.status_code, r.headers["location"]) == (303, "/portal"), url
+
+
+def test_tiers_and_queues_show_depth_age_and_open_work_against_capacity(person, admin, desk, factory):
+    bob = factory.user(roles=["agent_l1"], email="bob@support.example", name="Bob Agent")
+    clock.freeze(clock.now() + timedelta(minutes=90))
+    new_ticket(admin, priority="P3", queue_id=desk["queue"]["id"], tier="L1", assignee_id=bob.id)
+    mona = person(["manager"], "mona@support.example")
+    page = mona.get("/tiers").text
+    queues = page.split('id="queues-h"', 1)[1].split("</section>", 1)[0]
+    row = queues.split("L1 general", 1)[1].split("</tr>", 1)[0]
+    cells = [c.strip() for c in row.split("<td>")[1:]]
+    assert cells[2].startswith("<strong>2</strong>"), "two unsolved tickets wait in the queue"
+    assert cells[3].startswith("1"), "one of them nobody owns"
+    assert ">1h 30m<" in row, "the oldest came in an hour and a half ago"
+    agents = page.split('id="agents-h"', 1)[1].split("</section>", 1)[0]
+    assert "Bob Agent" in agents and "1 / 20" in agents
+    assert "Tier report" in page
