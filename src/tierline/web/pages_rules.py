@@ -108,10 +108,7 @@ def _list_context(db: Session, viewer: Viewer) -> dict[str, Any]:
             rows.append({"id": r.id, "name": r.name, "position": r.position, "active": r.active,
                          "stop": r.stop_processing, "conditions": conditions, "actions": actions,
                          "first": i == 0, "last": i == len(mine) - 1})
-        groups.append({"trigger": trigger, "label": {"create": "When a ticket is created",
-                                                     "update": "When a ticket is updated",
-                                                     "customer_reply": "When the customer replies"}[trigger],
-                       "rows": rows})
+        groups.append({"trigger": trigger, "label": f"When {rule_form.TRIGGER_LABELS[trigger]}", "rows": rows})
     return {"groups": groups, "may_write": viewer.can("triage:write"), "channels": CHANNELS}
 
 

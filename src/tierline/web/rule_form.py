@@ -24,6 +24,8 @@ ID_ACTIONS = frozenset({"set_component", "set_queue", "set_team", "assign_to"})
 OBJECT_ACTIONS = frozenset({"set_custom_field", "notify"})
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 CONDITION_FIELDS = (*conditions_mod.FIELDS, "custom_fields.")
+TRIGGER_LABELS = {"create": "a ticket is created", "update": "a ticket is updated",
+                  "customer_reply": "the customer replies"}
 
 
 def fields() -> list[FormField]:
@@ -32,8 +34,8 @@ def fields() -> list[FormField]:
                  FormField("value", "Value"))
     return [
         FormField("name", "Name"),
-        FormField("trigger", "Runs on", ff.SELECT, options=ff.choices(TRIGGERS)),
-        FormField("position", "Position", ff.NUMBER, help="Rules run by position, then id."),
+        FormField("trigger", "Runs when", ff.SELECT, options=[(t, TRIGGER_LABELS[t]) for t in TRIGGERS]),
+        FormField("position", "Position", ff.NUMBER),
         FormField("active", "Active", ff.BOOL),
         FormField("stop_processing", "Stop here when it matches", ff.BOOL),
         FormField("description", "Description", ff.TEXTAREA),
