@@ -117,3 +117,19 @@ def test_editing_a_rule_changes_what_try_it_explains(browser, live, history):  #
         page.get_by_role("button", name="Save rule").click()
     assert page.locator('td.has-error select[name="conditions.all-0-op"]').is_visible()
     context.close()
+
+
+def test_the_managers_pages_fit_the_screen(browser, live, history, factory):  # noqa: F811
+    factory.user(roles=["admin"], email="ada@support.example", password=PASSWORD, name="Ada Admin")
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    _login(page, live, "ada@support.example", "/tiers")
+    pages = {"tiers": "/tiers", "capacity": "/sla/capacity", "problems": "/problems", "rules": "/rules",
+             "people": "/directory/people", "components": "/directory/components",
+             "policy": "/directory/policies/1", "audit": "/audit/verify"}
+    for name, url in pages.items():
+        page.goto(live + url)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280, url
+        _shot(page, f"manage-{name}")
+    assert "The chain holds." in page.inner_text("#verify-result")
+    context.close()

@@ -24,7 +24,7 @@ from tierline.web.frame import Viewer, page, refusal_of, render
 router = APIRouter(include_in_schema=False)
 STAFF = "staff"
 PAGE_SIZE = 50
-CHANGE_PREVIEW = 6  # changed fields shown in a row; the rest behind "more"
+CHANGE_PREVIEW = 4  # changed fields shown in a row; the rest behind "more"
 
 
 class TrailFilters(BaseModel):
@@ -71,7 +71,7 @@ class TrailFilters(BaseModel):
 
 def _value(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
-    return text if len(text) <= 160 else text[:160] + " …"
+    return text if len(text) <= 300 else text[:300] + " …"
 
 
 def _changes(changes: dict[str, Any]) -> list[dict[str, str]]:
