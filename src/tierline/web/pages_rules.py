@@ -99,12 +99,15 @@ def try_it(request: Request, reads: ReadDB, viewer: Annotated[Viewer, page("tria
 
 def _list_context(db: Session, viewer: Viewer) -> dict[str, Any]:
     found = lookups.everything(rules.list_, db)
+    components = {int(k): v.strip() for k, v in lookups.component_choices(db)}
+    names = {"component": components, "set_component": components, "set_queue": present.queue_names(db),
+             "set_team": lookups.team_names(db), "assign_to": present.people(db)}
     groups = []
     for trigger in TRIGGERS:
         mine = [r for r in found if r.trigger == trigger]
         rows = []
         for i, r in enumerate(mine):
-            conditions, actions = rule_form.summary(r)
+            conditions, actions = rule_form.summary(r, names)
             rows.append({"id": r.id, "name": r.name, "position": r.position, "active": r.active,
                          "stop": r.stop_processing, "conditions": conditions, "actions": actions,
                          "first": i == 0, "last": i == len(mine) - 1})

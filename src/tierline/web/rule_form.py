@@ -133,16 +133,26 @@ def to_form(rule: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def summary(rule: Any) -> tuple[str, str]:
-    """(conditions, actions) of a rule in one line each, for the list."""
+def summary(rule: Any, names: dict[str, dict[int, str]] | None = None) -> tuple[str, str]:
+    """(conditions, actions) of a rule in one line each, for the list; `names` puts a name beside an id
+    (keyed by the condition's field or the action's type: `component`, `set_queue`, ...)."""
+    names = names or {}
     conditions = rule.conditions or {}
 
+    def shown(kind: str, value: Any) -> str:
+        known = names.get(kind, {})
+        if isinstance(value, list):
+            return ", ".join(shown(kind, v) for v in value)
+        return known.get(value, _text(value)) if isinstance(value, int) and not isinstance(value, bool) \
+            else _text(value)
+
     def said(group: str, joiner: str) -> str:
-        return f" {joiner} ".join(f"{c['field']} {c['op'].replace('_', ' ')} {_text(c.get('value'))}".strip()
-                                  for c in conditions.get(group) or [])
+        return f" {joiner} ".join(
+            f"{c['field']} {c['op'].replace('_', ' ')} {shown(c['field'], c.get('value'))}".strip()
+            for c in conditions.get(group) or [])
 
     parts = [p for p in (said("all", "and"), f"any of ({said('any', 'or')})" if conditions.get("any") else "")
              if p]
-    actions = "; ".join(f"{a['type'].replace('_', ' ')} {_text(a.get('value'))}".strip()
+    actions = "; ".join(f"{a['type'].replace('_', ' ')} {shown(a['type'], a.get('value'))}".strip()
                         for a in rule.actions or [])
     return (" and ".join(parts) or "always"), actions
