@@ -132,4 +132,11 @@ def test_the_managers_pages_fit_the_screen(browser, live, history, factory):  # 
         assert page.evaluate("document.documentElement.scrollWidth") <= 1280, url
         _shot(page, f"manage-{name}")
     assert "The chain holds." in page.inner_text("#verify-result")
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, storage_state=context.storage_state())
+    small = phone.new_page()
+    for name, url in (("sla", "/sla"), ("rule", f"/rules/{history['rule']['id']}"), ("people", "/directory/people/1")):
+        small.goto(live + url)
+        assert small.evaluate("document.documentElement.scrollWidth") <= 391, url
+        _shot(small, f"manage-{name}-phone")
+    phone.close()
     context.close()

@@ -92,3 +92,13 @@ def test_try_it_explains_a_pasted_ticket_and_changes_with_the_rule(mona, admin, 
     refused = mona.post("/rules/try", {**SAMPLE, "requester_email": "not an address"},
                         headers={"HX-Request": "true"})
     assert refused.status_code == 422 and "requester_email" in refused.text
+
+
+def test_try_it_without_javascript_answers_with_the_rules_page(mona, admin):
+    admin.post("/api/v1/triage/rules", json={
+        "name": "Empty exports", "conditions": {"all": [{"field": "error_code", "op": "equals",
+                                                         "value": "EXPORT-EMPTY"}]},
+        "actions": [{"type": "set_priority", "value": "P1"}]})
+    page = mona.post("/rules/try", SAMPLE)
+    assert page.status_code == 200 and "<h1>Triage rules</h1>" in page.text
+    assert 'class="rule-name">Empty exports<' in page.text and 'value="EXPORT-EMPTY"' in page.text

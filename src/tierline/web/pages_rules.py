@@ -91,8 +91,10 @@ def try_it(request: Request, reads: ReadDB, viewer: Annotated[Viewer, page("tria
     sample = {"requester_email": requester_email.strip(), "subject": subject.strip(),
               "description": description.strip(), "error_code": error_code.strip(), "channel": channel.strip()}
     result, refusal = _explain(reads, viewer, sample)
+    # htmx swaps in the result alone; without JavaScript the result comes back on the rules page.
+    page_context = {} if request.headers.get("HX-Request") else _list_context(reads, viewer)
     return render(request, "rules.html", viewer, fragment="_explain.html", status=refusal.status if refusal else 200,
-                  explain=result, explain_refusal=refusal, sample=sample, **_list_context(reads, viewer))
+                  explain=result, explain_refusal=refusal, sample=sample, **page_context)
 
 
 # -- the list --------------------------------------------------------------------------------------------------
