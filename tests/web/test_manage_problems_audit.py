@@ -32,6 +32,8 @@ def test_the_list_orders_by_exposure_or_ticket_count(person, two):
     by_count = ann.get("/problems?order_by=ticket_count&status=open").text
     assert by_count.index(small) < by_count.index(large)
     assert ann.get("/problems?order_by=loudest").status_code == 422
+    first = ann.get("/problems?status=&order_by=ticket_count").text
+    assert small in first and large in first, "nothing ticked: every status"
 
 
 def test_a_problem_shows_its_tickets_customers_and_signature_and_is_edited(person, two, factory):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -65,7 +66,7 @@ class TrailFilters(BaseModel):
 
     def url(self, **changes: Any) -> str:
         values = {**self.model_dump(), **changes}
-        pairs = "&".join(f"{k}={v}" for k, v in values.items() if v not in (None, ""))
+        pairs = urlencode([(k, str(v)) for k, v in values.items() if v not in (None, "")])
         return "/audit" + (f"?{pairs}" if pairs else "")
 
 

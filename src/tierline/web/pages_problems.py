@@ -7,6 +7,7 @@ and its refusals, shown by field).
 from __future__ import annotations
 
 from typing import Annotated, Any, get_args
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -56,10 +57,11 @@ def problems_page(request: Request, db: DB, viewer: Annotated[Viewer, page("prob
              "owner": teams.get(p.owner_team_id, "—") if p.owner_team_id else "—",
              "last_seen": present.when(p.last_seen)} for p in found]
     chosen = query.status or []
-    params = "&".join([f"order_by={query.order_by}", *(f"status={s}" for s in chosen)] or [])
+    params = urlencode([("order_by", query.order_by), *(("status", s) for s in chosen or [""]),
+                        ("cursor", next_cursor or "")])
     return render(request, "problems.html", viewer, status=422 if refusal else 200, refusal=refusal, rows=rows,
                   orders=list(ORDERS.items()), order_by=query.order_by, statuses=list(STATUS_LABELS.items()),
-                  chosen=chosen, next_url=f"/problems?{params}&cursor={next_cursor}" if next_cursor else None)
+                  chosen=chosen, next_url=f"/problems?{params}" if next_cursor else None)
 
 
 def _problem_page(request: Request, db: Session, viewer: Viewer, key: str, *, status: int = 200,
