@@ -292,3 +292,23 @@ def delete(session: Session, *, actor: Actor, rule_id: int) -> None:
     audit.record_delete(session, actor, rule)
     session.delete(rule)
     session.flush()
+
+
+def move(session: Session, *, actor: Actor, rule_id: int, offset: int) -> TriageRule:
+    """Move a rule `offset` places among the rules of its trigger (negative: earlier). Positions are free
+    numbers that often tie (every rule at 0 runs by id), so a move renumbers the trigger's rules by tens in
+    their new order; each rule whose position changes is audited as an update."""
+    rule = get(session, rule_id=rule_id)
+    ordered = list(session.scalars(select(TriageRule).where(TriageRule.trigger == rule.trigger)
+                                   .order_by(TriageRule.position, TriageRule.id)))
+    at = ordered.index(rule)
+    ordered.insert(max(0, min(len(ordered) - 1, at + offset)), ordered.pop(at))
+    now = clock.now()
+    for number, each in enumerate(ordered, start=1):
+        if each.position != number * 10:
+            before = audit.snapshot(each)
+            each.position = number * 10
+            each.updated_at = now
+            audit.record_update(session, actor, each, before)
+    session.flush()
+    return rule

@@ -23,7 +23,17 @@ from starlette.types import Scope
 from tierline.platform.db import Database
 from tierline.platform.errors import DomainError, validation_errors
 from tierline.settings import Settings
-from tierline.web import pages_auth, pages_portal, pages_workspace
+from tierline.web import (
+    pages_audit,
+    pages_auth,
+    pages_directory,
+    pages_portal,
+    pages_problems,
+    pages_rules,
+    pages_sla,
+    pages_tiers,
+    pages_workspace,
+)
 from tierline.web.frame import HERE, Elsewhere, LoginRequired, login_url, templates
 
 log = structlog.get_logger("tierline.web")
@@ -96,7 +106,9 @@ def create_console(database: Database, settings: Settings) -> FastAPI:
     console.state.settings = settings
     _install_handlers(console)
     console.mount(STATIC, StaticFiles(directory=HERE / "static"), name="static")
-    for router in (pages_auth.router, pages_workspace.router, pages_portal.router):
+    for router in (pages_auth.router, pages_workspace.router, pages_portal.router, pages_sla.router,
+                   pages_tiers.router, pages_problems.router, pages_rules.router, pages_directory.router,
+                   pages_audit.router):
         console.include_router(router)
     return console
 

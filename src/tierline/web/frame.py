@@ -40,6 +40,10 @@ LOGIN = "/login"
 STAFF_HOME = "/queues"
 PORTAL_HOME = "/portal"
 T = TypeVar("T")
+# The manager's and admin's pages, each shown to those holding the permission its API requires.
+MANAGER_NAV = (("SLA", "/sla", "sla:read"), ("Tiers & queues", "/tiers", "triage:read"),
+               ("Problems", "/problems", "problems:read"), ("Rules", "/rules", "triage:read"),
+               ("Directory", "/directory", "users:read"), ("Audit", "/audit", "audit:read"))
 
 
 class LoginRequired(Exception):
@@ -161,7 +165,7 @@ def _nav(viewer: Viewer | None) -> list[tuple[str, str]]:
     items = [("Queues", STAFF_HOME)]
     if viewer.can("tickets:write"):
         items.append(("New ticket", "/tickets/new"))
-    return items
+    return items + [(label, href) for label, href, permission in MANAGER_NAV if viewer.can(permission)]
 
 
 def render(request: Request, template: str, viewer: Viewer | None, *, status: int = 200,
