@@ -2,28 +2,24 @@
 should, and why), what waits in each queue (depth, the oldest ticket's age, unassigned, SLA risk), and each
 agent's open work against their capacity.
 
-Queue depth and age are read through the tickets service's list, page by page; `_queue_rows` is the one place
-that reads them, so it can take the queue statistics the API is gaining (`stats` on every queue) as they land.
+Queue depth, age and risk are the queue statistics the API gives on every queue (`flows.queue_views`), so the
+page and `GET /api/v1/queues` never disagree.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from tierline.flows import queue_views
 from tierline.people import service as people_service
-from tierline.platform import clock
-from tierline.platform.auth.actor import Actor
 from tierline.platform.deps import DB
 from tierline.tickets import queues
 from tierline.tickets import service as tickets_service
-from tierline.tickets import state_machine as sm
-from tierline.tickets.schemas import TicketQuery, TicketType
+from tierline.tickets.schemas import TicketType
 from tierline.triage import tiers
 from tierline.triage.tier_schemas import TierReport
 from tierline.web import lookups, present
@@ -35,45 +31,19 @@ DAYS = (30, 90, 180, 365)
 QUEUE_PAGES = 50  # 10,000 unsolved tickets a queue
 
 
-@dataclass
-class QueueFigures:
-    depth: int = 0
-    oldest: datetime | None = None
-    unassigned: int = 0
-    breached: int = 0
-    at_risk: int = 0
-
-
-def _figures(db: Session, actor: Actor, queue_id: int) -> QueueFigures:
-    figures = QueueFigures()
-    cursor = None
-    for _ in range(QUEUE_PAGES):
-        found, cursor = tickets_service.list_(db, actor=actor, query=TicketQuery(
-            queue_id=queue_id, status=list(sm.UNSOLVED), order_by="created_at", limit=200, cursor=cursor))
-        for t in found:
-            figures.depth += 1
-            figures.unassigned += t.assignee_id is None
-            if figures.oldest is None or t.created_at < figures.oldest:
-                figures.oldest = t.created_at
-            risk = present.risk(t.sla_due_at)
-            figures.breached += risk == "breached"
-            figures.at_risk += risk == "at-risk"
-        if cursor is None:
-            break
-    return figures
-
-
-def _queue_rows(db: Session, actor: Actor) -> list[dict[str, Any]]:
+def _queue_rows(db: Session) -> list[dict[str, Any]]:
     names = lookups.team_names(db)
-    now = clock.now()
+    directory = sorted(queues.directory(db).values(), key=lambda q: (q.tier, q.name.lower()))
+    stats = queue_views.statistics(db, queue_ids=[q.id for q in directory])
     rows = []
-    for q in sorted(queues.directory(db).values(), key=lambda q: (q.tier, q.name.lower())):
-        f = _figures(db, actor, q.id)
-        age = (now - clock.as_utc(f.oldest)).total_seconds() / 60 if f.oldest else None
+    for q in directory:
+        f = stats[q.id]
         rows.append({"id": q.id, "name": q.name, "tier": q.tier, "team": names.get(q.team_id, "—")
                      if q.team_id else "—", "depth": f.depth, "unassigned": f.unassigned, "breached": f.breached,
-                     "at_risk": f.at_risk, "oldest": present.minutes_text(age) if age is not None else "—",
-                     "oldest_iso": present.iso(f.oldest), "strategy": q.assignment_strategy.replace("_", " ")})
+                     "at_risk": f.at_risk,
+                     "oldest": present.minutes_text(f.oldest_age_minutes) if f.oldest_age_minutes is not None
+                     else "—", "oldest_iso": present.iso(f.oldest_created_at),
+                     "strategy": q.assignment_strategy.replace("_", " ")})
     return rows
 
 
@@ -126,6 +96,6 @@ def tiers_page(request: Request, db: DB, viewer: Annotated[Viewer, page("triage:
     may_read_queues = viewer.can("queues:read") and viewer.can("tickets:read")
     return render(request, "tiers.html", viewer, days=days, day_choices=DAYS, type=type or "",
                   types=get_args(TicketType), report=report, rows=_tier_rows(report),
-                  thresholds=report.thresholds, queues=_queue_rows(db, viewer.actor) if may_read_queues else None,
+                  thresholds=report.thresholds, queues=_queue_rows(db) if may_read_queues else None,
                   agents=_agent_rows(db) if viewer.can("users:read") else None,
                   may_edit_queues=viewer.can("queues:write"))
