@@ -117,6 +117,8 @@ def test_reopens_and_follow_ups_match_their_originals(plan, threads):
 def test_weekdays_and_dates_agree_with_the_ticket_time(plan, threads):
     checked = 0
     for t in plan.tickets:
+        if t.customer is None:  # a personal address: the thread is written in its drawn customer's zone
+            continue
         local_created = _local(plan, t, t.created_at)
         for day, month, number in re.findall(r"\b(Monday|Tuesday|Wednesday|Thursday|Friday), ([A-Z][a-z]{2}) "
                                              r"(\d{1,2})\b", t.description):
