@@ -193,15 +193,32 @@ class TicketWriter:
         root_cause = None
         if causes:
             root_cause = causes[r] if len(causes) == len(scenario.resolutions) else rng.choice(causes)
-        if priority == "P1" and rng.random() < 0.25:
-            subject = f"URGENT: {subject}"
-        elif channel == "chat" and rng.random() < 0.4:
-            subject = subject[:1].lower() + subject[1:]
+        subject = self._styled(subject, scenario, customer, priority, channel)
         description = self._description(body, ctx, customer, requester_name, channel)
         return TicketText(subject=subject[:200], description=description, users=ctx["users"], ctx=ctx,
                           resolution=scenario.resolutions[r], root_cause=root_cause, scenario=scenario,
                           code=stated, diagnosed_code=diagnosed,
                           tz=customer.timezone if customer else "UTC", asks=scenario.asks or conv.GENERIC_ASKS)
+
+    def _styled(self, subject: str, scenario: Scenario, customer: CustomerPlan | None, priority: str,
+                channel: str) -> str:
+        """The subject as this customer writes it: some tag their company or environment, say what kind of
+        request it is, shout when production is down, or type in lower case."""
+        rng, r = self.rng, self.rng.random()
+        if priority == "P1" and r < 0.25:
+            return f"URGENT: {subject}"
+        if r < 0.12 and customer is not None:
+            return f"[{customer.name.split()[0]}] {subject}"
+        if r < 0.2:
+            kind = {"question": "Question", "task": "Request", "feature_request": "Idea"}.get(scenario.type, "Issue")
+            return f"{kind}: {subject}"
+        if r < 0.28 and scenario.type in BROKEN:
+            return f"{subject} ({rng.choice(('production', 'prod', 'staging', 'all regions', 'EU workspace'))})"
+        if r < 0.34 and customer is not None:
+            return f"{subject} - {customer.name}"
+        if channel == "chat" and r < 0.6:
+            return subject[:1].lower() + subject[1:]
+        return subject
 
     def _description(self, body: str, ctx: dict[str, Any], customer: CustomerPlan | None, requester_name: str,
                      channel: str) -> str:
