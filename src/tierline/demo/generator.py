@@ -124,6 +124,11 @@ FIRST_RESPONSE_MINUTES = {"P1": (4, 30), "P2": (15, 120), "P3": (30, 480), "P4":
 # Business and enterprise contracts promise faster first responses (service_levels.POLICIES); the desk meets
 # them most of the time, so a few breach.
 CONTRACTED_FIRST_RESPONSE_MINUTES = {"P1": (3, 32), "P2": (8, 66), "P3": (20, 260), "P4": (30, 520)}
+# The next-reply targets (service_levels.POLICIES, business minutes; calendar minutes here, which are never
+# fewer): the agent answers a customer's message inside them nine times in ten.
+NEXT_REPLY_MINUTES = {"P1": 60, "P2": 120, "P3": 480, "P4": 960}
+STANDARD_NEXT_REPLY_MINUTES = {"P1": 120, "P2": 480, "P3": 960, "P4": 1920}
+LATE_REPLY_SHARE = 0.1
 CHANNELS = (("email", 45), ("web", 30), ("chat", 12), ("phone", 6), ("api", 7))
 RECENT_MINUTES = 240
 BURST_SCENARIOS = ("Load Balancer", "Connection Pooling", "CDN", "SSO & SAML", "Webhooks", "Replication")
@@ -132,7 +137,7 @@ REOPEN_SHARE = 0.07  # solved tickets the customer reopens inside the reopen win
 FOLLOW_UP_SHARE = 0.05  # closed tickets whose customer writes again (a follow-up ticket)
 # This morning the billing desk (L1 Billing) is out; the overnight invoice run brings its questions.
 ABSENT_QUEUE = "L1 Billing"
-MORNING_BILLING_SHARE = 0.35
+MORNING_BILLING_SHARE = 0.4
 BILLING_COMPONENTS = ("Invoicing", "Payments", "Subscriptions & Plans")
 
 
@@ -166,17 +171,19 @@ class _TicketBuilder:
     def build(self, n: int) -> tuple[list[TicketPlan], list[Event]]:
         rng = self.rng
         slots: list[tuple[datetime | None, Scenario | None, str | None]] = []
-        for _ in range(max(0, n // 300) if n >= 100 else 0):  # outages: many customers write at once
+        bursts = max(0, n // 150) if n >= 100 else 0
+        for b in range(bursts):  # outages: many customers write at once (the last one yesterday)
             burst_component = rng.choice(BURST_SCENARIOS)
             scenario = next(s for s in SCENARIOS if s.component == burst_component and s.type == "incident")
-            start = self.now - timedelta(days=rng.uniform(3, HISTORY_DAYS - 5))
+            start = self.now - (timedelta(hours=rng.uniform(8, 36)) if b == bursts - 1
+                                else timedelta(days=rng.uniform(3, HISTORY_DAYS - 5)))
             code = rng.choice(scenario.error_codes) if scenario.error_codes else None
             for _ in range(rng.randint(4, 10)):
                 if len(slots) < n:
                     slots.append((start + timedelta(minutes=rng.uniform(0, 90)), scenario, code))
         # The morning's intake: tickets of the last few hours, most not answered yet, so the queues are live
         # (SLA targets falling due) whenever the demo is loaded; a third are the invoice run's billing questions.
-        for _ in range(min(n - len(slots), max(3, n // 120))):
+        for _ in range(min(n - len(slots), max(3, n // 100))):
             at = self.now - timedelta(minutes=rng.uniform(10, RECENT_MINUTES))
             billing = rng.choice(self.billing) if rng.random() < MORNING_BILLING_SHARE else None
             slots.append((at.replace(microsecond=0), billing, None))
@@ -314,6 +321,7 @@ class _TicketBuilder:
             at = at + timedelta(hours=rng.uniform(0.3, 20))
             self._event(at, i, "message", author=t.requester_email, author_type="customer", public=True,
                         body=w.customer_details(text, at))
+            at = self._reply(t, text, agent, at, contracted)
         queue = t.queue
         tier = self.queues[queue].tier
         if tier != "L3" and rng.random() < scenario.escalation:
@@ -341,6 +349,7 @@ class _TicketBuilder:
             at = at + timedelta(hours=rng.uniform(2, 30))
             self._event(at, i, "message", author=t.requester_email, author_type="customer", public=True,
                         body=w.nudge(text, at))
+            at = self._reply(t, text, agent, at, contracted)
         if scenario.type in ("bug", "problem") and rng.random() < 0.3:
             at = at + timedelta(hours=rng.uniform(1, 8))
             self._event(at, i, "message", author=agent.email, author_type="agent", public=True,
@@ -366,6 +375,15 @@ class _TicketBuilder:
         if rng.random() < FOLLOW_UP_SHARE and self.now - timedelta(days=21) < follow:
             self._event(follow, i, "message", author=t.requester_email, author_type="customer", public=True,
                         body=w.follow_up(text, t.subject, follow))
+
+    def _reply(self, t: TicketPlan, text: TicketText, agent: StaffPlan, at: datetime, contracted: bool) -> datetime:
+        """The agent answers the customer's message: inside the next-reply target, but now and then late."""
+        target = (NEXT_REPLY_MINUTES if contracted else STANDARD_NEXT_REPLY_MINUTES)[t.priority]
+        share = self.rng.uniform(1.05, 1.8) if self.rng.random() < LATE_REPLY_SHARE else self.rng.uniform(0.1, 0.85)
+        at = at + timedelta(minutes=target * share)
+        self._event(at, t.index, "message", author=agent.email, author_type="agent", public=True,
+                    body=self.writer.working(text, at))
+        return at
 
     def _work_to_solved(self, t: TicketPlan, text: TicketText, agent: StaffPlan, first: str,
                         at: datetime) -> datetime:

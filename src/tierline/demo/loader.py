@@ -57,10 +57,13 @@ INTAKE = {channel: Actor.system(f"intake:{channel}") for channel in ("email", "w
 ORG_AGE = timedelta(days=3 * 365)  # the organisation and its first customers predate the ticket history
 
 ProgressFn = Callable[[str, int, int], None]  # (stage, done, total)
-# How a problem manager works a problem intake made (hours after the previous step), and how often a problem
-# stops at a step: some are still being investigated, some are known errors with a workaround and no fix yet.
-PROBLEM_STEPS = (("investigating", (1, 8), 0.12), ("known_error", (24, 120), 0.3),
-                 ("fixed", (48, 480), 0.0), ("closed", (120, 336), 0.15))
+# How a problem manager works a problem intake made: each step some hours after the previous one ...
+PROBLEM_STEPS = (("investigating", (1, 8)), ("known_error", (24, 120)), ("fixed", (48, 480)),
+                 ("closed", (120, 336)))
+# ... up to where the problem's story ends, in turn: most are fixed and closed, some stay known errors (a
+# workaround and no fix planned), some are fixed and not yet closed, some are still being investigated. The
+# young ones stop earlier by themselves: their later steps would fall after now.
+PROBLEM_FATES = ("closed", "fixed", "known_error", "closed", "investigating", "fixed", "closed", "known_error")
 
 
 @dataclass
@@ -112,6 +115,7 @@ class Loader:
         self.settler = Settler(session)
         self.problem_steps: list[tuple[datetime, int, int, str]] = []  # (at, order, problem id, status)
         self.problem_ticket: dict[int, TicketPlan] = {}  # problem id -> the ticket plan that made it
+        self.problems_worked = 0
         self.stats = LoadStats()
         # Strong references to rows the services look up again and again, so those lookups hit the session's
         # identity map (it holds objects weakly) instead of the database.
@@ -251,7 +255,8 @@ class Loader:
             self.stats.misrouted.append(f"ticket #{t.index} ({t.error_code}, {t.component_at_intake}): planned "
                                         f"{t.queue}, triage chose {got}")
         problem = (ticket.triage or {}).get("problem") or {}
-        if problem.get("created") and problem.get("problem_id") is not None:
+        if (problem.get("created") or problem.get("reopened")) and problem.get("problem_id") is not None:
+            # A new problem, or a fixed one this ticket reopened as a regression: it is worked (again).
             self._plan_problem(int(problem["problem_id"]), t)
 
     def _message(self, t: TicketPlan, event: Event) -> None:
@@ -283,15 +288,18 @@ class Loader:
     # -- problems --------------------------------------------------------------------------------------
 
     def _plan_problem(self, problem_id: int, t: TicketPlan) -> None:
-        """Intake's recurrence made a problem from this ticket's signature: plan how it is worked (a random
-        draw of its own, so the plan's tickets do not change with how many problems appear)."""
-        rng = random.Random(self.plan.seed * 1_000_003 + problem_id)
+        """Intake's recurrence made a problem from this ticket's signature, or reopened a fixed one: plan how
+        it is worked (a random draw of its own, so the plan's tickets do not change with how many problems
+        appear)."""
+        rng = random.Random(f"{self.plan.seed}:{problem_id}:{self.problems_worked}")
+        fate = PROBLEM_FATES[self.problems_worked % len(PROBLEM_FATES)]
+        self.problems_worked += 1
         at = clock.now()
-        self.problem_ticket[problem_id] = t
-        for status, (lo, hi), stop in PROBLEM_STEPS:
+        self.problem_ticket.setdefault(problem_id, t)
+        for status, (lo, hi) in PROBLEM_STEPS:
             at = at + timedelta(hours=rng.uniform(lo, hi))
             heapq.heappush(self.problem_steps, (at, len(self.problem_steps), problem_id, status))
-            if rng.random() < stop:
+            if status == fate:
                 break
 
     def _problem_steps_until(self, until: datetime) -> None:
