@@ -373,8 +373,17 @@ class _TicketBuilder:
                              status="closed")
         follow = closed + timedelta(days=rng.uniform(1, 20))
         if rng.random() < FOLLOW_UP_SHARE and self.now - timedelta(days=21) < follow:
+            # The customer writes after the close: a follow-up ticket, which the same agent takes and works.
             self._event(follow, i, "message", author=t.requester_email, author_type="customer", public=True,
                         body=w.follow_up(text, t.subject, follow))
+            lo, hi = (CONTRACTED_FIRST_RESPONSE_MINUTES if contracted else FIRST_RESPONSE_MINUTES)[t.priority]
+            at = follow + timedelta(minutes=rng.uniform(lo, hi))
+            self._event(at, i, "update", status="open", assignee=agent.email)
+            at = at + timedelta(minutes=rng.uniform(1, 6))
+            self._event(at, i, "message", author=agent.email, author_type="agent", public=True,
+                        body=w.reopened_ack(text, first, at))
+            solved = self._work_to_solved(t, text, agent, first, at)
+            self._event(solved + timedelta(days=7, hours=rng.uniform(0, 6)), i, "update", status="closed")
 
     def _reply(self, t: TicketPlan, text: TicketText, agent: StaffPlan, at: datetime, contracted: bool) -> datetime:
         """The agent answers the customer's message: inside the next-reply target, but now and then late."""

@@ -262,8 +262,11 @@ class Loader:
     def _message(self, t: TicketPlan, event: Event) -> None:
         ticket, d = self.tickets[t.index], event.data
         if d["author_type"] == "customer":
-            messages.create(self.session, actor=INTAKE[t.channel], ticket_key=ticket.key, body=d["body"],
-                            public=True, author_type="customer", author_email=d["author"])
+            message = messages.create(self.session, actor=INTAKE[t.channel], ticket_key=ticket.key,
+                                      body=d["body"], public=True, author_type="customer",
+                                      author_email=d["author"])
+            if message.ticket_id != ticket.id:  # written after the close: the plan goes on with the follow-up
+                self.tickets[t.index] = self.session.get(Ticket, message.ticket_id)
             return
         if ticket.status == sm.CLOSED:
             self._skip(t, event, "the ticket is closed")
