@@ -58,9 +58,12 @@ def test_the_demo_routes_its_history_by_rules_and_activates_a_classifier(db, cli
         active = {m.target: m for m in classifier.list_(session) if m.active}
         activations = session.scalar(select(func.count()).select_from(AuditEvent)
                                      .where(AuditEvent.action == "triage_models.activate"))
+        # Tickets wait later for a reason: their agent is out today, or an SLA escalation found nobody.
+        moved = session.scalar(select(func.count(func.distinct(AuditEvent.entity_id))).where(
+            AuditEvent.action.in_(("tickets.return_to_queue", "tickets.escalate"))))
     # The demo's skills let intake find an agent for nearly every ticket.
     found, created = result.assigned_at_intake
-    assert created == SMALL["tickets"] and found >= 0.9 * created and waiting <= created - found
+    assert created == SMALL["tickets"] and found >= 0.9 * created and waiting <= created - found + moved
     assert set(active) == {m.target for m in result.classifiers if m.version is not None}
     assert "queue" in active
     assert activations == len(active)
@@ -87,7 +90,7 @@ def test_the_demo_has_breached_and_at_risk_tickets(db, client):
     assert at_risk.status_code == 200, at_risk.text
     assert at_risk.json()["items"], "no target falls due within a day of the demo's end"
     with db.session(write=False) as session:
-        keys = [f"T-{i}" for i in session.scalars(select(Ticket.id).order_by(Ticket.id.desc()).limit(40))]
+        keys = [f"T-{i}" for i in session.scalars(select(Ticket.id).order_by(Ticket.id.desc()))]
     statuses = []
     for key in keys:
         r = client.get(f"/api/v1/tickets/{key}", headers=headers)

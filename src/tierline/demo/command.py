@@ -69,6 +69,9 @@ class DemoResult:
     misrouted: list[str] = field(default_factory=list)
     assigned_at_intake: tuple[int, int] = (0, 0)  # (found an agent at intake, of the tickets loaded)
     classifiers: list[ClassifierResult] = field(default_factory=list)
+    # What the worker's part did during the history (warnings, breaches, jobs; failed), and problem steps.
+    settled: dict[str, int] = field(default_factory=dict)
+    problem_steps: int = 0
 
 
 @dataclass
@@ -91,12 +94,13 @@ def load(database: Database, *, customers: int, tickets: int, seed: int,
         marker = {"seed": seed, "customers": customers, "tickets": tickets, "loaded_at": plan.now.isoformat()}
         write_marker(session, marker)
         loaded = counts(session)
-    # Timers that fell due during the simulated history (SLA breaches of still-open tickets, auto-closes)
-    # run now, so the demo shows them before the server's worker starts.
-    jobs.run_until_idle(database, max_rounds=10_000)
+    # The loader settled the history up to the plan's "now" as a worker would have; what fell due in the
+    # seconds the load took runs here, as the server's worker would run it.
+    jobs.run_until_idle(database, max_rounds=100)
     classifiers = [train_classifier(database, target=target) for target in CLASSIFIER_TARGETS]
     return DemoResult(True, marker, loaded, time.perf_counter() - started, stats.skipped_events,
-                      stats.misrouted, (stats.assigned_at_intake, stats.created), classifiers)
+                      stats.misrouted, (stats.assigned_at_intake, stats.created), classifiers, stats.settled,
+                      stats.problem_steps)
 
 
 def train_classifier(database: Database, *, target: str) -> ClassifierResult:
@@ -194,6 +198,11 @@ def run(database: Database, *, customers: int, tickets: int, seed: int, console:
         if result.misrouted:
             console.print(f"[yellow]{len(result.misrouted)} tickets landed in another queue than planned"
                           f"[/yellow], e.g. {result.misrouted[0]}")
+        settled = result.settled
+        console.print(f"history settled as a worker would have: {settled.get('warning', 0):,} SLA warnings, "
+                      f"{settled.get('breach', 0):,} breaches (with their escalations) and {settled.get('job', 0):,} "
+                      f"timers run at their instants; {result.problem_steps} problem steps "
+                      "(investigating, known error, fixed, closed)", highlight=False)
         figures = triage_and_sla_figures(database)
         console.print(
             f"triage: {figures['rules']} routing and flagging rules; intake found an agent for "
@@ -203,7 +212,7 @@ def run(database: Database, *, customers: int, tickets: int, seed: int, console:
             f"{AT_RISK_MINUTES // 60} hours (GET /api/v1/sla/at-risk)", highlight=False)
         for c in result.classifiers:
             if c.version is None:
-                console.print(f"[yellow]classifier ({c.target}) not c[/yellow]: {c.error}")
+                console.print(f"[yellow]classifier ({c.target}) not trained[/yellow]: {c.error}")
             elif c.metrics.get("method") == "holdout":
                 console.print(
                     f"classifier: {c.target} model v{c.version} active, accuracy "

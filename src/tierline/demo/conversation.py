@@ -1,9 +1,14 @@
-"""How support conversations sound: greetings, acknowledgements, questions, replies and internal notes."""
+"""How support conversations sound: greetings, acknowledgements, questions, replies and internal notes.
+
+Each thread hangs together: the customer answers what the agent asked (`ASK_REPLIES`), a reopen or a follow-up
+names what came back (with its error code only if the ticket had one), and times and weekdays are those of the
+message they appear in (`texts.TicketWriter` fills `{time_local}`, `{weekday}` and `{have_a_good}` per message).
+"""
 
 from __future__ import annotations
 
-CUSTOMER_OPENINGS = ("Hi team,", "Hello,", "Hi support,", "Hi there,", "Good morning,", "Hey folks,",
-                     "Hello Tierline support,")
+CUSTOMER_OPENINGS = ("Hi team,", "Hello,", "Hi support,", "Hi there,", "{greeting},", "Hey folks,",
+                     "Hello Tierline support,", "Dear support team,", "")
 
 CUSTOMER_URGENCY = (
     "",
@@ -14,8 +19,17 @@ CUSTOMER_URGENCY = (
     "We have a customer demo on {date}, so we'd appreciate a quick look.",
 )
 
-CUSTOMER_SIGNOFFS = ("Thanks,", "Best regards,", "Cheers,", "Thanks in advance,", "Kind regards,", "Best,")
+CUSTOMER_SIGNOFFS = ("Thanks,", "Best regards,", "Cheers,", "Thanks in advance,", "Kind regards,", "Best,",
+                     "Regards,", "Thank you,")
 
+# How the desk writes down a phone call, and how a chat starts (both channels read differently from email).
+PHONE_NOTES = (
+    "Phone call from {requester} ({company}) at {time_local} their time. Summary: {body}",
+    "{requester} called in ({company}): {body}\n\nCaller asked for a call back.",
+)
+CHAT_OPENINGS = ("hi, quick one:", "hey - ", "hello, ", "hi there! ")
+
+# Acknowledging a report of something broken (incidents, bugs, problems) ...
 AGENT_ACKS = (
     "Hi {first_name},\n\nThanks for reaching out, and sorry for the trouble. I'm looking into this now. "
     "Could you send me {ask}? That will let me find the right logs on our side.",
@@ -26,6 +40,14 @@ AGENT_ACKS = (
     "will get back to you within {update_in}.",
 )
 
+# ... and a question or a request.
+AGENT_ACKS_QUESTION = (
+    "Hi {first_name},\n\nThanks for your question. I'm checking the details and will get back to you within "
+    "{update_in}.",
+    "Hello {first_name},\n\nThanks for getting in touch. Before I answer, could you share {ask}?",
+    "Hi {first_name},\n\nHappy to help with this. I'm looking into it now.",
+)
+
 GENERIC_ASKS = (
     "the X-Request-ID header of one failing response",
     "the exact time (with time zone) you last saw the problem",
@@ -33,24 +55,53 @@ GENERIC_ASKS = (
     "the IDs of two or three affected records",
 )
 
-CUSTOMER_DETAILS = (
-    "Sure, here you go: request id {request_id}, last seen at {time_local} our time.",
-    "Attached. It happened again at {time_local}; {count} requests failed in that minute.",
-    "Here's what we have: {request_id}. It affects about {users} users.",
-    "Screenshot and logs attached. Let me know if you need anything else.",
-)
-
-CUSTOMER_DETAILS_DB = (
-    "The cluster is {cluster}. We also noticed it started right after {time_local}.",
-    "Cluster {cluster}. pg_stat_activity output attached: lots of sessions 'idle in transaction' from our "
-    "workers.",
-    "It's {cluster} in {region}. Nothing changed in our schema this week.",
-)
+# What the customer sends back for each thing an agent asks (corpus.py's asks and GENERIC_ASKS).
+ASK_REPLIES: dict[str, tuple[str, ...]] = {
+    "the X-Request-ID header of one failing response": (
+        "Here's one: {request_id}, from {time_local} our time.",
+        "Request id {request_id}. It failed again a minute later with the same error.",
+    ),
+    "the exact time (with your time zone) of the last failure": (
+        "The last one was at {time_local} ({timezone}).",
+        "Last failure at {time_local} our time ({timezone}); {count} requests failed in that minute.",
+    ),
+    "your cluster ID (it starts with pg-)": (
+        "It's {cluster}.",
+        "The cluster is {cluster} in {region}. Nothing changed in our schema this week.",
+    ),
+    "the output of `SELECT * FROM pg_stat_activity` during the issue": (
+        "Attached: lots of sessions 'idle in transaction' from our workers on {cluster}.",
+        "pg_stat_activity output for {cluster} attached, taken at {time_local}.",
+    ),
+    "a SAML tracer capture of a failed sign-in": (
+        "SAML tracer capture attached, taken at {time_local} with {browser}.",
+    ),
+    "your IdP's metadata XML or entity ID": (
+        "Metadata XML attached; our entity ID is {idp_issuer}.",
+    ),
+    "the exact time (with time zone) you last saw the problem": (
+        "Last seen at {time_local} ({timezone}).",
+        "It happened again at {time_local} our time ({timezone}).",
+    ),
+    "a screenshot of the error and the browser/app version": (
+        "Screenshot attached. We're on {browser}.",
+        "Attached; app version {app_version}.",
+    ),
+    "the IDs of two or three affected records": (
+        "Sure: {request_id} is one of them; I've attached a list of a few more.",
+        "Attached a CSV with three of the affected records.",
+    ),
+}
 
 CUSTOMER_NUDGES = (
     "Any update on this? It's still happening.",
     "Hi, just checking in. Is there an ETA?",
     "This is now blocking {users} of our users. Can we escalate?",
+    "Following up: our team is waiting on this to continue.",
+)
+CUSTOMER_NUDGES_QUESTION = (
+    "Hi, just checking in on this one.",
+    "Any news? We'd like to plan around the answer.",
     "Following up: our team is waiting on this to continue.",
 )
 
@@ -59,19 +110,39 @@ CUSTOMER_CONFIRMS = (
     "Confirmed, it works now. Thanks for the quick help.",
     "Looks good on our side. You can close this.",
     "Yes, all green since {time_local}. Much appreciated.",
+)
+CUSTOMER_CONFIRMS_QUESTION = (
     "Thanks, that's exactly what we needed.",
+    "Perfect, that answers it. Thank you!",
+    "Great, thanks for sorting this out so quickly.",
 )
 
+# A reply to a solved ticket that reopens it: what came back (its code only when the ticket carried one).
 CUSTOMER_REOPENS = (
-    "Hi, this is happening again since this morning ({error_code}). Same setup as before.",
-    "Unfortunately the problem is back: {count} failures in the last hour.",
-    "We saw the same error again today at {time_local}. Can you take another look?",
+    "Sorry to reopen this: it's happening again since {time_local}{code_in_parens}. Same setup as before.",
+    "Unfortunately the fix didn't hold. We saw it again {today} at {time_local}.",
+    "Reopening: the same problem came back {today}, {count} failures in the last hour.",
+)
+# A reply after the ticket was closed, which opens a follow-up ticket: it says what it follows up.
+CUSTOMER_FOLLOW_UPS = (
+    "Hi, we had this problem a few weeks ago (\"{subject}\") and it's back since {time_local}{code_in_parens}.",
+    "The issue from our earlier ticket (\"{subject}\") has come back {today}. Same symptoms as last time.",
+)
+
+AGENT_REOPENED = (
+    "Sorry it came back, {first_name}. I'm looking at it again and will update you within {update_in}.",
+    "Thanks for letting us know. I've reopened the investigation and I'm checking what changed since the fix.",
 )
 
 AGENT_WORKING = (
     "Quick update: we've reproduced the problem and are working on a fix. Next update within {update_in}.",
     "Thanks for the details, that helped. The logs show {observation}; I'm checking with engineering.",
     "Update: our engineers have identified the likely cause and are testing a fix.",
+)
+
+AGENT_WORKING_QUESTION = (
+    "Quick update: I'm still checking this with our {area} specialists; you'll hear from me within {update_in}.",
+    "Thanks for your patience. I've asked the {area} team to confirm the details before I answer.",
 )
 
 AGENT_PROPOSE = (
@@ -83,7 +154,7 @@ AGENT_PROPOSE = (
 AGENT_SOLVE = (
     "Glad to hear it. I'm marking this as solved; just reply if anything comes back.",
     "Thanks for confirming. Solving this ticket now; a reply within 7 days reopens it.",
-    "Great! Closing the loop on our side. Have a good {weekday}.",
+    "Great! Closing the loop on our side. Have a good {have_a_good}.",
 )
 
 AGENT_SOLVE_NO_REPLY = (
@@ -109,7 +180,7 @@ INTERNAL_TRIAGE = (
     "Checked logs in {region}: {observation}.",
     "Similar to T-{similar} from last month; same root cause likely.",
     "Reproduced on staging with {version}.",
-    "Customer mentioned a launch on {date}: treat as time-sensitive.",
+    "Customer asked twice about timing: treat as time-sensitive.",
 )
 
 INTERNAL_ESCALATE = (

@@ -2,13 +2,21 @@
 
 Everything goes through the same service functions the API calls, with the clock frozen at each event's
 historical instant, so the audit chain, the search index, the outbox and the jobs fill exactly as they
-would have in production. One transaction: an interrupted load leaves nothing behind, and a second run
-finds the marker (and the demo admin) and adds no domain data.
+would have in production. Before each event, what a worker would have done by then runs at its own instant
+(`settle.Settler`: SLA warnings, breaches and their escalations, auto-closes, problem announcements), so the
+history is settled when the load ends and the server's worker starts with nothing overdue. The problems that
+intake's recurrence makes are worked as a problem manager would: investigated, some left as known errors,
+others fixed (announced to their open tickets in words written for customers) and later closed.
+
+One transaction: an interrupted load leaves nothing behind, and a second run finds the marker (and the demo
+admin) and adds no domain data.
 """
 
 from __future__ import annotations
 
+import heapq
 import json
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,7 +32,9 @@ from tierline.customers.models import Contact, Customer
 from tierline.demo import architecture as arch
 from tierline.demo import service_levels, triage_rules
 from tierline.demo.plans import DemoPlan, Event, TicketPlan
+from tierline.demo.settle import Settler
 from tierline.flows import intake, messages, ticket_update
+from tierline.flows import people as people_flow
 from tierline.people import service as people_service
 from tierline.people import teams as people_teams
 from tierline.people.models import Team
@@ -32,10 +42,11 @@ from tierline.platform import app_settings, audit, clock
 from tierline.platform.auth import service as auth_service
 from tierline.platform.auth.actor import Actor
 from tierline.platform.auth.models import User
+from tierline.problems import service as problems_service
 from tierline.sla import calendars, policies
 from tierline.tickets import forms, queues
 from tierline.tickets import state_machine as sm
-from tierline.tickets.models import Message, Queue, Ticket
+from tierline.tickets.models import TIERS, Message, Queue, Ticket
 from tierline.tickets.schemas import TicketCreate
 from tierline.triage import rules as rules_service
 
@@ -46,6 +57,13 @@ INTAKE = {channel: Actor.system(f"intake:{channel}") for channel in ("email", "w
 ORG_AGE = timedelta(days=3 * 365)  # the organisation and its first customers predate the ticket history
 
 ProgressFn = Callable[[str, int, int], None]  # (stage, done, total)
+# How a problem manager works a problem intake made: each step some hours after the previous one ...
+PROBLEM_STEPS = (("investigating", (1, 8)), ("known_error", (24, 120)), ("fixed", (48, 480)),
+                 ("closed", (120, 336)))
+# ... up to where the problem's story ends, in turn: most are fixed and closed, some stay known errors (a
+# workaround and no fix planned), some are fixed and not yet closed, some are still being investigated. The
+# young ones stop earlier by themselves: their later steps would fall after now.
+PROBLEM_FATES = ("closed", "fixed", "known_error", "closed", "investigating", "fixed", "closed", "known_error")
 
 
 @dataclass
@@ -55,6 +73,8 @@ class LoadStats:
     misrouted: list[str] = field(default_factory=list)
     created: int = 0
     assigned_at_intake: int = 0  # of those, the tickets intake's triage found an agent for
+    settled: dict[str, int] = field(default_factory=dict)  # what the worker's part did: warnings, breaches...
+    problem_steps: int = 0
 
 
 def loaded_marker(session: Session) -> dict[str, Any] | None:
@@ -89,8 +109,13 @@ class Loader:
         self.tickets: dict[int, Any] = {}
         self.assignee: dict[int, str] = {}
         self.email_of: dict[int, str] = {}
-        # Ticket -> (the agent the plan drew for first touch, the agent intake's triage assigned instead).
-        self.stand_in: dict[int, tuple[str, str]] = {}
+        # Ticket -> {the agent the plan drew: the agent who plays that part} (intake's triage or an SLA
+        # escalation found someone else first).
+        self.stand_in: dict[int, dict[str, str]] = {}
+        self.settler = Settler(session)
+        self.problem_steps: list[tuple[datetime, int, int, str]] = []  # (at, order, problem id, status)
+        self.problem_ticket: dict[int, TicketPlan] = {}  # problem id -> the ticket plan that made it
+        self.problems_worked = 0
         self.stats = LoadStats()
         # Strong references to rows the services look up again and again, so those lookups hit the session's
         # identity map (it holds objects weakly) instead of the database.
@@ -104,6 +129,9 @@ class Loader:
             self._triage_rules()
         self._customers(start)
         self._tickets()
+        self._problem_steps_until(self.plan.now)
+        self.settler.until(self.plan.now)
+        self.stats.settled = dict(self.settler.ran)
         return self.stats
 
     # -- the organisation ----------------------------------------------------------------------------
@@ -193,7 +221,12 @@ class Loader:
         events, plans = self.plan.events, self.plan.tickets
         total = len(events)
         for n, event in enumerate(events, 1):
+            self._problem_steps_until(event.at)
+            self.settler.until(event.at)
             with clock.frozen(event.at):
+                if event.kind == "availability":
+                    self._availability(event)
+                    continue
                 ticket_plan = plans[event.ticket]
                 if event.kind == "create":
                     self._create(ticket_plan)
@@ -209,7 +242,8 @@ class Loader:
         # assigns it when someone fits.
         data = TicketCreate(
             subject=t.subject, description=t.description, requester_email=t.requester_email, type=t.type,
-            priority=t.priority, channel=t.channel, component_id=self.component_ids[t.component],
+            priority=t.priority, channel=t.channel,
+            component_id=self.component_ids[t.component_at_intake] if t.component_at_intake else None,
             feature_area=t.feature_area, error_code=t.error_code, tags=t.tags, urgency=t.urgency,
             affected_users=t.affected_users)
         ticket = intake.create_ticket(self.session, actor=INTAKE[t.channel], data=data)
@@ -218,14 +252,21 @@ class Loader:
         self.stats.assigned_at_intake += ticket.assignee_id is not None
         if ticket.queue_id != self.queue_ids[t.queue]:
             got = next((name for name, i in self.queue_ids.items() if i == ticket.queue_id), ticket.queue_id)
-            self.stats.misrouted.append(f"ticket #{t.index} ({t.error_code}, {t.component}): planned "
+            self.stats.misrouted.append(f"ticket #{t.index} ({t.error_code}, {t.component_at_intake}): planned "
                                         f"{t.queue}, triage chose {got}")
+        problem = (ticket.triage or {}).get("problem") or {}
+        if (problem.get("created") or problem.get("reopened")) and problem.get("problem_id") is not None:
+            # A new problem, or a fixed one this ticket reopened as a regression: it is worked (again).
+            self._plan_problem(int(problem["problem_id"]), t)
 
     def _message(self, t: TicketPlan, event: Event) -> None:
         ticket, d = self.tickets[t.index], event.data
         if d["author_type"] == "customer":
-            messages.create(self.session, actor=INTAKE[t.channel], ticket_key=ticket.key, body=d["body"],
-                            public=True, author_type="customer", author_email=d["author"])
+            message = messages.create(self.session, actor=INTAKE[t.channel], ticket_key=ticket.key,
+                                      body=d["body"], public=True, author_type="customer",
+                                      author_email=d["author"])
+            if message.ticket_id != ticket.id:  # written after the close: the plan goes on with the follow-up
+                self.tickets[t.index] = self.session.get(Ticket, message.ticket_id)
             return
         if ticket.status == sm.CLOSED:
             self._skip(t, event, "the ticket is closed")
@@ -234,24 +275,87 @@ class Loader:
                         body=d["body"], public=d["public"])
 
     def _agent(self, t: TicketPlan, planned: str) -> str:
-        """Who does what the plan gave `planned` to (triage's pick stands in for the plan's first agent)."""
-        stand_in = self.stand_in.get(t.index)
-        return stand_in[1] if stand_in is not None and stand_in[0] == planned else planned
+        """Who does what the plan gave `planned` to (triage's pick, or the agent an SLA escalation found)."""
+        return self.stand_in.get(t.index, {}).get(planned, planned)
+
+    def _availability(self, event: Event) -> None:
+        """Someone is out of the office: their team's manager marks them unavailable (their open tickets go
+        back to their queues, and assignment passes them by)."""
+        email = event.data["email"]
+        person = next(p for p in self.plan.staff if p.email == email)
+        manager = next((p.email for p in self.plan.staff if "manager" in p.roles
+                        and set(p.teams) & set(person.teams)), None)
+        people_flow.update_user(self.session, actor=self.actors[manager] if manager else DEMO,
+                                user_id=self.user_ids[email], available=event.data["available"])
+
+    # -- problems --------------------------------------------------------------------------------------
+
+    def _plan_problem(self, problem_id: int, t: TicketPlan) -> None:
+        """Intake's recurrence made a problem from this ticket's signature, or reopened a fixed one: plan how
+        it is worked (a random draw of its own, so the plan's tickets do not change with how many problems
+        appear)."""
+        rng = random.Random(f"{self.plan.seed}:{problem_id}:{self.problems_worked}")
+        fate = PROBLEM_FATES[self.problems_worked % len(PROBLEM_FATES)]
+        self.problems_worked += 1
+        at = clock.now()
+        self.problem_ticket.setdefault(problem_id, t)
+        for status, (lo, hi) in PROBLEM_STEPS:
+            at = at + timedelta(hours=rng.uniform(lo, hi))
+            heapq.heappush(self.problem_steps, (at, len(self.problem_steps), problem_id, status))
+            if status == fate:
+                break
+
+    def _problem_steps_until(self, until: datetime) -> None:
+        while self.problem_steps and self.problem_steps[0][0] <= until:
+            at, _, problem_id, status = heapq.heappop(self.problem_steps)
+            self.settler.until(at)
+            with clock.frozen(at):
+                self._problem_step(problem_id, status)
+
+    def _problem_step(self, problem_id: int, status: str) -> None:
+        """Move the problem on, unless it moved elsewhere meanwhile (a regression reopens a fixed one)."""
+        problem = problems_service.get(self.session, problem_id=problem_id)
+        if status not in problems_service.allowed(problem.status):
+            return
+        t = self.problem_ticket[problem_id]
+        changes: dict[str, Any] = {"status": status}
+        if status == "known_error":
+            # The title was the first customer's subject: the problem manager names it for everyone.
+            cause = (t.root_cause or "cause under investigation").rstrip(".")
+            changes["title"] = f"{t.component}: {cause[:1].lower()}{cause[1:]}"[:500]
+        if status == "fixed":
+            changes["public_summary"] = (
+                f"We found the cause of the {t.feature_area} issue you reported and deployed a fix. The problem "
+                "should no longer occur; if you still see it, reply to this ticket and we'll look again.")
+        engineer = next((p.email for p in self.plan.staff if "agent_l3" in p.roles), None)
+        actor = self.actors[engineer] if engineer else DEMO
+        problems_service.update(self.session, actor=actor, key=problem.key, changes=changes)
+        self.stats.problem_steps += 1
 
     def _update(self, t: TicketPlan, event: Event) -> None:
         s, ticket, d = self.session, self.tickets[t.index], dict(event.data)
         target = d.get("status")
         if target == sm.CLOSED:
-            # The auto-close job's own step, run at the instant the reopen window ends.
-            if not ticket_update.auto_close(s, ticket_id=ticket.id):
+            # The auto-close job closed it when the reopen window ended (settled before this step); should
+            # it not have run, this is its step.
+            if ticket.status != sm.CLOSED and not ticket_update.auto_close(s, ticket_id=ticket.id):
                 self._skip(t, event, f"auto-close did not apply to a {ticket.status} ticket")
             return
         changes: dict[str, Any] = {}
+        if "component" in d:  # the agent says what a vague ticket is about
+            changes["component_id"] = self.component_ids[d["component"]]
+        if "queue" in d and self._rank(ticket.tier) > self._rank(self._tier_of(d["queue"])):
+            # An SLA breach escalated the ticket past where the plan has it now: it stays there, and whoever
+            # the escalation found plays the plan's part.
+            d = {k: v for k, v in d.items() if k not in ("queue", "tier", "assignee")}
+            if "assignee" in event.data and ticket.assignee_id is not None:
+                self.stand_in.setdefault(t.index, {})[event.data["assignee"]] = self.email_of[ticket.assignee_id]
+                self.assignee[t.index] = self.email_of[ticket.assignee_id]
         if "assignee" in d:
             first_touch = t.index not in self.assignee and d.get("queue") == t.queue
             if first_touch and ticket.assignee_id is not None and ticket.queue_id == self.queue_ids[t.queue]:
                 # Intake's triage gave it to an agent of this queue already: they play the plan's part.
-                self.stand_in[t.index] = (d["assignee"], self.email_of[ticket.assignee_id])
+                self.stand_in.setdefault(t.index, {})[d["assignee"]] = self.email_of[ticket.assignee_id]
                 self.assignee[t.index] = self.email_of[ticket.assignee_id]
             elif people_service.is_assignable_agent(s, user_id=self.user_ids[d["assignee"]]):
                 changes["assignee_id"] = self.user_ids[d["assignee"]]
@@ -283,8 +387,15 @@ class Loader:
                 out.setdefault("custom_fields", {})["root_cause_summary"] = (
                     t.root_cause or "Configuration on the customer's side; no product defect.")
             elif name == "error_code":
-                out["error_code"] = t.error_code or "N/A"
+                out["error_code"] = t.error_code or t.diagnosed_code or "N/A"
         return out
+
+    def _tier_of(self, queue: str) -> str:
+        return next(q.tier for q in arch.QUEUES if q.name == queue)
+
+    @staticmethod
+    def _rank(tier: str | None) -> int:
+        return TIERS.index(tier) if tier in TIERS else 0
 
     def _skip(self, t: TicketPlan, event: Event, why: str) -> None:
         self.stats.skipped_events.append(f"ticket #{t.index} {event.kind} {event.data.get('status', '')}: "

@@ -58,11 +58,16 @@ class TicketPlan:
     affected_users: int | None
     queue: str
     root_cause: str | None
+    # The component the ticket arrives with: None for a vague ticket, whose component (`component`) the agent
+    # sets at first touch, with the error code the investigation names (`diagnosed_code`).
+    component_at_intake: str | None = None
+    diagnosed_code: str | None = None
 
 
 @dataclass
 class Event:
-    """One step of a ticket's life: `create`, `update` (status, assignee, queue) or `message`."""
+    """One step of a ticket's life: `create`, `update` (status, assignee, queue, component) or `message`; or of
+    a person's (`ticket` is -1): `availability` (an agent out of the office from `at`)."""
 
     at: datetime
     ticket: int
@@ -79,6 +84,7 @@ class DemoPlan:
     customers: list[CustomerPlan]
     tickets: list[TicketPlan]
     events: list[Event]  # every event before `now`, in time order
+    absent: dict[str, datetime] = field(default_factory=dict)  # staff email -> out of the office since
 
     def events_of(self, index: int) -> list[Event]:
         return [e for e in self.events if e.ticket == index]
