@@ -15,7 +15,10 @@ from tests.helpers import SYSTEM
 from tierline.customers import service as customers
 from tierline.customers.models import PLANS
 from tierline.customers.profiles import CustomerProfile
+from tierline.flows.intake import create_and_settle
 from tierline.platform.errors import NotFound
+from tierline.tickets import service as tickets_service
+from tierline.tickets.schemas import TicketCreate
 from tierline.triage import impact
 from tierline.triage.impact import WEIGHTS, priority_from_impact, score
 from tierline.triage.types import Draft, Sentiment, Signals
@@ -242,3 +245,28 @@ def test_a_customer_with_more_arr_never_has_a_lower_percentile(db, arrs):
             session.delete(session.get(customers.Customer, i))
     assert [p for _, p in ranked] == sorted(p for _, p in ranked)
     assert all(0 < p < 1 for _, p in ranked)
+
+
+# -- open tickets, counted up to a bound ----------------------------------------------------------------------
+
+def test_open_tickets_are_counted_up_to_the_bound_and_the_explain_says_so(db):
+    with db.unit_of_work() as session:
+        customer_id = _customer(session, 500, 1000).id
+    for n in range(5):
+        with db.unit_of_work() as session:
+            create_and_settle(session, actor=SYSTEM, data=TicketCreate(
+                subject=f"Export {n} fails", description="The CSV export stops halfway.",
+                requester_email=f"p{n}@c500.example", customer_id=customer_id))
+    with db.unit_of_work() as session:
+        assert tickets_service.open_count(session, customer_id=customer_id) == 5
+        assert [tickets_service.open_count(session, customer_id=customer_id, at_most=k) for k in (1, 4, 5, 9)] \
+            == [1, 4, 5, 5]
+        profile = customers.profile(session, customer_id=customer_id)
+    at_bound = dataclasses.replace(profile, open_tickets=impact.OPEN_TICKETS_COUNTED)
+    draft = Draft(subject="s", description="d", requester_email="a@b.io", customer=at_bound)
+    found = next(i for i in score(draft=draft, signals=Signals()).explain if i["factor"] == "open_tickets")
+    assert found == {"factor": "open_tickets", "points": 5.0,
+                     "detail": f"{impact.OPEN_TICKETS_COUNTED} or more other open tickets"}
+    below = score(draft=dataclasses.replace(draft, customer=dataclasses.replace(profile, open_tickets=3)),
+                  signals=Signals())
+    assert next(i["detail"] for i in below.explain if i["factor"] == "open_tickets") == "3 other open tickets"

@@ -88,6 +88,8 @@ class Ticket(Base):
         Index("ix_tickets_updated", "updated_at", "id"),
         Index("ix_tickets_status_created", "status", "created_at"),
         Index("ix_tickets_assignee_status", "assignee_id", "status"),
+        # A customer's tickets, and its open ones counted from the index alone (impact, at every intake).
+        Index("ix_tickets_customer_status", "customer_id", "status"),
         # Recurrence counts a signature's tickets and skips from one customer to the next along this index.
         Index("ix_tickets_signature_customer", "signature", "customer_id"),
     )
@@ -100,8 +102,7 @@ class Ticket(Base):
     priority: Mapped[str] = mapped_column(String(2), nullable=False)
     channel: Mapped[str] = mapped_column(String(10), nullable=False)
     requester_email: Mapped[str] = mapped_column(String(320), nullable=False, index=True)
-    customer_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("customers.id"), nullable=True,
-                                                    index=True)
+    customer_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("customers.id"), nullable=True)
     component_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("components.id"), nullable=True,
                                                      index=True)
     feature_area: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -35,6 +35,9 @@ WEIGHTS: dict[str, Any] = {
     "frustrated": 5,
 }
 MAX_SCORE = 100
+# Open tickets are counted up to this many: the factor is full at a handful, and in an outage one customer's
+# open tickets pile up by the thousand (counting them all made each intake of a burst slower than the last).
+OPEN_TICKETS_COUNTED = 100
 
 # ITIL: impact level from the score, then the impact x urgency matrix. Levels are (name, minimum score),
 # highest first; urgency None counts as "medium".
@@ -88,7 +91,7 @@ def score(*, draft: Draft, signals: Signals, incident_severity: str | None = Non
     spec = WEIGHTS["open_tickets"]
     explain.append({"factor": "open_tickets",
                     "points": float(min(spec["max_points"], spec["points_each"] * max(0, open_tickets))),
-                    "detail": f"{open_tickets} other open tickets"})
+                    "detail": _open_tickets_detail(open_tickets)})
 
     severity_points = WEIGHTS["incident_severity"].get(incident_severity or "", 0)
     explain.append({"factor": "incident_severity", "points": float(severity_points),
@@ -133,6 +136,12 @@ def _affected(draft: Draft, signals: Signals) -> tuple[int | None, str]:
     if not candidates:
         return None, ""
     return max(candidates, key=lambda c: c[0])
+
+
+def _open_tickets_detail(open_tickets: int) -> str:
+    if open_tickets >= OPEN_TICKETS_COUNTED:
+        return f"{OPEN_TICKETS_COUNTED} or more other open tickets"
+    return f"{open_tickets} other open tickets"
 
 
 def impact_level(score: int) -> str:

@@ -42,7 +42,8 @@ def _customer(session: Session, draft: Draft, customer_id: int | None) -> None:
     if customer_id is None:
         return
     draft.customer = customers_service.profile(session, customer_id=customer_id)
-    draft.customer.open_tickets = tickets_service.open_count(session, customer_id=customer_id)
+    draft.customer.open_tickets = tickets_service.open_count(session, customer_id=customer_id,
+                                                             at_most=impact.OPEN_TICKETS_COUNTED)
 
 
 def _signals(session: Session, draft: Draft, message_text: str | None) -> Signals:
