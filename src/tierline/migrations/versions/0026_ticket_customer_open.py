@@ -1,12 +1,12 @@
 """A customer's open tickets are counted at every intake (impact): one index on (customer_id, status) counts them
 from the index alone and replaces the one on customer_id, which it serves as well
 
-Revision ID: 0026_ticket_customer_status_index
+Revision ID: 0026_ticket_customer_open
 Revises: 0024_problem_link_function
 """
 from alembic import op
 
-revision = '0026_ticket_customer_status_index'
+revision = '0026_ticket_customer_open'
 down_revision = '0024_problem_link_function'
 branch_labels = None
 depends_on = None
