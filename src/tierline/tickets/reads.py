@@ -134,12 +134,16 @@ def signature_window_reaches(session: Session, *, signature: str, since: datetim
     table, column = excluding
     base = (f"t.signature = :signature AND t.created_at >= :since AND NOT EXISTS "
             f"(SELECT 1 FROM {table} x WHERE x.{column} = t.id)")
+    # Each probe is ORDER BY ... LIMIT 1, not min(): with the anti-join PostgreSQL cannot turn min() into an
+    # index probe, and read every ticket of the signature instead (14 ms per intake after 5,000 tickets of one
+    # customer's outage, and growing).
+    first = (f"SELECT t.customer_id FROM tickets t WHERE {base} AND t.customer_id {{}} "
+             "ORDER BY t.customer_id LIMIT 1")
     statement = text(f"""
         WITH RECURSIVE seen(customer_id, n) AS (
-            SELECT (SELECT min(t.customer_id) FROM tickets t WHERE {base} AND t.customer_id IS NOT NULL), 1
+            SELECT ({first.format("IS NOT NULL")}), 1
             UNION ALL
-            SELECT (SELECT min(t.customer_id) FROM tickets t WHERE {base} AND t.customer_id > seen.customer_id),
-                   seen.n + 1
+            SELECT ({first.format("> seen.customer_id")}), seen.n + 1
             FROM seen WHERE seen.customer_id IS NOT NULL AND seen.n < :customers
         )
         SELECT (SELECT count(*) FROM (SELECT 1 FROM tickets t WHERE {base} LIMIT :tickets) AS bounded),
