@@ -37,8 +37,9 @@ def flow_module() -> Any:
 def intake_request(db: Any, token: str, data: Any, mark: Any = lambda part: None) -> dict[str, Any]:
     """What POST /api/v1/tickets does, in-process and in its order (tickets/api.py `create_ticket`): the
     caller authenticated and the intake planned on a read session, the read session closed, the short write on
-    the write session, COMMIT, then the answer built from what the write had in hand. `mark(part)` is called as
-    each part begins (auth, flow, commit, response), for the statement counter."""
+    the write session, COMMIT, the signature's count after it (`settle`: a second short write only at a new
+    problem's threshold), then the answer built from what the write had in hand. `mark(part)` is called as
+    each part begins (auth, flow, commit, settle, response), for the statement counter."""
     intake = flow_module()
     reads, writes = db.session(write=False), db.session(write=True)
     try:
@@ -50,6 +51,9 @@ def intake_request(db: Any, token: str, data: Any, mark: Any = lambda part: None
         written = intake.write(writes, planned)
         mark("commit")
         writes.commit()
+        mark("settle")
+        if intake.settle(reads, writes, written):  # the signature reached its problem's threshold (rare)
+            writes.commit()
         mark("response")
         return intake.detail(written)
     finally:
@@ -66,7 +70,7 @@ def authenticate(session: Any, token: str) -> Any:
 
 # -- statements per intake -----------------------------------------------------------------------------------
 
-PARTS = ("auth", "flow", "response", "commit")
+PARTS = ("auth", "flow", "response", "commit", "settle")
 _TABLE = re.compile(r"\b(?:FROM|INTO|UPDATE)\s+\"?(\w+)", re.IGNORECASE)
 _CALL = re.compile(r"^\s*SELECT\s+(\w+)\s*\(", re.IGNORECASE)  # SELECT pg_advisory_xact_lock(...)
 
@@ -84,8 +88,9 @@ class Statements:
 
     @property
     def intake(self) -> float:
-        """What POST /api/v1/tickets issues beyond the door: the flow, the response, the commit's own."""
-        return self.per("flow") + self.per("response") + self.per("commit")
+        """What POST /api/v1/tickets issues beyond the door: the flow, the commit's own, the signature's count
+        after it, the response."""
+        return self.per("flow") + self.per("response") + self.per("commit") + self.per("settle")
 
     @property
     def total(self) -> float:
