@@ -358,6 +358,42 @@ def test_concurrent_writers_append_one_unforked_chain(db):
     assert _verify(db).ok
 
 
+@pytest.mark.committing
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(changes=st.dictionaries(
+    st.text(max_size=8).filter(lambda t: "\x00" not in t),
+    st.lists(st.sampled_from(["it's", "\\", '"', "$$", "$1", ";COMMIT;", "é", "%s", "%(x)s", "{events}"]),
+             max_size=4).map(lambda parts: [None, " ".join(parts)]),
+    min_size=1, max_size=3))
+def test_an_append_committed_with_its_own_round_trip_stores_every_text_as_given(db, changes):
+    """On PostgreSQL the session's own commit sends the append and the COMMIT as one query, the values quoted
+    as literals: quotes, backslashes, dollar signs and semicolons arrive as they were, and the chain verifies."""
+    with db.unit_of_work() as session:
+        audit.record(session, SYSTEM, "thing.update", entity_type="thing", entity_id="q'; COMMIT; --",
+                     changes=changes)
+    last = _events(db)[-1]
+    assert (last.entity_id, last.changes) == ("q'; COMMIT; --", changes)
+    assert _verify(db).ok
+
+
+@pytest.mark.committing
+def test_an_append_that_fails_commits_nothing_of_its_transaction(db):
+    """The COMMIT after a failed append never runs: the transaction's other rows are rolled back with it, and
+    the next transaction on the same pool appends to an intact chain."""
+    if db.is_sqlite:
+        pytest.skip("SQLite does not enforce the length that makes the append fail here")
+    with db.unit_of_work() as session:
+        audit.record(session, SYSTEM, "thing.create", entity_type="thing", entity_id="before", changes={})
+    with pytest.raises(Exception, match="too long"), db.unit_of_work() as session:
+        session.execute(text("INSERT INTO app_settings (key, value, created_at) VALUES ('probe', 'x', now())"))
+        audit.record(session, SYSTEM, "thing.create", entity_type="t" * 65, entity_id="x", changes={})
+    with db.unit_of_work() as session:
+        assert session.scalar(text("SELECT count(*) FROM app_settings WHERE key = 'probe'")) == 0
+        audit.record(session, SYSTEM, "thing.create", entity_type="thing", entity_id="after", changes={})
+    assert [e.entity_id for e in _events(db)][-2:] == ["before", "after"]
+    assert _verify(db).ok
+
+
 # -- canonical hashing, property-tested -----------------------------------------------------------------
 
 # PostgreSQL cannot store NUL characters in text or JSON, and HTTP input cannot carry lone surrogates, so the

@@ -705,6 +705,11 @@ class RecordingConnection:
         self.dialect = type("Dialect", (), {"name": dialect})()
         self.head, self.calls = head, []
 
+    def in_nested_transaction(self) -> bool:
+        """As a session joined to an outer transaction: its owner commits, so the append is the parameterised
+        statement compared here (the append that carries its COMMIT is tested on the database, test_audit.py)."""
+        return True
+
     def execute(self, statement: Any, params: Any = None) -> Any:
         sql = " ".join(str(statement).split())
         self.calls.append((sql, params))

@@ -21,8 +21,10 @@ serialised in here either.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
+from psycopg.sql import Literal
 from sqlalchemy import Connection, Text, bindparam, select, text
 
 from tierline.platform import clock
@@ -50,6 +52,8 @@ _HEAD_PARAMS = (bindparam("head_seq", type_=_HEAD.c.seq.type), bindparam("head_h
 _PG_APPEND = text("SELECT head_seq, head_hash FROM tierline_audit_append(CAST(:events AS JSON), :at)").bindparams(
     bindparam("events", type_=Text()), bindparam("at", type_=_HEAD.c.updated_at.type))
 
+_PG_APPEND_AND_COMMIT = "SELECT head_seq, head_hash FROM tierline_audit_append({events}::json, {at}); COMMIT"
+
 _SQLITE_UPSERT_HEAD = text(
     f"INSERT INTO audit_chain_head (id, seq, hash, updated_at) VALUES ({HEAD_ROW}, :head_seq, :head_hash, "
     ":head_at) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, "
@@ -75,10 +79,15 @@ def _sqlite_insert(n: int) -> Any:
     return stmt
 
 
-def append(connection: Connection, events: Sequence[PreparedEvent]) -> tuple[int, str] | None:
+def append(connection: Connection, events: Sequence[PreparedEvent], *,
+           commit: bool = False) -> tuple[int, str] | None:
     """Link `events`, in order, to the end of the chain and insert them, in `connection`'s transaction (its
     COMMIT releases the lock taken here, so call this last). Returns the new head, (seq, hash); None when
-    there is nothing to append. Every event must be filled."""
+    there is nothing to append. Every event must be filled.
+
+    With `commit` (the session's own commit calls it so, on a connection whose transaction is its own), on
+    PostgreSQL the COMMIT goes in the same round trip as the append (`_append_and_commit`), and the
+    transaction is over when this returns; SQLite ignores it."""
     if not events:
         return None
     unfilled = [ev for ev in events if ev.body_hash is None]
@@ -86,6 +95,8 @@ def append(connection: Connection, events: Sequence[PreparedEvent]) -> tuple[int
         raise ValueError(f"audit events with holes not filled: {unfilled}")
     if connection.dialect.name == "postgresql":
         rows = ",".join(f'{{"body_hash":"{ev.body_hash}",{ev.row_json}}}' for ev in events)
+        if commit:
+            return _append_and_commit(connection, f"[{rows}]", clock.now())
         seq, head_hash = connection.execute(_PG_APPEND, {"events": f"[{rows}]", "at": clock.now()}).one()
         return seq, head_hash
     head = connection.execute(_LOCK_HEAD).first()
@@ -105,6 +116,23 @@ def append(connection: Connection, events: Sequence[PreparedEvent]) -> tuple[int
     new_head.update(head_seq=seq, head_hash=prev, head_at=clock.now())
     connection.execute(_SQLITE_UPSERT_HEAD, new_head)
     return seq, prev
+
+
+def _append_and_commit(connection: Connection, events: str, at: datetime) -> tuple[int, str]:
+    """The append and the COMMIT as one simple query: the server commits as soon as the append is done, so
+    the head's lock is held for the append and the commit's WAL flush, and never across a round trip back to
+    Python (where, under load, the thread first waits for the GIL while every other writer waits for it).
+    A simple query carries no parameters, so the values go in as literals, quoted by the driver. Should the
+    append fail, the COMMIT is not run: the transaction is aborted and the session's error handling rolls it
+    back, as for any failed statement. The driver then reports no transaction open, so the session's own
+    COMMIT that follows sends nothing."""
+    quote = connection.connection.dbapi_connection  # the psycopg connection quotes for its own encoding
+    query = _PG_APPEND_AND_COMMIT.format(events=Literal(events).as_string(quote),
+                                          at=Literal(at).as_string(quote))
+    # No parameters at all, not an empty set of them: the driver then sends the text as it is, and a "%s" in
+    # an audited value stays text instead of being read as a placeholder.
+    seq, head_hash = connection.exec_driver_sql(query, execution_options={"no_parameters": True}).one()
+    return seq, head_hash
 
 
 def _seed_head(connection: Connection) -> tuple[int, str]:

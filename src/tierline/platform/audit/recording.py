@@ -179,7 +179,10 @@ def _append_pending(session: Session) -> None:
     for prepared, entity in queued:
         if entity is not None:
             prepared.fill({_ENTITY_ID.name: entity.id})
-    append(session.connection(), [prepared for prepared, _ in queued])
+    connection = session.connection()
+    # The COMMIT rides with the append when the transaction is the session's own; a session joined to an
+    # outer transaction (a savepoint inside it, as in the tests) leaves the commit to its owner.
+    append(connection, [prepared for prepared, _ in queued], commit=not connection.in_nested_transaction())
 
 
 @event.listens_for(Session, "before_commit")
