@@ -176,6 +176,26 @@ def mixed_load(spec: demo_cache.DemoSpec) -> tuple[Load, list[dict]]:
     return Load("mixed", inbound[:MIXED_BODIES], inbound[MIXED_BODIES:], about), full
 
 
+# -- what the machine allows ----------------------------------------------------------------------------------
+
+def cpu_per_ticket(run: Measured) -> dict[str, float]:
+    """Milliseconds of CPU per ticket answered, by who spent it (server, PostgreSQL, the generator and the
+    sampler: everything the run itself made the machine do), and their total."""
+    if not run.rate:
+        return {}
+    per = {k: 1e3 * run.cpu[k] / run.rate for k in ("server", "postgresql", "generator", "sampler")
+           if k in run.cpu}
+    per["total"] = sum(per.values())
+    return per
+
+
+def cpu_bound_rate(run: Measured) -> float:
+    """The rate the machine's cores allow at the run's own CPU per ticket: the ceiling a rate that keeps every
+    core busy has reached. A rate well below it, with cores idle, is held back by waiting instead."""
+    per = cpu_per_ticket(run)
+    return 1e3 * run.cpu.get("machine_cores", 0) / per["total"] if per and per["total"] else float("nan")
+
+
 # -- one server, one load ------------------------------------------------------------------------------------
 
 @dataclass
@@ -568,6 +588,11 @@ class Bench:
             print(f"   {run.what}, {run.workers} w: server {c['server']:.2f}{pg}, generator "
                   f"{c['generator']:.3f} ({1e6 * r.cpu_seconds / max(r.requests, 1):.0f} µs per request), "
                   f"other {c['other']:.2f}; machine {c['machine']:.2f} of {c['machine_cores']:.0f}")
+            per = cpu_per_ticket(run)
+            if per:
+                parts = ", ".join(f"{k} {v:.1f}" for k, v in per.items() if k != "total")
+                print(f"      CPU per ticket: {per['total']:.1f} ms ({parts}); {c['machine_cores']:.0f} cores "
+                      f"at that cost give at most {cpu_bound_rate(run):,.0f} tickets/s")
 
     @staticmethod
     def print_statements_http(report: Report, reason: str | None) -> None:
@@ -629,6 +654,11 @@ class Bench:
                    and (run.load.errors == 0 or not pg))
             add(f"{where}, {name}", goal, f"{run.rate:.1f}/s, p99 {run.latency(99):,.0f} ms, "
                 f"{run.load.errors} errors", met)
+            per = cpu_per_ticket(run)
+            if per:
+                add(f"{where}, {name}: the cores' ceiling", "(reported)",
+                    f"{cpu_bound_rate(run):,.0f}/s at {per['total']:.1f} ms CPU per ticket, "
+                    f"{run.cpu['machine']:.2f} of {run.cpu['machine_cores']:.0f} cores busy", "info")
             if pg:
                 a = run.activity
                 add(f"{where}, {name}: lock waits", f"< {100 * TARGET_LOCK_SHARE:.0f}% of busy time",
