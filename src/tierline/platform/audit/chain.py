@@ -6,6 +6,7 @@ inside the lock there is nothing left but one short SHA-256 per event (the link)
 - PostgreSQL, 1 statement: `tierline_audit_append` (migration 0019) locks the head, links and inserts every
   event and moves the head, server-side. Were the link computed here, the lock would be held across a round
   trip and whatever wait for the GIL the thread meets on its way back, which under load was most of the wait.
+  For the same reason the session's own commit sends the COMMIT with it (`append(..., commit=True)`).
   When the head row is missing (a table emptied by hand or by tests) the function creates it from the last
   event, `ON CONFLICT DO NOTHING`, so that concurrent writers still queue on one row.
 - SQLite, 3 statements: read the head, insert every event (one multi-row VALUES, another per 500 events
