@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, exists, select
+from sqlalchemy import ColumnElement, Connection, ScalarSelect, bindparam, exists, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -391,6 +391,13 @@ def many_profiles(session: Session, *, customer_ids: Iterable[int]) -> dict[int,
                 licensed_users=customer.licensed_users or None,
                 arr_percentile=directory.percentile(customer.arr_cents))
     return {cid: directory.profiles[cid] for cid in wanted if cid in directory.profiles}
+
+
+def arr_cents_of(customer_id: ColumnElement[int] | Any) -> ScalarSelect[int]:
+    """A customer's ARR in cents as an SQL expression (NULL for no customer), for queries of other domains that
+    add up the ARR of the customers their rows name (a problem's exposure): the figure as it is now, read
+    where it is kept, with no copy to keep in step when a customer's ARR changes."""
+    return select(Customer.arr_cents).where(Customer.id == customer_id).scalar_subquery()
 
 
 # -- the directory, cached per process ------------------------------------------------------------------
