@@ -23,6 +23,13 @@ def _audit_actions(db, action: str) -> int:  # noqa: ANN001
         return s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action)) or 0
 
 
+def _audit_events(db, action: str) -> list[AuditEvent]:  # noqa: ANN001
+    from sqlalchemy import select
+
+    with db.session(write=False) as s:
+        return list(s.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)))
+
+
 def _wave(world: World, customers: list[int], **fields) -> list[tuple[int, dict | None]]:  # noqa: ANN003
     return [record(world.db, customer_id=world.customer_ids[c], component_id=world.component_id, **fields)
             for c in customers]
@@ -106,6 +113,11 @@ def test_later_tickets_link_to_the_open_problem_and_update_its_figures(world):
     assert problem.impact_score == 88 and problem.last_seen == clock.now()
     assert ticket_id in {link.ticket_id for link in links(world.db, problem.id)}
     assert len(outbox(world.db, "problem.escalated")) == 1  # escalated once, when it was created
+    # A link changes nothing on the problem's row (its figures are read from the links): its one event is the
+    # link's own.
+    assert {(e.entity_type, e.action) for e in _audit_events(world.db, "problems.link_ticket")} == {
+        ("problem_tickets", "problems.link_ticket")}
+    assert len(_audit_events(world.db, "problems.link_ticket")) == 7
 
 
 def test_a_ticket_links_to_at_most_one_problem_however_often_it_is_recorded(world):
@@ -138,7 +150,11 @@ def test_a_recurrence_after_fixed_reopens_the_problem_as_a_regression(world):
     [problem] = problems(world.db)
     assert problem.status == OPEN and problem.regression is True and problem.fixed_at is None
     assert problem.ticket_count == 6
-    assert _audit_actions(world.db, "problems.regression") == 1
+    [reopening] = _audit_events(world.db, "problems.regression")
+    assert (reopening.entity_type, reopening.entity_id) == ("problems", str(problem.id))
+    assert set(reopening.changes) == {"status", "regression", "fixed_at"}
+    assert reopening.changes["status"] == ["fixed", "open"] and reopening.changes["regression"] == [False, True]
+    assert reopening.changes["fixed_at"][1] is None
     escalations = outbox(world.db, "problem.escalated")
     assert [e["reason"] for e in escalations] == ["threshold", "regression"]
     assert escalations[1]["regression"] is True and escalations[1]["team_id"] == world.team_id
