@@ -246,6 +246,8 @@ def test_a_dry_run_says_what_would_happen_and_writes_nothing(world):
         preview = service.record_ticket(s, actor=SYSTEM, ticket=unsaved, customer_arr=None, dry_run=True)
     assert preview["linked"] is True and preview["created"] is False
     assert preview["problem_key"] == problems(world.db)[0].key
+    assert (preview["ticket_count"], preview["customer_count"]) == (6, 5)  # as it would be once linked
+    assert preview["arr_exposure"] == sum(ARR)
     assert row_counts(world.db) == before
 
 

@@ -60,6 +60,11 @@ class Linked:
     customer_arr_cents: int  # this ticket's customer's ARR (0: none)
 
     @property
+    def refused(self) -> bool:
+        """Not linked, now or before: the problem is closed (or closed while the link waited for the close)."""
+        return self.link_id is None and self.linked_to is None
+
+    @property
     def counted(self) -> bool:
         """Whether this ticket is (now) among the problem's links."""
         return self.link_id is not None or self.linked_to == self.problem["id"]
@@ -71,6 +76,14 @@ def _insert_link(dialect: Any) -> Insert:
               .with_for_update(read=True, key_share=True))  # FOR KEY SHARE; SQLite has no row locks
     return (dialect.insert(_LINKS).from_select(["problem_id", "ticket_id", "customer_id", "created_at"], source)
             .on_conflict_do_nothing(index_elements=["ticket_id"]).returning(_LINKS.c.id))
+
+
+def reopens(problem: dict[str, Any], *, created_at: datetime) -> bool:
+    """Whether a new link of a ticket created at `created_at` reopens the problem: `_reopen`'s condition, for a
+    dry run. Only a ticket that came in after the fix is a regression (an older one recorded late is no
+    evidence)."""
+    fixed_at = problem["fixed_at"]
+    return problem["status"] == FIXED and (fixed_at is None or clock.as_utc(fixed_at) <= created_at)
 
 
 def _reopen(*only_if: Any) -> Update:

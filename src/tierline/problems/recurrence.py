@@ -42,7 +42,7 @@ from tierline.platform.db import core_connection
 from tierline.platform.errors import NotFound
 from tierline.problems import links
 from tierline.problems.figures import Figures
-from tierline.problems.models import CLOSED, FIXED, OPEN, Problem, ProblemSignature, ProblemTicket
+from tierline.problems.models import CLOSED, OPEN, Problem, ProblemSignature, ProblemTicket
 from tierline.settings import get_settings
 from tierline.tickets import service as tickets_service
 from tierline.tickets.signature import is_recurrence_signature, signature_for
@@ -149,7 +149,7 @@ def _link(connection: Connection, s: Sighting, *, actor: Actor, ticket_id: int,
     now = clock.now()
     done = links.link(connection, problem_id=problem_id, ticket_id=ticket_id, customer_id=s.customer_id,
                       created_at=s.created_at, now=now)
-    if done is None or (done.link_id is None and done.linked_to is None):
+    if done is None or done.refused:
         return None
     before = done.problem
     after = {**before, "status": OPEN, "regression": True, "fixed_at": None} if done.reopened else before
@@ -250,12 +250,12 @@ def _create(session: Session, connection: Connection, s: Sighting, *, actor: Act
     row = {"id": problem_id, **values}
     events = [audit.prepare(actor, "problems.create", entity_type="problems", entity_id=problem_id,
                             changes={k: [None, v] for k, v in row.items() if v is not None})]
-    links_ = [{"problem_id": problem_id, "ticket_id": t.id, "customer_id": t.customer_id, "created_at": now}
+    new_links = [{"problem_id": problem_id, "ticket_id": t.id, "customer_id": t.customer_id, "created_at": now}
               for t in tickets]
     link_ids = connection.execute(insert(ProblemTicket).returning(ProblemTicket.id, sort_by_parameter_order=True),
-                                  links_).scalars().all()
+                                  new_links).scalars().all()
     events += [_link_event(actor, link_id, problem_id, link["ticket_id"], link["customer_id"], now)
-               for link_id, link in zip(link_ids, links_, strict=True)]
+               for link_id, link in zip(link_ids, new_links, strict=True)]
     connection.execute(update(ProblemSignature).where(ProblemSignature.signature == s.signature)
                        .values(problem_id=problem_id))
     # The figures as of its making, from the tickets in hand (the table has no columns for them).
@@ -326,10 +326,9 @@ def _preview(session: Session, *, ticket: Any, customer_arr: float | None) -> di
     problem_id = linked_to if linked_to is not None else sighting.live_problem_id
     found = None if problem_id is None else links.state(connection, problem_id=problem_id, ticket_id=ticket.id,
                                                           customer_id=ticket.customer_id)
-    if found is not None:
+    if found is not None and (linked_to is not None or found.problem["status"] != CLOSED):
         before, would_link = found.problem, linked_to is None
-        reopens = would_link and before["status"] == FIXED and (
-            before["fixed_at"] is None or sighting.created_at >= clock.as_utc(before["fixed_at"]))
+        reopens = would_link and links.reopens(before, created_at=sighting.created_at)
         after = {**before, "status": OPEN, "regression": True} if reopens else before
         figures = links.with_ticket(found, customer_id=ticket.customer_id, impact_score=sighting.impact_score,
                                     created_at=sighting.created_at)
