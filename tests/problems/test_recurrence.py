@@ -106,6 +106,7 @@ def test_later_tickets_link_to_the_open_problem_and_update_its_figures(world):
                                impact=88, customer_arr=ARR[3])
     assert result["created"] is False and result["linked"] is True
     assert (result["ticket_count"], result["customer_count"]) == (6, 4)
+    assert type(result["arr_exposure"]) is float and result["arr_exposure"] == sum(ARR[:4])  # JSON, as before
     _, again = record(world.db, customer_id=world.customer_ids[3], component_id=world.component_id)
     [problem] = problems(world.db)
     assert (problem.ticket_count, problem.customer_count) == (7, 4)  # the same customer again: counted once
@@ -158,6 +159,7 @@ def test_a_recurrence_after_fixed_reopens_the_problem_as_a_regression(world):
     escalations = outbox(world.db, "problem.escalated")
     assert [e["reason"] for e in escalations] == ["threshold", "regression"]
     assert escalations[1]["regression"] is True and escalations[1]["team_id"] == world.team_id
+    assert (escalations[1]["ticket_count"], escalations[1]["impact_score"]) == (6, 40)
 
 
 def test_an_older_ticket_recorded_after_the_fix_links_without_reopening(world):

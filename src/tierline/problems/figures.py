@@ -14,10 +14,9 @@ problem and customer (the index `ix_problem_tickets_problem_customer`), never on
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Integer, Select, Subquery, cast, func, select
+from sqlalchemy import BigInteger, ColumnElement, Integer, Select, Subquery, cast, distinct, func, select
 from sqlalchemy.orm import with_expression
 
 from tierline.customers import service as customers_service
@@ -91,29 +90,38 @@ def of_problem(problem_id: int) -> Subquery:
     return grouped(ProblemTicket.problem_id == problem_id)
 
 
+def counted(*where: ColumnElement[bool]) -> Subquery:
+    """One row: how many links `where` keeps, of how many distinct customers, and those customers' ARR. What a
+    link's triage record carries, read from problem_tickets alone (no ticket rows): a link reads it for every
+    ticket of an outage, over every link before it."""
+    customers = select(_LINKS.c.customer_id).where(*where)
+    return (select(func.count().label("ticket_count"),
+                   func.count(distinct(_LINKS.c.customer_id)).label("customer_count"),
+                   customers_service.arr_cents_sum(customers).label("arr_exposure_cents"))
+            .where(*where)
+            .subquery("counted"))
+
+
+def highest_impact(*where: ColumnElement[bool]) -> Select:
+    """The highest impact score among the tickets of the links `where` keeps."""
+    return (select(func.max(_TICKETS.c.impact_score))
+            .select_from(_LINKS).join(_TICKETS, _TICKETS.c.id == _LINKS.c.ticket_id).where(*where))
+
+
 @dataclass(frozen=True)
-class Figures:
-    """A problem's figures as plain values (for what is built from them in Python: the triage record's
-    `problem` entry, an escalation's message)."""
+class Counts:
+    """The figures a link's triage record carries, as plain values."""
 
     ticket_count: int = 0
     customer_count: int = 0
     arr_exposure_cents: int = 0
-    impact_score: int | None = None
-    first_seen: datetime | None = None
-    last_seen: datetime | None = None
 
-    def plus(self, *, customer_new: bool, arr_cents: int, impact_score: int | None,
-             created_at: datetime) -> Figures:
-        """These figures with one more linked ticket (`customer_new`: its customer was not counted yet)."""
-        impacts = [i for i in (self.impact_score, impact_score) if i is not None]
-        return Figures(
-            ticket_count=self.ticket_count + 1,
-            customer_count=self.customer_count + (1 if customer_new else 0),
-            arr_exposure_cents=self.arr_exposure_cents + (arr_cents if customer_new else 0),
-            impact_score=max(impacts) if impacts else None,
-            first_seen=created_at if self.first_seen is None else min(self.first_seen, created_at),
-            last_seen=created_at if self.last_seen is None else max(self.last_seen, created_at))
+    def plus(self, *, customer_new: bool, arr_cents: int) -> Counts:
+        """These counts with one more linked ticket (`customer_new`: its customer was not counted yet)."""
+        return Counts(ticket_count=self.ticket_count + 1,
+                      customer_count=self.customer_count + (1 if customer_new else 0),
+                      arr_exposure_cents=self.arr_exposure_cents + (arr_cents if customer_new else 0))
 
-    def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in NAMES}
+    def as_dict(self) -> dict[str, int]:
+        return {"ticket_count": self.ticket_count, "customer_count": self.customer_count,
+                "arr_exposure_cents": self.arr_exposure_cents}

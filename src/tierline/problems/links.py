@@ -14,8 +14,10 @@ went through one ticket at a time. The figures are now read from the links (figu
    status = 'fixed' AND fixed_at <= :created_at RETURNING id`, only for a new link: a ticket that came in
    after the fix reopens the problem. Rows the WHERE rejects are not locked, so it contends only while the
    problem is fixed, and then only once: the intakes behind the first find it open.
-3. The problem as of the link: its columns and the figures of its other links, committed ones, and whether
-   this ticket's customer is among them, for the triage record (`Figures.plus` adds this ticket).
+3. The problem as of the link: its columns, and the counts of its other links (committed ones: tickets,
+   distinct customers, their ARR) and whether this ticket's customer is among them, for the triage record
+   (`Counts.plus` adds this ticket). Read from problem_tickets alone: every link of an outage reads every
+   link before it, so it leaves the ticket rows (impact, times) to the rare regression's escalation.
 
 On PostgreSQL the three are one statement (data-modifying CTEs), one round trip; its reads see the snapshot
 the statement started with, so they count the committed links, never this one: hence "its other links". On
@@ -30,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, Insert, Select, Update, bindparam, exists, or_, select
+from sqlalchemy import BigInteger, Connection, Insert, Select, Update, bindparam, exists, or_, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tierline.customers import service as customers_service
@@ -55,7 +57,7 @@ class Linked:
     linked_to: int | None  # the problem the ticket was linked to before this statement, if any
     reopened: bool  # the link reopened a fixed problem (a regression)
     problem: dict[str, Any]  # the problem's columns, as they were before the link
-    others: figures.Figures  # the figures of the problem's links but this ticket's
+    others: figures.Counts  # the counts of the problem's links but this ticket's
     customer_seen: bool  # this ticket's customer is among the other links' customers
     customer_arr_cents: int  # this ticket's customer's ARR (0: none)
 
@@ -95,20 +97,21 @@ def _reopen(*only_if: Any) -> Update:
 
 
 _COLUMNS = ("id", "title", "status", "regression", "fixed_at", "owner_team_id", "component_id")
+_COUNTS = ("ticket_count", "customer_count", "arr_exposure_cents")
 
 
 def _state(*leading: Any) -> Select:
-    """The problem before the link, and what the link's figures are built from."""
-    others = figures.grouped(_LINKS.c.problem_id == _PROBLEM, _LINKS.c.ticket_id != _TICKET)
+    """The problem before the link, and what the link's counts are built from."""
+    others = figures.counted(_LINKS.c.problem_id == _PROBLEM, _LINKS.c.ticket_id != _TICKET)
     seen = exists().where(_LINKS.c.problem_id == _PROBLEM, _LINKS.c.customer_id == _CUSTOMER,
                           _LINKS.c.ticket_id != _TICKET)
     return (select(*leading, *(_PROBLEMS.c[name] for name in _COLUMNS),
-                   *(others.c[name] for name in figures.NAMES),
+                   *(others.c[name] for name in _COUNTS),
                    seen.label("customer_seen"),
                    select(_LINKS.c.problem_id).where(_LINKS.c.ticket_id == _TICKET).scalar_subquery()
                    .label("linked_to"),
                    customers_service.arr_cents_of(_CUSTOMER).label("customer_arr_cents"))
-            .select_from(_PROBLEMS).outerjoin(others, others.c.problem_id == _PROBLEMS.c.id)
+            .select_from(_PROBLEMS).join(others, true())
             .where(_PROBLEMS.c.id == _PROBLEM))
 
 
@@ -155,23 +158,29 @@ def _linked(row: Any, link_id: int | None, reopened: bool) -> Linked:
     return Linked(
         link_id=link_id, linked_to=values["linked_to"], reopened=reopened,
         problem={name: values[name] for name in _COLUMNS},
-        others=figures.Figures(**{name: values[name] for name in figures.NAMES if values[name] is not None}),
+        others=figures.Counts(**{name: values[name] for name in _COUNTS}),
         customer_seen=bool(values["customer_seen"]), customer_arr_cents=values["customer_arr_cents"] or 0)
 
 
 
-def as_of_link(linked: Linked, *, customer_id: int | None, impact_score: int | None,
-               created_at: datetime) -> figures.Figures:
-    """The problem's figures with this ticket among its links if it is (linked now or before), counting the
+def as_of_link(linked: Linked, *, customer_id: int | None) -> figures.Counts:
+    """The problem's counts with this ticket among its links if it is (linked now or before), counting the
     links committed when the link's statement started: "as of linking"."""
-    if not linked.counted:
-        return linked.others
-    return with_ticket(linked, customer_id=customer_id, impact_score=impact_score, created_at=created_at)
+    return with_ticket(linked, customer_id=customer_id) if linked.counted else linked.others
 
 
-def with_ticket(linked: Linked, *, customer_id: int | None, impact_score: int | None,
-                created_at: datetime) -> figures.Figures:
-    """The figures of the problem's other links plus this ticket."""
+def with_ticket(linked: Linked, *, customer_id: int | None) -> figures.Counts:
+    """The counts of the problem's other links plus this ticket."""
     return linked.others.plus(customer_new=customer_id is not None and not linked.customer_seen,
-                              arr_cents=linked.customer_arr_cents, impact_score=impact_score,
-                              created_at=clock.as_utc(created_at))
+                              arr_cents=linked.customer_arr_cents)
+
+
+_HIGHEST_IMPACT = figures.highest_impact(_LINKS.c.problem_id == _PROBLEM, _LINKS.c.ticket_id != _TICKET)
+
+
+def highest_impact(connection: Connection, *, problem_id: int, ticket_id: int,
+                   impact_score: int | None) -> int | None:
+    """The highest impact among the problem's tickets with this one (whose row the intake inserts later)."""
+    found = connection.execute(_HIGHEST_IMPACT, {"p_problem_id": problem_id, "p_ticket_id": ticket_id}).scalar()
+    impacts = [i for i in (found, impact_score) if i is not None]
+    return max(impacts) if impacts else None

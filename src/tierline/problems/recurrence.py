@@ -41,7 +41,7 @@ from tierline.platform.auth.actor import Actor
 from tierline.platform.db import core_connection
 from tierline.platform.errors import NotFound
 from tierline.problems import links
-from tierline.problems.figures import Figures
+from tierline.problems.figures import Counts
 from tierline.problems.models import CLOSED, OPEN, Problem, ProblemSignature, ProblemTicket
 from tierline.settings import get_settings
 from tierline.tickets import service as tickets_service
@@ -153,8 +153,7 @@ def _link(connection: Connection, s: Sighting, *, actor: Actor, ticket_id: int,
         return None
     before = done.problem
     after = {**before, "status": OPEN, "regression": True, "fixed_at": None} if done.reopened else before
-    problem = {**after, **links.as_of_link(done, customer_id=s.customer_id, impact_score=s.impact_score,
-                                           created_at=s.created_at).as_dict()}
+    problem = {**after, **links.as_of_link(done, customer_id=s.customer_id).as_dict()}
     if done.link_id is None:  # linked already (a ticket recorded again): nothing changes
         return Recorded(_result(problem, signature=s.signature, created=False, reopened=False, linked=False))
     out = Recorded(_result(problem, signature=s.signature, created=False, reopened=done.reopened, linked=True),
@@ -165,6 +164,8 @@ def _link(connection: Connection, s: Sighting, *, actor: Actor, ticket_id: int,
             actor, "problems.regression", entity_type="problems", entity_id=problem_id,
             changes=audit.diff(audit.jsonable({k: before[k] for k in _STATUS}),
                                audit.jsonable({k: after[k] for k in _STATUS}))))
+        problem["impact_score"] = links.highest_impact(connection, problem_id=problem_id, ticket_id=ticket_id,
+                                                       impact_score=s.impact_score)
         out.messages.append(_escalation_to_engineering(problem, reason="regression"))
     return out
 
@@ -259,11 +260,9 @@ def _create(session: Session, connection: Connection, s: Sighting, *, actor: Act
     connection.execute(update(ProblemSignature).where(ProblemSignature.signature == s.signature)
                        .values(problem_id=problem_id))
     # The figures as of its making, from the tickets in hand (the table has no columns for them).
-    problem = {**row, **Figures(
-        ticket_count=len(tickets), customer_count=len(customers), arr_exposure_cents=sum(arr.values()),
-        impact_score=max(impacts) if impacts else None,
-        first_seen=min(clock.as_utc(t.created_at) for t in tickets),
-        last_seen=max(clock.as_utc(t.created_at) for t in tickets)).as_dict()}
+    problem = {**row, **Counts(ticket_count=len(tickets), customer_count=len(customers),
+                               arr_exposure_cents=sum(arr.values())).as_dict(),
+               "impact_score": max(impacts) if impacts else None}
     return Recorded(_result(problem, signature=s.signature, created=True, reopened=False, linked=True), events,
                     [_escalation_to_engineering(problem, reason="threshold")])
 
@@ -330,9 +329,8 @@ def _preview(session: Session, *, ticket: Any, customer_arr: float | None) -> di
         before, would_link = found.problem, linked_to is None
         reopens = would_link and links.reopens(before, created_at=sighting.created_at)
         after = {**before, "status": OPEN, "regression": True} if reopens else before
-        figures = links.with_ticket(found, customer_id=ticket.customer_id, impact_score=sighting.impact_score,
-                                    created_at=sighting.created_at)
-        return _result({**after, **figures.as_dict()}, signature=signature, created=False, reopened=reopens,
+        counts = links.with_ticket(found, customer_id=ticket.customer_id)
+        return _result({**after, **counts.as_dict()}, signature=signature, created=False, reopened=reopens,
                        linked=would_link, dry_run=True)
     others, customers = tickets_service.signature_window_others(
         session, signature=signature, since=window_start(), excluding_ids_in=ProblemTicket.ticket_id,
