@@ -8,7 +8,9 @@ Why not columns: a stored figure is a row that every intake of an outage must lo
 the burst queued behind the one before it until its COMMIT. Derived at read time, linking a ticket is one
 INSERT that locks nothing another intake needs (links.py), and a figure can never drift from the links it
 counts. The price is paid by reads: one grouped statement for a whole page of problems, its links grouped by
-problem and customer (the index `ix_problem_tickets_problem_customer`), never one query per problem.
+problem and customer (the index `ix_problem_tickets_problem_customer`), never one query per problem. A link
+reads less (`counted`): the counts its triage record carries, from problem_tickets alone, since every link of
+an outage reads every link before it.
 """
 
 from __future__ import annotations
@@ -76,7 +78,9 @@ def load(stmt: Select, figures: Subquery | None = None) -> tuple[Select, dict[st
 
     `figures` narrows the aggregate to the problems wanted (`grouped(ProblemTicket.problem_id == id)`);
     by default every problem's links are grouped, which a list sorted by a figure needs anyway. Objects already
-    in the session are read again (`populate_existing`): the figures are never stale within a session."""
+    in the session are read again (`populate_existing`): the figures are never stale within a session. A flush
+    that writes a problem's row forgets them (SQLAlchemy resets query expressions), so a change reads the
+    problem again (problems.service.update)."""
     figures = grouped() if figures is None else figures
     named = columns(figures)
     stmt = (stmt.outerjoin(figures, figures.c.problem_id == Problem.id)

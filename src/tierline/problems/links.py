@@ -162,7 +162,6 @@ def _linked(row: Any, link_id: int | None, reopened: bool) -> Linked:
         customer_seen=bool(values["customer_seen"]), customer_arr_cents=values["customer_arr_cents"] or 0)
 
 
-
 def as_of_link(linked: Linked, *, customer_id: int | None) -> figures.Counts:
     """The problem's counts with this ticket among its links if it is (linked now or before), counting the
     links committed when the link's statement started: "as of linking"."""
