@@ -19,7 +19,7 @@ from tierline.people import teams as people_teams
 from tierline.platform.auth.actor import Actor
 from tierline.platform.db import Database
 from tierline.platform.outbox import OutboxMessage
-from tierline.problems import service
+from tierline.problems import figures, service
 from tierline.problems.models import Problem, ProblemSignature, ProblemTicket
 from tierline.tickets.signature import signature_for
 from tierline.settings import reset_settings_cache
@@ -84,8 +84,10 @@ def record(db: Database, *, actor: Actor = SYSTEM, customer_arr: float | None = 
 
 
 def problems(db: Database) -> list[Problem]:
+    """Every problem, oldest first, with its figures as the domain reads them."""
     with db.session(write=False) as s:
-        return list(s.scalars(select(Problem).order_by(Problem.id)))
+        stmt, _ = figures.load(select(Problem).order_by(Problem.id))
+        return list(s.scalars(stmt))
 
 
 def links(db: Database, problem_id: int | None = None) -> list[ProblemTicket]:

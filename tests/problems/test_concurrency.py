@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 import random
 import threading
+from datetime import timedelta
 
 import pytest
 
 from tests.helpers import SYSTEM
-from tests.problems.conftest import World, links, problems, record, save_ticket
+from tests.problems.conftest import ARR, World, links, outbox, problems, record, save_ticket
+from tierline.platform import clock
 from tierline.problems import service
 
 IS_POSTGRES = os.environ.get("TIERLINE_TEST_DATABASE_URL", "").startswith("postgresql")
@@ -99,6 +101,9 @@ def test_concurrent_intakes_on_any_database_make_exactly_one_problem(world):
     assert errors == []
     [problem] = problems(world.db)
     assert problem.ticket_count == 15 == len(links(world.db, problem.id))
+    # The figures are read from the links, so no interleaving can leave them off by one.
+    assert (problem.customer_count, problem.arr_exposure, problem.impact_score) == (5, sum(ARR), 40)
+    assert problem.first_seen == problem.last_seen == clock.now()
 
 
 def _intake_race(world: World, customers: list[int]) -> list[dict | None]:
@@ -111,11 +116,11 @@ def _intake_race(world: World, customers: list[int]) -> list[dict | None]:
     results: list[dict | None] = []
     errors: list[BaseException] = []
 
-    def one(c: int) -> None:
+    def one(i: int, c: int) -> None:
         reads, writes = world.db.session(write=False), world.db.session(write=True)
         try:
             data = TicketCreate(subject="Replica lag", description="The read replica is far behind.",
-                                requester_email=f"dba{c}@example.com", customer_id=world.customer_ids[c],
+                                requester_email=f"dba{i}@example.com", customer_id=world.customer_ids[c],
                                 component_id=world.component_id, error_code="DB-1042")
             planned = intake.plan(reads, actor=SYSTEM, data=data)
             reads.close()
@@ -131,7 +136,7 @@ def _intake_race(world: World, customers: list[int]) -> list[dict | None]:
             reads.close()
             writes.close()
 
-    threads = [threading.Thread(target=one, args=(c,)) for c in customers]
+    threads = [threading.Thread(target=one, args=(i, c)) for i, c in enumerate(customers)]
     for t in threads:
         t.start()
     for t in threads:
@@ -154,3 +159,183 @@ def test_two_intakes_at_n_minus_one_both_settle_into_one_problem_after_they_comm
     # are right, the timing decides. Never is the threshold missed or a second problem made.
     assert any(r is not None for r in results)
     assert {r["problem_id"] for r in results if r is not None} == {problem.id}
+
+
+# -- a live problem under a burst: linking locks nothing another intake waits for -----------------------------
+
+ONLY_POSTGRES = pytest.mark.skipif(not IS_POSTGRES, reason="on SQLite a writing transaction holds the database "
+                                                           "lock, so two intakes never overlap")
+
+
+@ONLY_POSTGRES
+def test_a_burst_links_to_a_live_problem_without_one_intake_waiting_for_another(world):
+    """Every thread links its ticket and then waits, uncommitted, until all have linked: were the problem's row
+    locked by a link until COMMIT (as when it stored its figures), the second link would wait for the first's
+    COMMIT, which waits at the barrier, and the barrier would break."""
+    for c in (0, 1, 2, 0, 1):
+        record(world.db, customer_id=world.customer_ids[c], component_id=world.component_id)
+    [problem] = problems(world.db)
+    rng = random.Random(11)
+    burst = [rng.randrange(5) for _ in range(10)]
+    results = _intake_race(world, burst)
+    [after] = problems(world.db)
+    assert after.id == problem.id and after.ticket_count == 15 == len(links(world.db, problem.id))
+    customers = {0, 1, 2} | set(burst)
+    assert after.customer_count == len(customers)
+    assert after.arr_exposure == sum(ARR[c] for c in customers)
+    # Each intake's triage record has the figures as of its link: the committed links and its own.
+    assert {r["problem_id"] for r in results} == {problem.id}
+    assert all(6 <= r["ticket_count"] <= 15 and r["linked"] for r in results)
+
+
+def _plan_together_then_write(world: World, customers: list[int]) -> list:
+    """Each thread plans its ticket (the problem live and fixed when it reads), all at once, then writes and
+    commits as the API does."""
+    from tierline.flows import intake
+    from tierline.tickets.schemas import TicketCreate
+
+    barrier = threading.Barrier(len(customers), timeout=20)
+    written, errors = [], []
+
+    def one(i: int, c: int) -> None:
+        reads, writes = world.db.session(write=False), world.db.session(write=True)
+        try:
+            data = TicketCreate(subject="Replica lag", description="The read replica is far behind.",
+                                requester_email=f"again{i}@example.com", customer_id=world.customer_ids[c],
+                                component_id=world.component_id, error_code="DB-1042")
+            planned = intake.plan(reads, actor=SYSTEM, data=data)
+            barrier.wait()
+            written.append(intake.write(writes, planned))
+            writes.commit()
+        except BaseException as exc:  # noqa: BLE001 (reported by the test)
+            errors.append(exc)
+        finally:
+            reads.close()
+            writes.close()
+
+    threads = [threading.Thread(target=one, args=(i, c)) for i, c in enumerate(customers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    return written
+
+
+def _fixed_problem(world: World) -> str:
+    for c in (0, 1, 2, 3, 4):
+        _, result = record(world.db, customer_id=world.customer_ids[c], component_id=world.component_id)
+    key = result["problem_key"]
+    with world.db.unit_of_work() as s:
+        service.update(s, actor=SYSTEM, key=key, changes={"public_summary": "Replicas keep up again."})
+        for status in ("investigating", "known_error", "fixed"):
+            service.update(s, actor=SYSTEM, key=key, changes={"status": status})
+    return key
+
+
+@ONLY_POSTGRES
+def test_a_burst_after_the_fix_reopens_the_problem_once(world):
+    from tierline.platform.audit import AuditEvent
+    from sqlalchemy import func, select
+
+    _fixed_problem(world)
+    clock.advance(timedelta(hours=1))
+    written = _plan_together_then_write(world, [0, 1, 2, 3, 0, 1])
+    [problem] = problems(world.db)
+    assert (problem.status, problem.regression, problem.fixed_at) == ("open", True, None)
+    assert problem.ticket_count == 11 == len(links(world.db, problem.id))
+    assert sorted(w.problem["reopened"] for w in written) == [False] * 5 + [True]
+    assert [e["reason"] for e in outbox(world.db, "problem.escalated")] == ["threshold", "regression"]
+    with world.db.session(write=False) as s:
+        assert s.scalar(select(func.count()).select_from(AuditEvent)
+                        .where(AuditEvent.action == "problems.regression")) == 1
+
+
+@ONLY_POSTGRES
+def test_a_link_in_flight_holds_off_a_change_of_the_problem_s_status_until_it_commits(world):
+    """A change of status (a close among them) takes FOR UPDATE, which conflicts with the link's FOR KEY SHARE:
+    with a link uncommitted, a change that may not wait is refused at once; once the link commits, it goes
+    through. (Other intakes' links take FOR KEY SHARE too, which does not conflict: see the burst above.)"""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    from tierline.flows import intake
+    from tierline.tickets.schemas import TicketCreate
+
+    for c in (0, 1, 2, 3, 4):
+        _, result = record(world.db, customer_id=world.customer_ids[c], component_id=world.component_id)
+    key = result["problem_key"]
+    data = TicketCreate(subject="Replica lag", description="The read replica is far behind.",
+                        requester_email="late@example.com", customer_id=world.customer_ids[0],
+                        component_id=world.component_id, error_code="DB-1042")
+    reads, writes = world.db.session(write=False), world.db.session(write=True)
+    try:
+        written = intake.write(writes, intake.plan(reads, actor=SYSTEM, data=data))
+        assert written.problem["linked"] and not written.problem["reopened"]
+        with pytest.raises(OperationalError), world.db.unit_of_work() as s:
+            s.execute(text("SET LOCAL lock_timeout = '50ms'"))
+            service.update(s, actor=SYSTEM, key=key, changes={"status": "investigating"})
+        writes.commit()
+    finally:
+        reads.close()
+        writes.close()
+    with world.db.unit_of_work() as s:
+        assert service.update(s, actor=SYSTEM, key=key, changes={"status": "investigating"}).ticket_count == 6
+
+
+def _until_a_backend_waits_for_a_lock(world: World) -> None:
+    from sqlalchemy import text
+
+    # Autocommit: a transaction would read pg_stat_activity once and see that snapshot on every poll.
+    with world.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for _ in range(2000):
+            if conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                 "AND datname = current_database()")).scalar():
+                return
+            threading.Event().wait(0.01)
+    raise AssertionError("no backend ever waited for a lock")
+
+
+@ONLY_POSTGRES
+def test_a_link_racing_the_close_is_refused_and_never_lands_on_a_closed_problem(world):
+    """The ticket is planned while the problem is live, and its link waits for the close's lock; once the close
+    commits, the link finds the problem closed and is refused (the foreign key's check alone, which asks only
+    that the row exists, would have let it land)."""
+    from tierline.flows import intake
+    from tierline.tickets.schemas import TicketCreate
+
+    key = _fixed_problem(world)
+    data = TicketCreate(subject="Replica lag", description="The read replica is far behind.",
+                        requester_email="racing@example.com", customer_id=world.customer_ids[0],
+                        component_id=world.component_id, error_code="DB-1042")
+    closing = world.db.session(write=True)
+    reads, writes = world.db.session(write=False), world.db.session(write=True)
+    outcome: list = []
+    try:
+        service.update(closing, actor=SYSTEM, key=key, changes={"status": "closed"})
+        closing.flush()  # the row is locked FOR UPDATE and closed, not yet committed
+        planned = intake.plan(reads, actor=SYSTEM, data=data)
+        assert planned.sighting.live_problem_id is not None  # it still reads live
+
+        def link() -> None:
+            try:
+                outcome.append(intake.write(writes, planned))
+                writes.commit()
+            except BaseException as exc:  # noqa: BLE001 (reported below)
+                outcome.append(exc)
+
+        thread = threading.Thread(target=link)
+        thread.start()
+        _until_a_backend_waits_for_a_lock(world)  # the link, on the close's FOR UPDATE
+        closing.commit()
+        thread.join(timeout=60)
+    finally:
+        closing.close()
+        reads.close()
+        writes.close()
+    [written] = outcome
+    assert not isinstance(written, BaseException), written
+    assert written.problem is None and written.unsettled is not None  # counted afresh by `settle`
+    [problem] = problems(world.db)
+    assert problem.status == "closed" and problem.ticket_count == 5
+    assert written.ticket_id not in {link.ticket_id for link in links(world.db)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
@@ -20,6 +21,13 @@ def _audit_actions(db, action: str) -> int:  # noqa: ANN001
 
     with db.session(write=False) as s:
         return s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action)) or 0
+
+
+def _audit_events(db, action: str) -> list[AuditEvent]:  # noqa: ANN001
+    from sqlalchemy import select
+
+    with db.session(write=False) as s:
+        return list(s.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)))
 
 
 def _wave(world: World, customers: list[int], **fields) -> list[tuple[int, dict | None]]:  # noqa: ANN003
@@ -98,6 +106,7 @@ def test_later_tickets_link_to_the_open_problem_and_update_its_figures(world):
                                impact=88, customer_arr=ARR[3])
     assert result["created"] is False and result["linked"] is True
     assert (result["ticket_count"], result["customer_count"]) == (6, 4)
+    assert type(result["arr_exposure"]) is float and result["arr_exposure"] == sum(ARR[:4])  # JSON, as before
     _, again = record(world.db, customer_id=world.customer_ids[3], component_id=world.component_id)
     [problem] = problems(world.db)
     assert (problem.ticket_count, problem.customer_count) == (7, 4)  # the same customer again: counted once
@@ -105,6 +114,11 @@ def test_later_tickets_link_to_the_open_problem_and_update_its_figures(world):
     assert problem.impact_score == 88 and problem.last_seen == clock.now()
     assert ticket_id in {link.ticket_id for link in links(world.db, problem.id)}
     assert len(outbox(world.db, "problem.escalated")) == 1  # escalated once, when it was created
+    # A link changes nothing on the problem's row (its figures are read from the links): its one event is the
+    # link's own.
+    assert {(e.entity_type, e.action) for e in _audit_events(world.db, "problems.link_ticket")} == {
+        ("problem_tickets", "problems.link_ticket")}
+    assert len(_audit_events(world.db, "problems.link_ticket")) == 7
 
 
 def test_a_ticket_links_to_at_most_one_problem_however_often_it_is_recorded(world):
@@ -137,10 +151,15 @@ def test_a_recurrence_after_fixed_reopens_the_problem_as_a_regression(world):
     [problem] = problems(world.db)
     assert problem.status == OPEN and problem.regression is True and problem.fixed_at is None
     assert problem.ticket_count == 6
-    assert _audit_actions(world.db, "problems.regression") == 1
+    [reopening] = _audit_events(world.db, "problems.regression")
+    assert (reopening.entity_type, reopening.entity_id) == ("problems", str(problem.id))
+    assert set(reopening.changes) == {"status", "regression", "fixed_at"}
+    assert reopening.changes["status"] == ["fixed", "open"] and reopening.changes["regression"] == [False, True]
+    assert reopening.changes["fixed_at"][1] is None
     escalations = outbox(world.db, "problem.escalated")
     assert [e["reason"] for e in escalations] == ["threshold", "regression"]
     assert escalations[1]["regression"] is True and escalations[1]["team_id"] == world.team_id
+    assert (escalations[1]["ticket_count"], escalations[1]["impact_score"]) == (6, 40)
 
 
 def test_an_older_ticket_recorded_after_the_fix_links_without_reopening(world):
@@ -229,6 +248,8 @@ def test_a_dry_run_says_what_would_happen_and_writes_nothing(world):
         preview = service.record_ticket(s, actor=SYSTEM, ticket=unsaved, customer_arr=None, dry_run=True)
     assert preview["linked"] is True and preview["created"] is False
     assert preview["problem_key"] == problems(world.db)[0].key
+    assert (preview["ticket_count"], preview["customer_count"]) == (6, 5)  # as it would be once linked
+    assert preview["arr_exposure"] == sum(ARR)
     assert row_counts(world.db) == before
 
 
@@ -242,6 +263,7 @@ def test_a_dry_run_below_the_threshold_answers_none(world):
 # Tickets arriving over time, each (hours since the previous one, customer index): the problem appears at
 # the first ticket where the window holds >= N tickets from >= M customers, and every ticket from then on
 # is linked to it.
+_FRESH = itertools.count()
 _ARRIVALS = st.lists(st.tuples(st.integers(min_value=0, max_value=60), st.integers(min_value=0, max_value=4)),
                      min_size=1, max_size=12)
 
@@ -250,7 +272,7 @@ _ARRIVALS = st.lists(st.tuples(st.integers(min_value=0, max_value=60), st.intege
 @given(arrivals=_ARRIVALS, code=st.integers(min_value=1000, max_value=9999))
 def test_the_problem_appears_exactly_when_the_window_first_holds_enough_tickets_and_customers(
         world, arrivals, code):
-    error_code = f"PRP-{code}-{len(problems(world.db))}-{clock.now().timestamp():.0f}"  # a fresh signature
+    error_code = f"PRP-{code}-{next(_FRESH)}"  # a fresh signature: earlier examples' tickets stay in the world
     seen: list[tuple] = []  # (time, customer) of the tickets before the problem
     created_at = None
     linked = 0

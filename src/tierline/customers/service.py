@@ -9,7 +9,18 @@ from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, exists, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    ScalarSelect,
+    Select,
+    bindparam,
+    cast,
+    exists,
+    func,
+    select,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -391,6 +402,21 @@ def many_profiles(session: Session, *, customer_ids: Iterable[int]) -> dict[int,
                 licensed_users=customer.licensed_users or None,
                 arr_percentile=directory.percentile(customer.arr_cents))
     return {cid: directory.profiles[cid] for cid in wanted if cid in directory.profiles}
+
+
+def arr_cents_of(customer_id: ColumnElement[int] | Any) -> ScalarSelect[int]:
+    """A customer's ARR in cents as an SQL expression (NULL for no customer), for queries of other domains that
+    add up the ARR of the customers their rows name (a problem's exposure): the figure as it is now, read
+    where it is kept, with no copy to keep in step when a customer's ARR changes."""
+    return select(Customer.arr_cents).where(Customer.id == customer_id).scalar_subquery()
+
+
+def arr_cents_sum(customer_ids: Select) -> ScalarSelect[int]:
+    """The ARR in cents of the customers `customer_ids` (a SELECT of ids) names, each once, as an SQL expression
+    (0 for none): `arr_cents_of` for a set. An integer on both databases (PostgreSQL sums bigints into a
+    numeric)."""
+    return (select(cast(func.coalesce(func.sum(Customer.arr_cents), 0), BigInteger))
+            .where(Customer.id.in_(customer_ids)).scalar_subquery())
 
 
 # -- the directory, cached per process ------------------------------------------------------------------

@@ -5,8 +5,10 @@ validation, the requester's customer, triage (signals, classifier, sentiment, im
 the assignment candidates ranked), the SLA policy, targets and due instants, what recurrence will do, the
 audit events canonicalised and hashed, and, on PostgreSQL, the ticket's id. `write` then issues the rows, one
 INSERT each, children first (their foreign keys to the ticket are checked at COMMIT); the rows other intakes
-also need come last, each in one statement: the signature's live problem, the assignment claim (queue cursor
-and the agent's capacity), the ticket itself, the outbox, and the audit chain's head at COMMIT. A signature
+also need come last, each in one statement: the assignment claim (queue cursor and the agent's capacity), the
+link to the signature's live problem (an INSERT that locks nothing another intake waits for: the problem's
+figures are read from its links, not moved), the ticket itself, the outbox, and the audit chain's head at
+COMMIT. A signature
 without a live problem is counted after the commit, without a lock (`settle`); only when it reaches the
 threshold does a second short write create the problem and give the ticket its place in it. Nothing computed
 in Python waits inside the lock of a row another intake needs: what the claim and the problem decide is
@@ -161,10 +163,10 @@ def write(session: Session, intake: Intake) -> Written:
     ticket_id = intake.ticket_id if intake.ticket_id is not None else ids.next_id(connection, "tickets")
     events = _write_children(connection, intake, ticket_id)
     timer.lap("write: children")
-    # The rows other intakes need, last: the claim (the queue's turn), the signature's live problem (its lock
-    # and its figures, one statement on PostgreSQL), the ticket and its messages; then, for a signature without
-    # a live problem, its count under its own lock. The problem comes after the claim because in an outage
-    # every ticket waits for the same problem, while their claims spread over queues.
+    # The rows other intakes need, last: the claim (the queue's turn), the link to the signature's live problem
+    # (one INSERT and the problem's figures as of it, one statement on PostgreSQL; it takes no lock another
+    # intake waits for, so a burst of one outage links side by side), the ticket and its messages; then, for a
+    # signature without a live problem, its count under its own lock.
     candidate = _claim(connection, intake.draft)
     recorded = None
     if intake.sighting is not None and intake.sighting.live_problem_id is not None:

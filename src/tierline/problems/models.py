@@ -1,12 +1,15 @@
-"""The problems domain's tables: problems, the tickets linked to them, and one lock row per signature."""
+"""The problems domain's tables: problems, the tickets linked to them, and one lock row per signature.
+
+A problem's figures (how many tickets and customers, the ARR exposed, the highest impact, first and last seen)
+are not columns: they are taken from its links when it is read (figures.py)."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, false, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text, false, text
+from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
 from tierline.platform.db import Base, BigId, UTCDateTime
 from tierline.tickets.models import ticket_fk
@@ -25,17 +28,10 @@ class Problem(Base):
     __table_args__ = (
         CheckConstraint("status IN ('open', 'investigating', 'known_error', 'fixed', 'closed')",
                         name="status"),
-        CheckConstraint("ticket_count >= 0 AND customer_count >= 0 AND arr_exposure_cents >= 0",
-                        name="counts_non_negative"),
         # Exactly one problem per signature that is not closed (intake also serialises on problem_signatures;
         # this index makes a second one impossible, not merely unlikely).
         Index("uq_problems_signature_active", "signature", unique=True,
               sqlite_where=text("status <> 'closed'"), postgresql_where=text("status <> 'closed'")),
-        # The list's orders (largest first, the id breaking ties).
-        Index("ix_problems_arr_exposure", "arr_exposure_cents", "id"),
-        Index("ix_problems_customer_count", "customer_count", "id"),
-        Index("ix_problems_ticket_count", "ticket_count", "id"),
-        Index("ix_problems_last_seen", "last_seen", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -50,27 +46,30 @@ class Problem(Base):
     status: Mapped[str] = mapped_column(String(20), nullable=False, index=True)
     # True once a ticket arrived after the problem was fixed and reopened it.
     regression: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
-    ticket_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    customer_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    # The affected customers' ARR in integer cents (as customers keep it), each customer counted once, at the
-    # ARR known when their first ticket was linked.
-    arr_exposure_cents: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
-    # The highest impact score among the linked tickets: the worst-hit customer sets the urgency.
-    impact_score: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    first_seen: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
-    last_seen: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     fixed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+    # The figures, derived from the links whenever a problem is read (figures.py), never stored: a stored
+    # figure is a row every intake of an outage would have to lock and move. None until a read loads them
+    # (`figures.load`), which every read of the domain does.
+    ticket_count: Mapped[int | None] = query_expression()
+    customer_count: Mapped[int | None] = query_expression()
+    # The affected customers' ARR in integer cents (as customers keep it), each customer once, as it is now.
+    arr_exposure_cents: Mapped[int | None] = query_expression()
+    # The highest impact score among the linked tickets: the worst-hit customer sets the urgency.
+    impact_score: Mapped[int | None] = query_expression()
+    first_seen: Mapped[datetime | None] = query_expression()
+    last_seen: Mapped[datetime | None] = query_expression()
 
     @property
     def key(self) -> str:
         return f"{KEY_PREFIX}{self.id}"
 
     @property
-    def arr_exposure(self) -> float:
-        return self.arr_exposure_cents / 100
+    def arr_exposure(self) -> float | None:
+        return None if self.arr_exposure_cents is None else self.arr_exposure_cents / 100
 
 
 def parse_key(key: str) -> int | None:
@@ -83,7 +82,12 @@ class ProblemTicket(Base):
     """A ticket linked to a problem. A ticket links to at most one problem; links are never edited."""
 
     __tablename__ = "problem_tickets"
-    __table_args__ = (Index("ix_problem_tickets_problem", "problem_id", "ticket_id"),)
+    __table_args__ = (
+        Index("ix_problem_tickets_problem", "problem_id", "ticket_id"),
+        # A problem's figures group its links by customer (figures.py), and a link asks whether its customer
+        # is new to the problem.
+        Index("ix_problem_tickets_problem_customer", "problem_id", "customer_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     problem_id: Mapped[int] = mapped_column(BigId, ForeignKey("problems.id"), nullable=False)

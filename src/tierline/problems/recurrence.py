@@ -5,10 +5,11 @@ In steps, so that intake computes first and writes short (docs/architecture.md):
 1. `sight` (reads only, before the write transaction): the ticket's signature, its customer's ARR, and the
    signature's live (not closed) problem as it stands now.
 2. `link`, when the signature has a live problem (inside the write, after the assignment claim and before the
-   ticket row, whose triage record shows the problem): lock the problem row, link the ticket, and move the
-   problem's figures, in one round trip on PostgreSQL (`tierline_problem_link`, migration 0024). Statements that start after the lock see every link committed by the intakes that
-   held it before, so "is this customer new to the problem" is exact. A ticket that came in after the problem
-   was fixed reopens it as a regression. None when the problem closed meanwhile.
+   ticket row, whose triage record shows the problem): one INSERT of the link that locks nothing another intake
+   waits for, and the problem's figures as of the link, in one round trip on PostgreSQL (links.py). The figures
+   are not stored but read from the links (figures.py), so nothing on the problem's row moves; a ticket that
+   came in after the problem was fixed reopens it as a regression, the one UPDATE of the row. None when the
+   problem closed meanwhile.
 3. `count`, otherwise (intake calls it from `flows.intake.settle`, after the ticket's commit and only when a
    count without a lock says the threshold is reached; a ticket recorded in one transaction calls it last, after
    its row): upsert the signature's row in
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, case, exists, insert, select, text, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -37,9 +38,11 @@ from tierline.components import service as components_service
 from tierline.customers import service as customers_service
 from tierline.platform import audit, clock, outbox
 from tierline.platform.auth.actor import Actor
-from tierline.platform.db import UTCDateTime, core_connection
+from tierline.platform.db import core_connection
 from tierline.platform.errors import NotFound
-from tierline.problems.models import CLOSED, FIXED, OPEN, Problem, ProblemSignature, ProblemTicket
+from tierline.problems import links
+from tierline.problems.figures import Counts
+from tierline.problems.models import CLOSED, OPEN, Problem, ProblemSignature, ProblemTicket
 from tierline.settings import get_settings
 from tierline.tickets import service as tickets_service
 from tierline.tickets.signature import is_recurrence_signature, signature_for
@@ -136,94 +139,35 @@ def count(session: Session, sighting: Sighting, *, actor: Actor, ticket_id: int)
 
 # -- feeding a live problem -------------------------------------------------------------------------------
 
-_PROBLEM_COLUMNS = [c for c in Problem.__table__.columns]
+_STATUS = ("status", "regression", "fixed_at")
 
 
 def _link(connection: Connection, s: Sighting, *, actor: Actor, ticket_id: int,
           problem_id: int) -> Recorded | None:
-    """Link the ticket to a problem that is still live once locked; None when it closed meanwhile."""
+    """Link the ticket to the problem (links.py: one INSERT, no lock another intake waits for); None when the
+    problem is closed, or closed while the link waited for the close to commit."""
     now = clock.now()
-    steps = _link_on_server if connection.dialect.name == "postgresql" else _link_in_steps
-    linked = steps(connection, s, ticket_id=ticket_id, problem_id=problem_id, now=now)
-    if linked is None:
+    done = links.link(connection, problem_id=problem_id, ticket_id=ticket_id, customer_id=s.customer_id,
+                      created_at=s.created_at, now=now)
+    if done is None or done.refused:
         return None
-    link_id, before, after, reopened = linked
-    if link_id is None:  # already linked (a ticket recorded again): nothing changes
-        return Recorded(_result(before, signature=s.signature, created=False, reopened=False, linked=False))
-    events = [_link_event(actor, link_id, problem_id, ticket_id, s.customer_id, now),
-              audit.prepare(actor, "problems.regression" if reopened else "problems.link_ticket",
-                            entity_type="problems", entity_id=problem_id,
-                            changes={k: v for k, v in audit.diff(audit.jsonable(before),
-                                                                 audit.jsonable(after)).items()
-                                     if k != "updated_at"})]
-    out = Recorded(_result(after, signature=s.signature, created=False, reopened=reopened, linked=True), events)
-    if reopened:
-        out.messages.append(_escalation_to_engineering(after, reason="regression"))
+    before = done.problem
+    after = {**before, "status": OPEN, "regression": True, "fixed_at": None} if done.reopened else before
+    problem = {**after, **links.as_of_link(done, customer_id=s.customer_id).as_dict()}
+    if done.link_id is None:  # linked already (a ticket recorded again): nothing changes
+        return Recorded(_result(problem, signature=s.signature, created=False, reopened=False, linked=False))
+    out = Recorded(_result(problem, signature=s.signature, created=False, reopened=done.reopened, linked=True),
+                   [_link_event(actor, done.link_id, problem_id, ticket_id, s.customer_id, now)])
+    if done.reopened:
+        # The only change a link makes to the problem's row: its figures are read from the links.
+        out.events.append(audit.prepare(
+            actor, "problems.regression", entity_type="problems", entity_id=problem_id,
+            changes=audit.diff(audit.jsonable({k: before[k] for k in _STATUS}),
+                               audit.jsonable({k: after[k] for k in _STATUS}))))
+        problem["impact_score"] = links.highest_impact(connection, problem_id=problem_id, ticket_id=ticket_id,
+                                                       impact_score=s.impact_score)
+        out.messages.append(_escalation_to_engineering(problem, reason="regression"))
     return out
-
-
-# The link's id (None: linked already), the problem before and after, whether the ticket reopened it.
-_Linked = tuple[int | None, dict[str, Any], dict[str, Any], bool]
-_LINK_FUNCTION = text("SELECT tierline_problem_link(:problem_id, :ticket_id, :customer_id, :created_at, "
-                      ":impact_score, :arr_cents, :now)")
-_TIMES = [c.name for c in Problem.__table__.columns if isinstance(c.type, UTCDateTime)]
-
-
-def _link_on_server(connection: Connection, s: Sighting, *, ticket_id: int, problem_id: int,
-                    now: datetime) -> _Linked | None:
-    """PostgreSQL: `tierline_problem_link` (migration 0024) does the steps below in one round trip, so the
-    problem's lock, which every ticket of an outage waits for, is not held across three."""
-    done = connection.execute(_LINK_FUNCTION, {
-        "problem_id": problem_id, "ticket_id": ticket_id, "customer_id": s.customer_id,
-        "created_at": s.created_at, "impact_score": s.impact_score, "arr_cents": s.arr_cents,
-        "now": now}).scalar()
-    if done is None:
-        return None
-    return done["link_id"], _typed(done["before"]), _typed(done["after"]), bool(done["reopened"])
-
-
-def _typed(row: dict[str, Any]) -> dict[str, Any]:
-    """A problem row as JSON gives it, with its instants as the aware datetimes a SELECT returns."""
-    return {**row, **{name: clock.as_utc(datetime.fromisoformat(row[name])) if row[name] is not None else None
-                      for name in _TIMES}}
-
-
-def _link_in_steps(connection: Connection, s: Sighting, *, ticket_id: int, problem_id: int,
-                   now: datetime) -> _Linked | None:
-    """Lock the problem, link the ticket, move the figures: statements that start after the lock see every link
-    committed by the intakes that held it before, so "is this customer new to the problem" is exact."""
-    row = connection.execute(select(*_PROBLEM_COLUMNS).where(Problem.id == problem_id).with_for_update()).first()
-    if row is None or row.status == CLOSED:
-        return None
-    before = dict(row._mapping)
-    link_id = connection.execute(
-        _insert(connection, ProblemTicket).values(problem_id=problem_id, ticket_id=ticket_id,
-                                                  customer_id=s.customer_id, created_at=now)
-        .on_conflict_do_nothing(index_elements=["ticket_id"]).returning(ProblemTicket.id)).scalar()
-    if link_id is None:
-        return None, before, before, False
-    # Reopened only by a ticket that came in after the fix (an older one recorded again is no evidence).
-    reopened = before["status"] == FIXED and (before["fixed_at"] is None
-                                              or s.created_at >= clock.as_utc(before["fixed_at"]))
-    values: dict[str, Any] = {
-        "ticket_count": Problem.ticket_count + 1,
-        "first_seen": min(clock.as_utc(before["first_seen"]), s.created_at),
-        "last_seen": max(clock.as_utc(before["last_seen"]), s.created_at),
-        "updated_at": now,
-    }
-    if s.impact_score is not None:
-        values["impact_score"] = max(before["impact_score"] or 0, s.impact_score)
-    if reopened:
-        values.update(status=OPEN, regression=True, fixed_at=None)
-    if s.customer_id is not None:
-        # Counted from the links committed before the lock was ours (this statement starts after it).
-        seen = exists().where(ProblemTicket.problem_id == problem_id, ProblemTicket.customer_id == s.customer_id,
-                              ProblemTicket.id != link_id)
-        values["customer_count"] = Problem.customer_count + case((seen, 0), else_=1)
-        values["arr_exposure_cents"] = Problem.arr_exposure_cents + case((seen, 0), else_=s.arr_cents)
-    after = dict(connection.execute(update(Problem).where(Problem.id == problem_id).values(**values)
-                                    .returning(*_PROBLEM_COLUMNS)).one()._mapping)
-    return link_id, before, after, reopened
 
 
 def _link_event(actor: Actor, link_id: int, problem_id: int, ticket_id: int, customer_id: int | None,
@@ -301,25 +245,26 @@ def _create(session: Session, connection: Connection, s: Sighting, *, actor: Act
     impacts = [t.impact_score for t in tickets if t.impact_score is not None]
     values = dict(
         title=_title(s.signature, tickets[0].subject), signature=s.signature, component_id=s.component_id,
-        owner_team_id=owner_team_for(session, s.component_id), status=OPEN, regression=False,
-        ticket_count=len(tickets), customer_count=len(customers), arr_exposure_cents=sum(arr.values()),
-        impact_score=max(impacts) if impacts else None, fixed_at=None, closed_at=None,
-        first_seen=min(clock.as_utc(t.created_at) for t in tickets),
-        last_seen=max(clock.as_utc(t.created_at) for t in tickets), created_at=now, updated_at=now)
+        owner_team_id=owner_team_for(session, s.component_id), status=OPEN, regression=False, fixed_at=None,
+        closed_at=None, created_at=now, updated_at=now)
     problem_id = connection.execute(insert(Problem).values(**values).returning(Problem.id)).scalar_one()
     row = {"id": problem_id, **values}
     events = [audit.prepare(actor, "problems.create", entity_type="problems", entity_id=problem_id,
                             changes={k: [None, v] for k, v in row.items() if v is not None})]
-    links = [{"problem_id": problem_id, "ticket_id": t.id, "customer_id": t.customer_id, "created_at": now}
-             for t in tickets]
+    new_links = [{"problem_id": problem_id, "ticket_id": t.id, "customer_id": t.customer_id, "created_at": now}
+              for t in tickets]
     link_ids = connection.execute(insert(ProblemTicket).returning(ProblemTicket.id, sort_by_parameter_order=True),
-                                  links).scalars().all()
+                                  new_links).scalars().all()
     events += [_link_event(actor, link_id, problem_id, link["ticket_id"], link["customer_id"], now)
-               for link_id, link in zip(link_ids, links, strict=True)]
+               for link_id, link in zip(link_ids, new_links, strict=True)]
     connection.execute(update(ProblemSignature).where(ProblemSignature.signature == s.signature)
                        .values(problem_id=problem_id))
-    return Recorded(_result(row, signature=s.signature, created=True, reopened=False, linked=True), events,
-                    [_escalation_to_engineering(row, reason="threshold")])
+    # The figures as of its making, from the tickets in hand (the table has no columns for them).
+    problem = {**row, **Counts(ticket_count=len(tickets), customer_count=len(customers),
+                               arr_exposure_cents=sum(arr.values())).as_dict(),
+               "impact_score": max(impacts) if impacts else None}
+    return Recorded(_result(problem, signature=s.signature, created=True, reopened=False, linked=True), events,
+                    [_escalation_to_engineering(problem, reason="threshold")])
 
 
 def _escalation_to_engineering(problem: dict[str, Any], *, reason: str) -> tuple[str, dict[str, Any]]:
@@ -374,16 +319,19 @@ def _preview(session: Session, *, ticket: Any, customer_arr: float | None) -> di
     if sighting is None:
         return None
     signature = sighting.signature
-    linked = None if ticket.id is None else session.scalars(
-        select(Problem).join(ProblemTicket, ProblemTicket.problem_id == Problem.id)
-        .where(ProblemTicket.ticket_id == ticket.id)).one_or_none()
-    if linked is not None:
-        return _result(_as_row(linked), signature=signature, created=False, reopened=False, linked=False,
-                       dry_run=True)
-    problem = session.get(Problem, sighting.live_problem_id) if sighting.live_problem_id is not None else None
-    if problem is not None:
-        return _result(_as_row(problem), signature=signature, created=False, reopened=problem.status == FIXED,
-                       linked=True, dry_run=True)
+    connection = core_connection(session)
+    linked_to = None if ticket.id is None else connection.execute(
+        select(ProblemTicket.problem_id).where(ProblemTicket.ticket_id == ticket.id)).scalar()
+    problem_id = linked_to if linked_to is not None else sighting.live_problem_id
+    found = None if problem_id is None else links.state(connection, problem_id=problem_id, ticket_id=ticket.id,
+                                                          customer_id=ticket.customer_id)
+    if found is not None and (linked_to is not None or found.problem["status"] != CLOSED):
+        before, would_link = found.problem, linked_to is None
+        reopens = would_link and links.reopens(before, created_at=sighting.created_at)
+        after = {**before, "status": OPEN, "regression": True} if reopens else before
+        counts = links.with_ticket(found, customer_id=ticket.customer_id)
+        return _result({**after, **counts.as_dict()}, signature=signature, created=False, reopened=reopens,
+                       linked=would_link, dry_run=True)
     others, customers = tickets_service.signature_window_others(
         session, signature=signature, since=window_start(), excluding_ids_in=ProblemTicket.ticket_id,
         other_than=ticket.id)
@@ -401,8 +349,3 @@ def _preview(session: Session, *, ticket: Any, customer_arr: float | None) -> di
         "status": OPEN, "regression": False, "ticket_count": count, "customer_count": len(customers),
         "arr_exposure": arr / 100, "signature": signature, "dry_run": True,
     }
-
-
-def _as_row(problem: Problem) -> dict[str, Any]:
-    return {c.key: getattr(problem, c.key) for c in _PROBLEM_COLUMNS}
-

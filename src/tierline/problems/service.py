@@ -21,6 +21,7 @@ from tierline.platform import audit, clock, jobs, outbox
 from tierline.platform.auth.actor import Actor
 from tierline.platform.errors import Conflict, Invalid, NotFound
 from tierline.platform.pagination import SortKey, paginate
+from tierline.problems import figures
 from tierline.problems.models import (
     CLOSED,
     FIXED,
@@ -47,13 +48,16 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 assert set(TRANSITIONS) == set(STATUSES)
 
+# The list's orders: the figure each sorts by, largest first (figures.py derives them at read time).
 ORDERS = {
-    "arr_exposure": Problem.arr_exposure_cents,
-    "customer_count": Problem.customer_count,
-    "ticket_count": Problem.ticket_count,
-    "last_seen": Problem.last_seen,
+    "arr_exposure": "arr_exposure_cents",
+    "customer_count": "customer_count",
+    "ticket_count": "ticket_count",
+    "last_seen": "last_seen",
 }
 DETAIL_TICKETS = 200
+# What a change of a problem leaves out of its audit record: the figures are read, not written.
+_NOT_AUDITED = ("updated_at", "version", *figures.NAMES)
 
 # The fix announcement: the template and the problem's public summary, nothing else. The title is made from
 # the first ticket's subject (one customer's words, their bucket names, hosts, accounts), so no customer-facing
@@ -67,9 +71,12 @@ FIX_UPDATE = (
 # -- reading --------------------------------------------------------------------------------------------
 
 def get(session: Session, *, problem_id: int, lock: bool = False) -> Problem:
-    stmt = select(Problem).where(Problem.id == problem_id)
+    """The problem with its figures. `lock` takes `FOR UPDATE` on its row, as every change of its status
+    must: that is the one lock a link (`FOR KEY SHARE`, links.py) waits for, so a ticket linking while the
+    problem closes either lands before the close or is refused, never linked to a closed problem."""
+    stmt, _ = figures.load(select(Problem).where(Problem.id == problem_id), figures.of_problem(problem_id))
     if lock:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        stmt = stmt.with_for_update(of=Problem)
     problem = session.scalars(stmt).one_or_none()
     if problem is None:
         raise NotFound(f"problem PRB-{problem_id} does not exist")
@@ -103,8 +110,9 @@ def keys_of_tickets(session: Session, *, ticket_ids: Iterable[int]) -> dict[int,
 
 
 def list_(session: Session, *, query: ProblemQuery) -> tuple[list[Problem], str | None]:
-    """Largest first by the chosen figure (the id breaks ties), keyset-paginated."""
-    stmt = select(Problem)
+    """Largest first by the chosen figure (the id breaks ties), keyset-paginated: one statement, the page's
+    problems outer-joined to their links' grouped figures."""
+    stmt, named = figures.load(select(Problem))
     if query.status:
         stmt = stmt.where(Problem.status.in_(query.status))
     if query.component_id is not None:
@@ -117,7 +125,7 @@ def list_(session: Session, *, query: ProblemQuery) -> tuple[list[Problem], str 
         stmt = stmt.where(Problem.owner_team_id == query.owner_team_id)
     if query.regression is not None:
         stmt = stmt.where(Problem.regression.is_(query.regression))
-    keys = [SortKey(ORDERS[query.order_by], descending=True), SortKey(Problem.id, descending=True)]
+    keys = [SortKey(named[ORDERS[query.order_by]], descending=True), SortKey(Problem.id, descending=True)]
     return paginate(session, stmt, keys=keys, limit=query.limit, cursor=query.cursor)
 
 
@@ -187,25 +195,25 @@ def update(session: Session, *, actor: Actor, key: str, changes: dict[str, Any])
         raise Conflict(f"problem {problem.key} has no public_summary: its customers are told what was fixed in "
                        "words written for them; send public_summary with status fixed, or set it first",
                        field="public_summary")
-    before = audit.snapshot(problem)
+    before = audit.snapshot(problem, exclude=figures.NAMES)
     for field in ("owner_team_id", "title", "public_summary"):
         if field in changes:
             setattr(problem, field, changes[field])
     was = problem.status
     if target is not None and target != was:
         _move(problem, target)
-    if not audit.record_update(session, actor, problem, before, action="problems.update"):
+    if not audit.record_update(session, actor, problem, before, action="problems.update", exclude=_NOT_AUDITED):
         return problem
     problem.updated_at = clock.now()
     session.flush()
-    changed = sorted(set(audit.diff(before, audit.snapshot(problem))) - {"updated_at"})
+    changed = sorted(set(audit.diff(before, audit.snapshot(problem, exclude=figures.NAMES))) - {"updated_at"})
     outbox.publish(session, "problem.updated", {
         "problem_id": problem.id, "key": problem.key, "fields": changed, "from_status": was,
         "status": problem.status, "owner_team_id": problem.owner_team_id,
     })
     if problem.status == FIXED and was != FIXED:
         announce_fix(session, actor=actor, problem=problem)
-    return problem
+    return get(session, problem_id=problem.id)  # its figures read again: a flush forgets them
 
 
 def announcement(problem: Problem) -> str | None:
@@ -261,5 +269,5 @@ def unsolved_ticket_ids(session: Session, *, problem_id: int, after: int, limit:
 
 def for_ticket(session: Session, *, ticket_id: int) -> Problem | None:
     """The problem a ticket is linked to, if any (a ticket links to at most one)."""
-    return session.scalar(select(Problem).join(ProblemTicket, ProblemTicket.problem_id == Problem.id)
-                          .where(ProblemTicket.ticket_id == ticket_id))
+    problem_id = session.scalar(select(ProblemTicket.problem_id).where(ProblemTicket.ticket_id == ticket_id))
+    return None if problem_id is None else get(session, problem_id=problem_id)
