@@ -2,12 +2,12 @@
 from the index alone and replaces the one on customer_id, which it serves as well
 
 Revision ID: 0026_ticket_customer_open
-Revises: 0024_problem_link_function
+Revises: 0025_problem_figures_at_read
 """
 from alembic import op
 
 revision = '0026_ticket_customer_open'
-down_revision = '0024_problem_link_function'
+down_revision = '0025_problem_figures_at_read'
 branch_labels = None
 depends_on = None
 
