@@ -102,7 +102,7 @@ _COUNTS = ("ticket_count", "customer_count", "arr_exposure_cents")
 
 def _state(*leading: Any) -> Select:
     """The problem before the link, and what the link's counts are built from."""
-    others = figures.counted(_LINKS.c.problem_id == _PROBLEM, _LINKS.c.ticket_id != _TICKET)
+    others = figures.counted(_PROBLEM, _TICKET)
     seen = exists().where(_LINKS.c.problem_id == _PROBLEM, _LINKS.c.customer_id == _CUSTOMER,
                           _LINKS.c.ticket_id != _TICKET)
     return (select(*leading, *(_PROBLEMS.c[name] for name in _COLUMNS),
