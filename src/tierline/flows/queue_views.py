@@ -13,9 +13,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy import bindparam
 from sqlalchemy.orm import Session
 
 from tierline.platform import clock
+from tierline.platform.db import UTCDateTime
 from tierline.platform.pagination import Page
 from tierline.sla import reports as sla_reports
 from tierline.tickets import queues
@@ -46,13 +48,18 @@ class QueueView(QueueRead):
     stats: QueueStats
 
 
+# Built once: every queue answer runs it (the due instant is a parameter).
+_STATISTICS = tickets_service.queue_statistics_query(
+    breached_ids=sla_reports.breached_ticket_ids(),
+    due_ids=sla_reports.due_ticket_ids(before=bindparam("due_before", type_=UTCDateTime())))
+
+
 def statistics(session: Session, *, queue_ids: Sequence[int],
                within_minutes: float = DEFAULT_WITHIN_MINUTES) -> dict[int, QueueStats]:
     """queue id -> its statistics, for every one of `queue_ids` (an empty queue's are zero)."""
     now = clock.now()
-    figures = tickets_service.queue_statistics(
-        session, queue_ids=queue_ids, breached_ids=sla_reports.breached_ticket_ids(),
-        due_ids=sla_reports.due_ticket_ids(before=now + timedelta(minutes=within_minutes)))
+    figures = tickets_service.queue_statistics(session, _STATISTICS, queue_ids=queue_ids,
+                                               due_before=now + timedelta(minutes=within_minutes))
     out = {}
     for queue_id in queue_ids:
         f = figures.get(queue_id, tickets_service.NO_FIGURES)

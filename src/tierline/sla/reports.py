@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from tierline.components import service as components_service
@@ -70,9 +70,10 @@ def breached_ticket_ids() -> Select[Any]:
     return select(SlaClock.ticket_id).where(SlaClock.status == ck.BREACHED, SlaClock.completed_at.is_(None))
 
 
-def due_ticket_ids(*, before: datetime) -> Select[Any]:
+def due_ticket_ids(*, before: datetime | ColumnElement[datetime]) -> Select[Any]:
     """A SELECT of the ids of tickets with a running target falling due by `before` (the items of `at_risk`
-    that are not breached yet), to correlate as `breached_ticket_ids`."""
+    that are not breached yet), to correlate as `breached_ticket_ids`. `before` may be a bind parameter, for a
+    statement built once."""
     return select(SlaClock.ticket_id).where(SlaClock.status == ck.ACTIVE, SlaClock.completed_at.is_(None),
                                             SlaClock.due_at.is_not(None), SlaClock.due_at <= before)
 

@@ -191,27 +191,36 @@ def _has(ids: Select[Any]) -> ColumnElement[bool]:
     return ids.where(ids.selected_columns[0] == Ticket.id).exists()
 
 
-def queue_statistics(session: Session, *, queue_ids: Sequence[int], breached_ids: Select[Any],
-                     due_ids: Select[Any]) -> dict[int, QueueFigures]:
-    """queue id -> its unsolved tickets (`depth`), the oldest one's creation, how many nobody owns, how many
-    are among `breached_ids` and how many others among `due_ids` (SELECTs of ticket ids from the SLA
-    domain's clocks: missed targets, targets due soon), for each of `queue_ids` holding any. One grouped
-    statement for a whole page of queues."""
-    if not queue_ids:
-        return {}
+def queue_statistics_query(*, breached_ids: Select[Any], due_ids: Select[Any]) -> Select[Any]:
+    """The statement `queue_statistics` runs: per queue of the bound list `queue_ids`, its unsolved tickets
+    (`depth`), the oldest one's creation, how many nobody owns, how many are among `breached_ids` and how many
+    others among `due_ids` (SELECTs of ticket ids from the SLA domain's clocks: missed targets, targets due
+    soon), for each queue holding any. One grouped statement for a whole page of queues.
+
+    Built once by its caller, with whatever varies as bind parameters (the queue ids here; the due instant in
+    `due_ids`): composing it, and SQLAlchemy's cache key of what was composed, cost more per request than the
+    database took to run it."""
     # Each ticket's risk once (2 breached, 1 due soon, 0 neither: a CASE stops at its first true branch), then
     # counted per queue.
     tickets = (select(Ticket.queue_id, Ticket.created_at, Ticket.assignee_id,
                       case((_has(breached_ids), 2), (_has(due_ids), 1), else_=0).label("risk"))
-               .where(Ticket.queue_id.in_(sorted(set(queue_ids))), Ticket.status.in_(sm.UNSOLVED))
+               .where(Ticket.queue_id.in_(bindparam("queue_ids", expanding=True)), Ticket.status.in_(sm.UNSOLVED))
                .subquery())
-    stmt = (select(tickets.c.queue_id, func.count(), func.min(tickets.c.created_at),
+    return (select(tickets.c.queue_id, func.count(), func.min(tickets.c.created_at),
                    func.count(case((tickets.c.assignee_id.is_(None), 1))),
                    func.count(case((tickets.c.risk == 2, 1))), func.count(case((tickets.c.risk == 1, 1))))
             .group_by(tickets.c.queue_id))
+
+
+def queue_statistics(session: Session, query: Select[Any], *, queue_ids: Sequence[int],
+                     **params: Any) -> dict[int, QueueFigures]:
+    """queue id -> its figures, by `query` (`queue_statistics_query`) with `params` for its own parameters."""
+    if not queue_ids:
+        return {}
+    rows = session.execute(query, {"queue_ids": sorted(set(queue_ids)), **params})
     return {queue_id: QueueFigures(depth=int(depth), oldest_created_at=oldest, unassigned=int(unassigned),
                                    breached=int(missed), at_risk=int(due))
-            for queue_id, depth, oldest, unassigned, missed, due in session.execute(stmt)}
+            for queue_id, depth, oldest, unassigned, missed, due in rows}
 
 
 # -- assignment: the open work on each agent's desk --------------------------------------------------------

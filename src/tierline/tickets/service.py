@@ -36,6 +36,7 @@ from tierline.tickets.reads import (  # noqa: F401  (aggregate reads other domai
     join_created_between,
     open_work,
     queue_statistics,
+    queue_statistics_query,
     signature_window_counts,
     signature_window_others,
     signature_window_reaches,
