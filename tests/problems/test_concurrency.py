@@ -27,25 +27,35 @@ def _race(world: World, customers: list[int]) -> list[dict | None]:
     """Each thread saves its ticket, waits until all have saved (uncommitted), then records and commits."""
     barrier = threading.Barrier(len(customers), timeout=20)
     results: list[dict | None] = []
-    errors: list[BaseException] = []
 
     def intake(customer_index: int) -> None:
+        with world.db.unit_of_work() as s:
+            ticket = save_ticket(s, customer_id=world.customer_ids[customer_index],
+                                 component_id=world.component_id)
+            barrier.wait()
+            results.append(service.record_ticket(s, actor=SYSTEM, ticket=ticket, customer_arr=None))
+
+    _at_once(intake, [(c,) for c in customers])
+    return results
+
+
+def _at_once(target, calls: list[tuple]) -> None:  # noqa: ANN001
+    """`target(*args)` for each of `calls`, each on a thread of its own, all started together; fails with what
+    any of them raised."""
+    errors: list[BaseException] = []
+
+    def run(*args: object) -> None:
         try:
-            with world.db.unit_of_work() as s:
-                ticket = save_ticket(s, customer_id=world.customer_ids[customer_index],
-                                     component_id=world.component_id)
-                barrier.wait()
-                results.append(service.record_ticket(s, actor=SYSTEM, ticket=ticket, customer_arr=None))
-        except BaseException as exc:  # noqa: BLE001 (reported by the test below)
+            target(*args)
+        except BaseException as exc:  # noqa: BLE001 (reported below)
             errors.append(exc)
 
-    threads = [threading.Thread(target=intake, args=(c,)) for c in customers]
+    threads = [threading.Thread(target=run, args=args) for args in calls]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=60)
     assert errors == []
-    return results
 
 
 @pytest.mark.skipif(not IS_POSTGRES, reason="on SQLite a writing transaction holds the database lock, so two "
@@ -84,21 +94,12 @@ def test_many_concurrent_intakes_of_one_signature_make_exactly_one_problem_with_
 
 def test_concurrent_intakes_on_any_database_make_exactly_one_problem(world):
     """Without a barrier, so it also runs on SQLite (where the writers queue on the database lock)."""
-    errors: list[BaseException] = []
 
     def intake(c: int) -> None:
-        try:
-            for _ in range(3):
-                record(world.db, customer_id=world.customer_ids[c], component_id=world.component_id)
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
+        for _ in range(3):
+            record(world.db, customer_id=world.customer_ids[c], component_id=world.component_id)
 
-    threads = [threading.Thread(target=intake, args=(c,)) for c in range(5)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert errors == []
+    _at_once(intake, [(c,) for c in range(5)])
     [problem] = problems(world.db)
     assert problem.ticket_count == 15 == len(links(world.db, problem.id))
     # The figures are read from the links, so no interleaving can leave them off by one.
@@ -114,7 +115,6 @@ def _intake_race(world: World, customers: list[int]) -> list[dict | None]:
 
     barrier = threading.Barrier(len(customers), timeout=20)
     results: list[dict | None] = []
-    errors: list[BaseException] = []
 
     def one(i: int, c: int) -> None:
         reads, writes = world.db.session(write=False), world.db.session(write=True)
@@ -130,18 +130,11 @@ def _intake_race(world: World, customers: list[int]) -> list[dict | None]:
             if intake.settle(reads, writes, written):
                 writes.commit()
             results.append(written.problem)
-        except BaseException as exc:  # noqa: BLE001 (reported by the test below)
-            errors.append(exc)
         finally:
             reads.close()
             writes.close()
 
-    threads = [threading.Thread(target=one, args=(i, c)) for i, c in enumerate(customers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert errors == []
+    _at_once(one, list(enumerate(customers)))
     return results
 
 
@@ -195,7 +188,7 @@ def _plan_together_then_write(world: World, customers: list[int]) -> list:
     from tierline.tickets.schemas import TicketCreate
 
     barrier = threading.Barrier(len(customers), timeout=20)
-    written, errors = [], []
+    written: list = []
 
     def one(i: int, c: int) -> None:
         reads, writes = world.db.session(write=False), world.db.session(write=True)
@@ -207,18 +200,11 @@ def _plan_together_then_write(world: World, customers: list[int]) -> list:
             barrier.wait()
             written.append(intake.write(writes, planned))
             writes.commit()
-        except BaseException as exc:  # noqa: BLE001 (reported by the test)
-            errors.append(exc)
         finally:
             reads.close()
             writes.close()
 
-    threads = [threading.Thread(target=one, args=(i, c)) for i, c in enumerate(customers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert errors == []
+    _at_once(one, list(enumerate(customers)))
     return written
 
 
