@@ -31,14 +31,12 @@ demo: install
 	$(BIN)/tierline serve --host $(HOST) --port $(PORT)
 
 # The suite in parallel (pytest-xdist), each worker on a database of its own; PYTEST_WORKERS=0 runs it in one
-# process. `--dist loadgroup`: a module marked `xdist_group` runs on one worker, so its module-scoped fixture
-# (the demo-history module's 900-ticket demo) is built once, not on every worker. Any other pytest option goes in
-# PYTEST_ARGS.
+# process. Any other pytest option goes in PYTEST_ARGS.
 PYTEST_WORKERS ?= 2
 test: install-test
 	@command -v chromium >/dev/null 2>&1 || [ "$$CI" = "true" ] || echo "No Chromium on this machine: the \
 	browser tests are skipped (apt-get install chromium runs them; CI never skips them)."
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # CI's fuzzing stage on its own (.ci/fuzz): schemathesis over the whole API of a fresh `tierline serve`, on a
 # temporary SQLite file, or on the empty database FUZZ_DATABASE_URL names. Any 5xx fails it. FUZZ_SECONDS (time

@@ -34,10 +34,6 @@ from tierline.sla.models import SlaClock, SlaEvent
 from tierline.tickets.models import Message, Queue, Ticket
 from tierline.triage import classifier, training_data
 
-# One xdist worker runs the whole module, so its module-scoped fixture is built once, not once per
-# worker (`--dist loadgroup`, Makefile).
-pytestmark = pytest.mark.xdist_group("demo_history")
-
 MEDIUM = {"customers": 40, "tickets": 900, "seed": 42}
 
 

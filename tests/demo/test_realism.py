@@ -16,10 +16,6 @@ from tierline.demo.corpus import SCENARIOS, VAGUE
 from tierline.demo.generator import ABSENT_QUEUE, RECENT_MINUTES, generate
 from tierline.demo.texts import WEEKDAYS, standard_offset
 
-# One xdist worker runs the whole module, so its module-scoped fixture is built once, not once per
-# worker (`--dist loadgroup`, Makefile).
-pytestmark = pytest.mark.xdist_group("demo_realism")
-
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday
 
 

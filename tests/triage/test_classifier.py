@@ -22,10 +22,6 @@ from tierline.settings import Settings
 from tierline.triage import classifier, classifier_store
 from tierline.triage.classifier_records import TriageClassifier
 
-# One xdist worker runs the whole module, so its module-scoped fixture is built once, not once per
-# worker (`--dist loadgroup`, Makefile).
-pytestmark = pytest.mark.xdist_group("classifier")
-
 
 def _run(*args: str):
     return CliRunner().invoke(cli, [str(a) for a in args], terminal_width=200)

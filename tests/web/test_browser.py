@@ -29,8 +29,7 @@ try:  # the test extra installs it; without it these tests say so (and fail in C
 except ImportError:  # pragma: no cover
     sync_playwright = None
 
-# One xdist worker runs the whole module (`--dist loadgroup`, Makefile): its browser and server start once.
-pytestmark = [pytest.mark.browser, pytest.mark.committing, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.committing]
 
 ARTIFACTS = Path(os.environ.get("TIERLINE_TEST_ARTIFACTS") or Path(__file__).parents[2] / "test-artifacts")
 SECRET_NOTE = "INTERNAL-ONLY: this customer is on the legacy cluster"
