@@ -13,11 +13,16 @@ import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
 
 from tests.helpers import SYSTEM
 from tests.problems.conftest import ARR, World, links, outbox, problems, record, save_ticket
 from tierline.platform import clock
+from tierline.platform.audit import AuditEvent
+from tierline.flows import intake
 from tierline.problems import service
+from tierline.tickets.schemas import TicketCreate
 
 IS_POSTGRES = os.environ.get("TIERLINE_TEST_DATABASE_URL", "").startswith("postgresql")
 pytestmark = pytest.mark.committing  # every test here races intakes on their own connections
@@ -37,6 +42,13 @@ def _race(world: World, customers: list[int]) -> list[dict | None]:
 
     _at_once(intake, [(c,) for c in customers])
     return results
+
+
+def _replica_lag(world: World, requester_email: str, customer: int) -> TicketCreate:
+    """The ticket every intake of these races posts: the same signature (DB-1042 on the world's component)."""
+    return TicketCreate(subject="Replica lag", description="The read replica is far behind.",
+                        requester_email=requester_email, customer_id=world.customer_ids[customer],
+                        component_id=world.component_id, error_code="DB-1042")
 
 
 def _at_once(target, calls: list[tuple]) -> None:  # noqa: ANN001
@@ -110,8 +122,6 @@ def test_concurrent_intakes_on_any_database_make_exactly_one_problem(world):
 def _intake_race(world: World, customers: list[int]) -> list[dict | None]:
     """Each thread plans and writes a ticket as POST /api/v1/tickets does, waits until all have written
     (uncommitted), commits, then settles its signature: the intake flow's own path, count after commit."""
-    from tierline.flows import intake
-    from tierline.tickets.schemas import TicketCreate
 
     barrier = threading.Barrier(len(customers), timeout=20)
     results: list[dict | None] = []
@@ -119,9 +129,7 @@ def _intake_race(world: World, customers: list[int]) -> list[dict | None]:
     def one(i: int, c: int) -> None:
         reads, writes = world.db.session(write=False), world.db.session(write=True)
         try:
-            data = TicketCreate(subject="Replica lag", description="The read replica is far behind.",
-                                requester_email=f"dba{i}@example.com", customer_id=world.customer_ids[c],
-                                component_id=world.component_id, error_code="DB-1042")
+            data = _replica_lag(world, f"dba{i}@example.com", c)
             planned = intake.plan(reads, actor=SYSTEM, data=data)
             reads.close()
             written = intake.write(writes, planned)
@@ -184,8 +192,6 @@ def test_a_burst_links_to_a_live_problem_without_one_intake_waiting_for_another(
 def _plan_together_then_write(world: World, customers: list[int]) -> list:
     """Each thread plans its ticket (the problem live and fixed when it reads), all at once, then writes and
     commits as the API does."""
-    from tierline.flows import intake
-    from tierline.tickets.schemas import TicketCreate
 
     barrier = threading.Barrier(len(customers), timeout=20)
     written: list = []
@@ -193,9 +199,7 @@ def _plan_together_then_write(world: World, customers: list[int]) -> list:
     def one(i: int, c: int) -> None:
         reads, writes = world.db.session(write=False), world.db.session(write=True)
         try:
-            data = TicketCreate(subject="Replica lag", description="The read replica is far behind.",
-                                requester_email=f"again{i}@example.com", customer_id=world.customer_ids[c],
-                                component_id=world.component_id, error_code="DB-1042")
+            data = _replica_lag(world, f"again{i}@example.com", c)
             planned = intake.plan(reads, actor=SYSTEM, data=data)
             barrier.wait()
             written.append(intake.write(writes, planned))
@@ -221,9 +225,6 @@ def _fixed_problem(world: World) -> str:
 
 @ONLY_POSTGRES
 def test_a_burst_after_the_fix_reopens_the_problem_once(world):
-    from tierline.platform.audit import AuditEvent
-    from sqlalchemy import func, select
-
     _fixed_problem(world)
     clock.advance(timedelta(hours=1))
     written = _plan_together_then_write(world, [0, 1, 2, 3, 0, 1])
@@ -242,18 +243,11 @@ def test_a_link_in_flight_holds_off_a_change_of_the_problem_s_status_until_it_co
     """A change of status (a close among them) takes FOR UPDATE, which conflicts with the link's FOR KEY SHARE:
     with a link uncommitted, a change that may not wait is refused at once; once the link commits, it goes
     through. (Other intakes' links take FOR KEY SHARE too, which does not conflict: see the burst above.)"""
-    from sqlalchemy import text
-    from sqlalchemy.exc import OperationalError
-
-    from tierline.flows import intake
-    from tierline.tickets.schemas import TicketCreate
 
     for c in (0, 1, 2, 3, 4):
         _, result = record(world.db, customer_id=world.customer_ids[c], component_id=world.component_id)
     key = result["problem_key"]
-    data = TicketCreate(subject="Replica lag", description="The read replica is far behind.",
-                        requester_email="late@example.com", customer_id=world.customer_ids[0],
-                        component_id=world.component_id, error_code="DB-1042")
+    data = _replica_lag(world, "late@example.com", 0)
     reads, writes = world.db.session(write=False), world.db.session(write=True)
     try:
         written = intake.write(writes, intake.plan(reads, actor=SYSTEM, data=data))
@@ -270,7 +264,6 @@ def test_a_link_in_flight_holds_off_a_change_of_the_problem_s_status_until_it_co
 
 
 def _until_a_backend_waits_for_a_lock(world: World) -> None:
-    from sqlalchemy import text
 
     # Autocommit: a transaction would read pg_stat_activity once and see that snapshot on every poll.
     with world.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -287,13 +280,9 @@ def test_a_link_racing_the_close_is_refused_and_never_lands_on_a_closed_problem(
     """The ticket is planned while the problem is live, and its link waits for the close's lock; once the close
     commits, the link finds the problem closed and is refused (the foreign key's check alone, which asks only
     that the row exists, would have let it land)."""
-    from tierline.flows import intake
-    from tierline.tickets.schemas import TicketCreate
 
     key = _fixed_problem(world)
-    data = TicketCreate(subject="Replica lag", description="The read replica is far behind.",
-                        requester_email="racing@example.com", customer_id=world.customer_ids[0],
-                        component_id=world.component_id, error_code="DB-1042")
+    data = _replica_lag(world, "racing@example.com", 0)
     closing = world.db.session(write=True)
     reads, writes = world.db.session(write=False), world.db.session(write=True)
     outcome: list = []
